@@ -1,0 +1,5 @@
+//! Page understanding and acting: DOM → compact snapshot with stable element ids, reader
+//! extraction, summaries and questions, the action loop and its safety policy.
+//!
+//! Talks to the page and the model only through traits, so it must not depend on Servo,
+//! llama.cpp or the `browser` crate; its tests run fast without either.
