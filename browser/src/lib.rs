@@ -1,1 +1,16 @@
-//! placeholder
+//! Clef's browser: the Servo embedder behind the `clef` binary.
+//!
+//! Owns the winit window (tabs, address bar, agent pane) and the headless mode (offscreen
+//! software rendering) that tests, the CLI and the agent drive. Every Servo call lives in
+//! [`servo_host`]; the rest of the workspace sees only [`Headless`], [`Page`] and plain data,
+//! so a Servo upgrade touches one module. It must not contain page-understanding or model logic:
+//! that belongs to `agent` and `engine-gpu`.
+
+pub mod address;
+pub mod config;
+pub mod error;
+pub mod keys;
+mod servo_host;
+
+pub use error::BrowserError;
+pub use servo_host::{Headless, HeadlessOptions, Loaded, Page, WindowOptions, run_window};

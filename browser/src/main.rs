@@ -1,1 +1,143 @@
-fn main() {}
+//! Entry point of `clef`: the window, headless runs and (with the engine) model commands.
+
+mod model_commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use clef_browser::{BrowserError, Headless, HeadlessOptions, WindowOptions};
+
+#[derive(Parser)]
+#[command(name = "clef", version, about = "Clef: a browser whose assistant runs on this machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Address to open in the window: a URL, host name or file path.
+    address: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load a page without a window and print or save what it shows.
+    Headless(HeadlessArgs),
+    /// Inspect or benchmark a GGUF model.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Chat with a local model in the terminal (answers stream as they are generated).
+    Chat(model_commands::ModelArgs),
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Name, architecture, size, quantization, context and devices of a model.
+    Info {
+        /// The GGUF file.
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        args: model_commands::ModelArgs,
+    },
+    /// Prefill and decode speed, load time and prefix-reuse speed-up.
+    Bench {
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        args: model_commands::ModelArgs,
+        /// Words of filler in the benchmark prompt.
+        #[arg(long, default_value_t = 400)]
+        prompt_words: usize,
+        /// Tokens to generate.
+        #[arg(long, default_value_t = 128)]
+        tokens: u32,
+    },
+}
+
+#[derive(clap::Args)]
+struct HeadlessArgs {
+    /// A URL, host name or file path.
+    address: String,
+    /// Save a PNG screenshot of the viewport.
+    #[arg(long, value_name = "PATH")]
+    screenshot: Option<PathBuf>,
+    /// Print the page's visible text.
+    #[arg(long)]
+    text: bool,
+    /// Evaluate JavaScript in the page and print the result as JSON.
+    #[arg(long, value_name = "JS")]
+    eval: Option<String>,
+    /// Seconds to wait for the page to finish loading.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Viewport width and height in CSS pixels.
+    #[arg(long, default_value_t = 1024)]
+    width: u32,
+    #[arg(long, default_value_t = 768)]
+    height: u32,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CLEF_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Headless(args)) => headless(args),
+        Some(Command::Model(ModelCommand::Info { path, args })) => model_commands::info(&args, path),
+        Some(Command::Model(ModelCommand::Bench { path, args, prompt_words, tokens })) => {
+            model_commands::bench(&args, path, prompt_words, tokens)
+        },
+        Some(Command::Chat(args)) => model_commands::chat(&args),
+        None => window(cli.address),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("clef: {error:#}");
+            let code = error.downcast_ref::<BrowserError>().map_or(1, BrowserError::exit_code);
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        },
+    }
+}
+
+fn window(address: Option<String>) -> anyhow::Result<()> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|name| std::env::var_os(name).is_some());
+    if !has_display {
+        anyhow::bail!("no display to open a window on; use `clef headless URL` instead");
+    }
+    clef_browser::run_window(WindowOptions { address, size: None })?;
+    Ok(())
+}
+
+fn headless(args: HeadlessArgs) -> anyhow::Result<()> {
+    let browser = Headless::new(HeadlessOptions {
+        viewport: (args.width, args.height),
+        load_timeout: Duration::from_secs(args.timeout),
+        ..HeadlessOptions::default()
+    });
+    let page = browser.new_page()?;
+    let loaded = page.goto(&args.address)?;
+    let mut printed = false;
+    if let Some(script) = &args.eval {
+        let value = page.evaluate(script)?;
+        println!("{}", serde_json::to_string(&value)?);
+        printed = true;
+    }
+    if args.text {
+        println!("{}", page.visible_text()?);
+        printed = true;
+    }
+    if let Some(path) = &args.screenshot {
+        let image = page.screenshot()?;
+        image.save(path).with_context(|| format!("cannot write {}", path.display()))?;
+        printed = true;
+    }
+    if !printed {
+        println!("{}\t{}", loaded.url, loaded.title);
+    }
+    Ok(())
+}

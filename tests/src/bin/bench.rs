@@ -1,1 +1,150 @@
-fn main() {}
+//! `clef-bench`: page-load figures for Clef beside Debian's headless Chromium, same pages, same
+//! run. Prints a table; `docs/benchmarks.md` records it with this command.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clef_browser::{Headless, HeadlessOptions};
+use clef_tests::server::{Route, TestServer};
+
+const RUNS: usize = 5;
+
+fn main() -> anyhow::Result<()> {
+    let pages = fixture_pages()?;
+    let routes: Vec<(&'static str, Route)> =
+        pages.iter().map(|(path, html)| (*path, Route::html(html.clone()))).collect();
+    let server = TestServer::start(routes)?;
+    let urls: Vec<String> = pages.iter().map(|(path, _)| server.url(path)).collect();
+    println!("{} fixture pages served on 127.0.0.1, {RUNS} runs each where repeated\n", urls.len());
+
+    // In-process: engine start to first load complete, then each page's load time.
+    let started = Instant::now();
+    let browser = Headless::new(HeadlessOptions::default());
+    let page = browser.new_page()?;
+    page.goto(&urls[0])?;
+    let first_load = started.elapsed();
+    let mut loads = Vec::new();
+    for url in &urls {
+        let began = Instant::now();
+        page.goto(url)?;
+        loads.push(began.elapsed());
+    }
+    println!("clef in-process: start to first load complete {:.3} s", first_load.as_secs_f64());
+    println!("clef in-process: page load median {:.3} s, mean {:.3} s over {} pages", median(&loads), mean(&loads), loads.len());
+    println!("clef in-process: peak RSS {} MiB\n", self_peak_rss_kib() / 1024);
+
+    // Whole processes, cold: start, load, print, exit.
+    let clef = clef_tests::clef_bin();
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().map(PathBuf::from).find(|p| p.exists());
+    println!("{:<34} {:>12} {:>14}", "whole process, one page", "median s", "peak RSS MiB");
+    let clef_runs = measure(RUNS, || {
+        let mut command = Command::new(&clef);
+        command.args(["headless", &urls[0], "--text"]);
+        command
+    })?;
+    report("clef headless --text", &clef_runs);
+    if let Some(chromium) = &chromium {
+        let profile = std::env::temp_dir().join(format!("clef-bench-chromium-{}", std::process::id()));
+        let chromium_runs = measure(RUNS, || {
+            let mut command = Command::new(chromium);
+            command.args([
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ]);
+            command.arg(format!("--user-data-dir={}", profile.display())).args(["--dump-dom", &urls[0]]);
+            command
+        })?;
+        report("chromium --headless --dump-dom", &chromium_runs);
+        let _ = std::fs::remove_dir_all(&profile);
+
+        println!("\n{:<34} {:>12}", "all pages, one process each", "median s");
+        let mut clef_all = Vec::new();
+        let mut chromium_all = Vec::new();
+        for url in &urls {
+            clef_all.extend(measure(1, || {
+                let mut command = Command::new(&clef);
+                command.args(["headless", url, "--text"]);
+                command
+            })?);
+            chromium_all.extend(measure(1, || {
+                let mut command = Command::new(chromium);
+                command.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]);
+                command.arg(format!("--user-data-dir={}", profile.display())).args(["--dump-dom", url]);
+                command
+            })?);
+        }
+        let _ = std::fs::remove_dir_all(&profile);
+        report("clef headless --text", &clef_all);
+        report("chromium --headless --dump-dom", &chromium_all);
+    } else {
+        println!("chromium not installed: run scripts/setup.sh for the comparison");
+    }
+    Ok(())
+}
+
+/// The demo page and up to ten real article pages from the shared reader set.
+fn fixture_pages() -> anyhow::Result<Vec<(&'static str, String)>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![("/demo", std::fs::read_to_string(root.join("../resources/demo/index.html"))?)];
+    let shared = root.join("../../shared/data/readability");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&shared)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    for dir in dirs.iter().step_by(13).take(10) {
+        if let Ok(html) = std::fs::read_to_string(dir.join("source.html")) {
+            // Leaked once per bench run: routes are keyed by static paths.
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            pages.push((Box::leak(format!("/{name}").into_boxed_str()), html));
+        }
+    }
+    Ok(pages)
+}
+
+struct Run {
+    wall: Duration,
+    peak_rss_kib: i64,
+}
+
+/// Run a command `runs` times; wall time and peak RSS (largest process, via wait4) of each.
+fn measure(runs: usize, make: impl Fn() -> Command) -> anyhow::Result<Vec<Run>> {
+    let mut results = Vec::new();
+    for _ in 0..runs {
+        let began = Instant::now();
+        let child = make().stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+        let pid = i32::try_from(child.id())?;
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        anyhow::ensure!(waited == pid, "wait4 failed");
+        results.push(Run { wall: began.elapsed(), peak_rss_kib: usage.ru_maxrss });
+    }
+    Ok(results)
+}
+
+fn report(name: &str, runs: &[Run]) {
+    let walls: Vec<Duration> = runs.iter().map(|r| r.wall).collect();
+    let rss = runs.iter().map(|r| r.peak_rss_kib).max().unwrap_or(0) / 1024;
+    println!("{name:<34} {:>12.3} {rss:>14}", median(&walls));
+}
+
+fn median(values: &[Duration]) -> f64 {
+    let mut sorted: Vec<f64> = values.iter().map(Duration::as_secs_f64).collect();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn mean(values: &[Duration]) -> f64 {
+    values.iter().map(Duration::as_secs_f64).sum::<f64>() / values.len().max(1) as f64
+}
+
+fn self_peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}

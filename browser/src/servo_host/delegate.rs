@@ -1,0 +1,72 @@
+//! What a headless page hears back from Servo.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+
+use servo::{
+    ConsoleLogLevel, EmbedderControl, InputEventId, InputEventResult, LoadStatus, SimpleDialog,
+    WebView, WebViewDelegate,
+};
+
+#[derive(Default)]
+pub(crate) struct PageDelegate {
+    pub(crate) load_complete: Cell<bool>,
+    /// Bumped on every navigation start, so waits can tell an old `Complete` from a new one.
+    pub(crate) loads_started: Cell<u64>,
+    pub(crate) handled_inputs: RefCell<HashSet<InputEventId>>,
+    pub(crate) crash: RefCell<Option<String>>,
+    pub(crate) dialogs: RefCell<Vec<String>>,
+    pub(crate) console: RefCell<Vec<(String, String)>>,
+    pub(crate) frames: Cell<u64>,
+}
+
+impl WebViewDelegate for PageDelegate {
+    fn notify_load_status_changed(&self, _webview: WebView, status: LoadStatus) {
+        match status {
+            LoadStatus::Started => {
+                self.load_complete.set(false);
+                self.loads_started.set(self.loads_started.get() + 1);
+            },
+            LoadStatus::HeadParsed => {},
+            LoadStatus::Complete => self.load_complete.set(true),
+        }
+    }
+
+    fn notify_new_frame_ready(&self, webview: WebView) {
+        self.frames.set(self.frames.get() + 1);
+        webview.paint();
+    }
+
+    fn notify_input_event_handled(&self, _: WebView, id: InputEventId, _: InputEventResult) {
+        self.handled_inputs.borrow_mut().insert(id);
+    }
+
+    fn notify_crashed(&self, _webview: WebView, reason: String, _backtrace: Option<String>) {
+        tracing::error!(%reason, "page crashed");
+        *self.crash.borrow_mut() = Some(reason);
+    }
+
+    fn show_embedder_control(&self, _webview: WebView, control: EmbedderControl) {
+        // Headless: nobody can answer a dialog, so record it and take the safe default
+        // (alert dismissed, confirm and prompt refused). Dropping other controls cancels them.
+        if let EmbedderControl::SimpleDialog(dialog) = control {
+            let message = match &dialog {
+                SimpleDialog::Alert(alert) => alert.message().to_owned(),
+                SimpleDialog::Confirm(confirm) => confirm.message().to_owned(),
+                SimpleDialog::Prompt(prompt) => prompt.message().to_owned(),
+            };
+            tracing::info!(%message, "dialog dismissed (headless)");
+            self.dialogs.borrow_mut().push(message);
+            match dialog {
+                SimpleDialog::Alert(alert) => alert.confirm(),
+                SimpleDialog::Confirm(confirm) => confirm.dismiss(),
+                SimpleDialog::Prompt(prompt) => prompt.dismiss(),
+            }
+        }
+    }
+
+    fn show_console_message(&self, _webview: WebView, level: ConsoleLogLevel, message: String) {
+        tracing::debug!(?level, %message, "page console");
+        self.console.borrow_mut().push((format!("{level:?}"), message));
+    }
+}

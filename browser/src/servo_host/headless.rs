@@ -1,0 +1,342 @@
+//! Headless browsing on Servo's software renderer: the API tests, the CLI and the agent use.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::Duration;
+
+use dpi::PhysicalSize;
+use servo::{
+    DevicePoint, InputEvent, LoadStatus, RenderingContext, SoftwareRenderingContext, WebView,
+    WebViewBuilder,
+};
+use url::Url;
+
+use super::delegate::PageDelegate;
+use super::runtime::Runtime;
+use super::{events, js};
+use crate::BrowserError;
+use crate::keys::NamedKey;
+
+/// How headless pages are created.
+#[derive(Debug, Clone)]
+pub struct HeadlessOptions {
+    /// Viewport size in CSS pixels (the device scale is 1).
+    pub viewport: (u32, u32),
+    /// How long a navigation may take before it counts as never finishing.
+    pub load_timeout: Duration,
+    /// How long one script, input event or screenshot may take.
+    pub step_timeout: Duration,
+}
+
+impl Default for HeadlessOptions {
+    fn default() -> Self {
+        Self {
+            viewport: (1024, 768),
+            load_timeout: Duration::from_secs(30),
+            step_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What a completed navigation reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub url: String,
+    pub title: String,
+}
+
+/// The headless browser: one Servo instance; create any number of pages from it.
+///
+/// Servo is single-threaded: a `Headless` and its pages stay on the thread that made them.
+pub struct Headless {
+    runtime: Rc<Runtime>,
+    options: HeadlessOptions,
+}
+
+impl Headless {
+    pub fn new(options: HeadlessOptions) -> Self {
+        Self { runtime: Rc::new(Runtime::new()), options }
+    }
+
+    /// A blank page with its own offscreen surface.
+    pub fn new_page(&self) -> Result<Page, BrowserError> {
+        let (width, height) = self.options.viewport;
+        let context = SoftwareRenderingContext::new(PhysicalSize::new(width, height))
+            .map_err(|error| BrowserError::Rendering(format!("{error:?}")))?;
+        let context: Rc<dyn RenderingContext> = Rc::new(context);
+        context
+            .make_current()
+            .map_err(|error| BrowserError::Rendering(format!("{error:?}")))?;
+        let delegate = Rc::new(PageDelegate::default());
+        let webview = WebViewBuilder::new(&self.runtime.servo, context)
+            .delegate(delegate.clone())
+            .build();
+        Ok(Page {
+            webview,
+            delegate,
+            runtime: self.runtime.clone(),
+            options: RefCell::new(self.options.clone()),
+        })
+    }
+
+    /// A new page navigated to `address` (URL, host name or file path).
+    pub fn open(&self, address: &str) -> Result<Page, BrowserError> {
+        let page = self.new_page()?;
+        page.goto(address)?;
+        Ok(page)
+    }
+}
+
+/// One headless tab.
+pub struct Page {
+    // Field order matters: the webview must drop before the runtime that owns Servo.
+    webview: WebView,
+    delegate: Rc<PageDelegate>,
+    runtime: Rc<Runtime>,
+    options: RefCell<HeadlessOptions>,
+}
+
+/// The phrases of Servo's built-in error pages (`neterror.html`, `badcert.html`).
+const NET_ERROR_TITLE: &str = "Error loading page";
+const NET_ERROR_PREFIX: &str = "Could not load the requested page:";
+const CERT_ERROR_TITLE: &str = "Certificate error";
+
+impl Page {
+    /// Navigate and wait for load complete. An error page, an HTTP error status or a timeout
+    /// comes back as an error; the page stays usable (showing what Servo rendered).
+    pub fn goto(&self, address: &str) -> Result<Loaded, BrowserError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new("/").to_path_buf());
+        let url = crate::address::parse_address(address, &cwd)?;
+        self.navigate(url)
+    }
+
+    fn navigate(&self, url: Url) -> Result<Loaded, BrowserError> {
+        if url.scheme() == "file" {
+            let exists = url.to_file_path().is_ok_and(|path| path.exists());
+            if !exists {
+                return Err(BrowserError::MissingFile(url.path().to_owned()));
+            }
+        }
+        let started = self.delegate.loads_started.get();
+        self.webview.load(url.clone());
+        self.wait_for_new_load(started, url.as_str())?;
+        self.check_loaded(&url)
+    }
+
+    /// Wait until a load that began after `started` completes.
+    fn wait_for_new_load(&self, started: u64, url: &str) -> Result<(), BrowserError> {
+        let timeout = self.options.borrow().load_timeout;
+        let result = self.runtime.spin_until("page load", timeout, || {
+            self.delegate.crash.borrow().is_some()
+                || (self.delegate.loads_started.get() > started
+                    && self.webview.load_status() == LoadStatus::Complete)
+        });
+        if let Some(reason) = self.delegate.crash.borrow_mut().take() {
+            return Err(BrowserError::Crashed(reason));
+        }
+        if result.is_err() {
+            self.stop();
+            return Err(BrowserError::LoadTimeout { url: url.to_owned(), timeout });
+        }
+        Ok(())
+    }
+
+    /// Wait for the current navigation (e.g. one a click started) to complete.
+    pub fn wait_for_load(&self, timeout: Duration) -> Result<Loaded, BrowserError> {
+        self.runtime.spin_until("page load", timeout, || {
+            self.webview.load_status() == LoadStatus::Complete
+        })?;
+        Ok(self.loaded())
+    }
+
+    /// How long navigations of this page may take before they count as never finishing.
+    pub fn set_load_timeout(&self, timeout: Duration) {
+        self.options.borrow_mut().load_timeout = timeout;
+    }
+
+    /// Stop loading (the user's Stop button).
+    pub fn stop(&self) {
+        let _ = self.evaluate_with_timeout("window.stop()", Duration::from_secs(2));
+    }
+
+    fn loaded(&self) -> Loaded {
+        Loaded { url: self.url().unwrap_or_default(), title: self.title().unwrap_or_default() }
+    }
+
+    /// Turn Servo's error pages and HTTP error statuses into errors.
+    fn check_loaded(&self, requested: &Url) -> Result<Loaded, BrowserError> {
+        let loaded = self.loaded();
+        let probe = self.evaluate(
+            "[document.title, document.body ? document.body.innerText.slice(0, 2000) : '']",
+        )?;
+        let title = probe[0].as_str().unwrap_or_default();
+        let text = probe[1].as_str().unwrap_or_default().trim();
+        let url = requested.to_string();
+        if title == NET_ERROR_TITLE
+            && let Some(reason) = text.strip_prefix(NET_ERROR_PREFIX)
+        {
+            let reason = reason.trim().to_owned();
+            if reason.contains("Certificate") || reason.contains("Ssl") || reason.contains("TLS") {
+                return Err(BrowserError::Tls { url, reason });
+            }
+            return Err(BrowserError::Network { url, reason });
+        }
+        if title == CERT_ERROR_TITLE {
+            let reason = text.lines().next().unwrap_or("certificate rejected").to_owned();
+            return Err(BrowserError::Tls { url, reason });
+        }
+        if matches!(requested.scheme(), "http" | "https")
+            && let Some(status) = self.http_status()
+            && status >= 400
+        {
+            return Err(BrowserError::HttpStatus { url: loaded.url, status });
+        }
+        Ok(loaded)
+    }
+
+    /// The document's HTTP status. Servo does not expose the navigation response's status,
+    /// so ask the same URL again with a same-origin HEAD request.
+    fn http_status(&self) -> Option<u16> {
+        let script = "(() => { try { const r = new XMLHttpRequest(); \
+            r.open('HEAD', location.href, false); r.send(); return r.status; } \
+            catch (e) { return 0; } })()";
+        let status = self.evaluate(script).ok()?.as_u64()?;
+        u16::try_from(status).ok().filter(|status| *status > 0)
+    }
+
+    /// Evaluate JavaScript in the page and return its value as JSON.
+    pub fn evaluate(&self, script: &str) -> Result<serde_json::Value, BrowserError> {
+        self.evaluate_with_timeout(script, self.options.borrow().step_timeout)
+    }
+
+    fn evaluate_with_timeout(
+        &self,
+        script: &str,
+        timeout: Duration,
+    ) -> Result<serde_json::Value, BrowserError> {
+        let result = Rc::new(RefCell::new(None));
+        let sink = result.clone();
+        self.webview.evaluate_javascript(script, move |value| *sink.borrow_mut() = Some(value));
+        self.runtime.spin_until("a script", timeout, || result.borrow().is_some())?;
+        match result.borrow_mut().take() {
+            Some(Ok(value)) => Ok(js::to_json(value)),
+            Some(Err(error)) => Err(js::to_error(error)),
+            None => Err(BrowserError::ScriptUnavailable("no result".to_owned())),
+        }
+    }
+
+    /// The page's visible text (`innerText` of the body).
+    pub fn visible_text(&self) -> Result<String, BrowserError> {
+        let text = self.evaluate("document.body ? document.body.innerText : ''")?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
+    fn device_point(&self, x: f32, y: f32) -> DevicePoint {
+        let scale = self.webview.device_pixels_per_css_pixel().get();
+        DevicePoint::new(x * scale, y * scale)
+    }
+
+    /// Send real input events and wait until Servo has handled each.
+    fn send(&self, events: impl IntoIterator<Item = InputEvent>) -> Result<(), BrowserError> {
+        let ids: Vec<_> =
+            events.into_iter().map(|event| self.webview.notify_input_event(event)).collect();
+        self.runtime.spin_until("input events", self.options.borrow().step_timeout, || {
+            let handled = self.delegate.handled_inputs.borrow();
+            ids.iter().all(|id| handled.contains(id))
+        })?;
+        let mut handled = self.delegate.handled_inputs.borrow_mut();
+        for id in &ids {
+            handled.remove(id);
+        }
+        Ok(())
+    }
+
+    /// Click with the primary mouse button at a point in CSS pixels of the viewport.
+    pub fn click(&self, x: f32, y: f32) -> Result<(), BrowserError> {
+        self.send(events::click(self.device_point(x, y)))
+    }
+
+    /// Type text into whatever has focus, as key presses.
+    pub fn type_text(&self, text: &str) -> Result<(), BrowserError> {
+        self.send(events::typing(text))
+    }
+
+    pub fn press_key(&self, key: NamedKey) -> Result<(), BrowserError> {
+        self.send(events::key_press(events::servo_key(key)))
+    }
+
+    /// Scroll with the mouse wheel at a point; positive `dy` scrolls down.
+    pub fn scroll(&self, x: f32, y: f32, dx: f64, dy: f64) -> Result<(), BrowserError> {
+        let point = self.device_point(x, y);
+        self.send([events::mouse_move(point), events::wheel(point, dx, dy)])
+    }
+
+    /// Let timers, animations and layout run for a while.
+    pub fn settle(&self, duration: Duration) {
+        self.runtime.spin_for(duration);
+    }
+
+    /// Screenshot of the viewport, once images, fonts and styles have loaded.
+    pub fn screenshot(&self) -> Result<image::RgbaImage, BrowserError> {
+        let result = Rc::new(RefCell::new(None));
+        let sink = result.clone();
+        self.webview.take_screenshot(None, move |image| *sink.borrow_mut() = Some(image));
+        self.runtime.spin_until("a screenshot", self.options.borrow().step_timeout, || {
+            result.borrow().is_some()
+        })?;
+        match result.borrow_mut().take() {
+            Some(Ok(image)) => Ok(image),
+            Some(Err(error)) => Err(BrowserError::Rendering(format!("{error:?}"))),
+            None => Err(BrowserError::Rendering("no screenshot".to_owned())),
+        }
+    }
+
+    pub fn url(&self) -> Option<String> {
+        self.webview.url().map(String::from)
+    }
+
+    pub fn title(&self) -> Option<String> {
+        self.webview.page_title()
+    }
+
+    /// Messages of dialogs (alert/confirm/prompt) the page opened; headless dismisses them.
+    pub fn dialogs(&self) -> Vec<String> {
+        self.delegate.dialogs.borrow().clone()
+    }
+
+    pub fn back(&self) -> Result<Loaded, BrowserError> {
+        if !self.webview.can_go_back() {
+            return Err(BrowserError::NoHistory("back"));
+        }
+        let started = self.delegate.loads_started.get();
+        self.webview.go_back(1);
+        self.wait_for_traversal(started)
+    }
+
+    pub fn forward(&self) -> Result<Loaded, BrowserError> {
+        if !self.webview.can_go_forward() {
+            return Err(BrowserError::NoHistory("forward"));
+        }
+        let started = self.delegate.loads_started.get();
+        self.webview.go_forward(1);
+        self.wait_for_traversal(started)
+    }
+
+    pub fn reload(&self) -> Result<Loaded, BrowserError> {
+        // `reload` marks the load as started itself (without notifying), so wait for Complete.
+        self.webview.reload();
+        self.wait_for_load(self.options.borrow().load_timeout)
+    }
+
+    /// History traversal may restore a page without a new load; wait for the URL to settle.
+    fn wait_for_traversal(&self, started: u64) -> Result<Loaded, BrowserError> {
+        let before = self.url();
+        self.runtime.spin_until("history traversal", self.options.borrow().load_timeout, || {
+            self.url() != before
+                || (self.delegate.loads_started.get() > started
+                    && self.webview.load_status() == LoadStatus::Complete)
+        })?;
+        self.wait_for_load(self.options.borrow().load_timeout)
+    }
+}

@@ -1,0 +1,91 @@
+//! Servo's instance and the event-loop waker, shared by headless pages.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use servo::{EventLoopWaker, Preferences, Servo, ServoBuilder};
+
+use crate::BrowserError;
+
+/// Wakes a thread blocked in [`Runtime::spin_until`] when Servo has work for the embedder.
+#[derive(Clone, Default)]
+pub(crate) struct CondvarWaker(Arc<(Mutex<bool>, Condvar)>);
+
+impl CondvarWaker {
+    /// Block up to `limit` or until woken, then clear the wake flag.
+    fn wait(&self, limit: Duration) {
+        let (flag, condvar) = &*self.0;
+        let Ok(guard) = flag.lock() else { return };
+        let Ok((mut woken, _)) = condvar.wait_timeout_while(guard, limit, |woken| !*woken) else {
+            return;
+        };
+        *woken = false;
+    }
+}
+
+impl EventLoopWaker for CondvarWaker {
+    fn clone_box(&self) -> Box<dyn EventLoopWaker> {
+        Box::new(self.clone())
+    }
+
+    fn wake(&self) {
+        let (flag, condvar) = &*self.0;
+        if let Ok(mut woken) = flag.lock() {
+            *woken = true;
+            condvar.notify_all();
+        }
+    }
+}
+
+/// Preferences Clef runs Servo with, headless or windowed.
+pub(crate) fn preferences() -> Preferences {
+    let mut preferences = Preferences::default();
+    // No proxy from the environment: page loads go where the user asked, nowhere else.
+    preferences.network_http_proxy_uri = String::new();
+    preferences.network_https_proxy_uri = String::new();
+    preferences
+}
+
+/// One Servo instance driven from the current thread.
+pub(crate) struct Runtime {
+    pub(crate) servo: Servo,
+    waker: CondvarWaker,
+}
+
+impl Runtime {
+    pub(crate) fn new() -> Self {
+        let waker = CondvarWaker::default();
+        let servo = ServoBuilder::default()
+            .preferences(preferences())
+            .event_loop_waker(Box::new(waker.clone()))
+            .build();
+        Self { servo, waker }
+    }
+
+    /// Run Servo's event loop until `done` holds or `timeout` passes.
+    pub(crate) fn spin_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut done: impl FnMut() -> bool,
+    ) -> Result<(), BrowserError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.servo.spin_event_loop();
+            if done() {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(BrowserError::Timeout { what: what.to_owned(), timeout });
+            }
+            // Servo wakes us when it has messages; the cap keeps timers and polling responsive.
+            self.waker.wait((deadline - now).min(Duration::from_millis(5)));
+        }
+    }
+
+    /// Run the event loop for a fixed time (lets animations, timers and layout settle).
+    pub(crate) fn spin_for(&self, duration: Duration) {
+        let _ = self.spin_until("settling", duration, || false);
+    }
+}

@@ -1,0 +1,111 @@
+//! The privileged bridge between the chrome page and the embedder: commands in, state out.
+
+use serde::{Deserialize, Serialize};
+
+/// Console messages from the chrome view that start with this are commands.
+pub(super) const COMMAND_PREFIX: &str = "clef:";
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub(super) enum Command {
+    Navigate { text: String },
+    Back,
+    Forward,
+    Reload,
+    Stop,
+    NewTab,
+    CloseTab { index: usize },
+    SwitchTab { index: usize },
+    TogglePane,
+    FocusContent,
+}
+
+impl Command {
+    /// Parse a console message; anything not a well-formed command is ignored.
+    pub fn from_console(message: &str) -> Option<Self> {
+        serde_json::from_str(message.strip_prefix(COMMAND_PREFIX)?).ok()
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct TabState {
+    pub title: String,
+    pub url: String,
+    pub loading: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ChromeState {
+    pub tabs: Vec<TabState>,
+    pub active: usize,
+    pub url: String,
+    pub loading: bool,
+    pub can_back: bool,
+    pub can_forward: bool,
+    pub pane_open: bool,
+}
+
+impl ChromeState {
+    /// The script that hands this state to the chrome page.
+    pub fn render_script(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_else(|_| "null".to_owned());
+        format!("window.clefRender && window.clefRender({json})")
+    }
+}
+
+/// A `data:` URL for an embedded page, so the UI needs no files at run time.
+pub(super) fn data_url(html: &str) -> String {
+    let mut url = String::from("data:text/html;charset=utf-8,");
+    for byte in html.bytes() {
+        if byte.is_ascii_alphanumeric() || b" -_.~".contains(&byte) {
+            url.push(byte as char);
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url
+}
+
+/// A local page explaining why an address could not be opened.
+pub(super) fn error_page(input: &str, message: &str) -> String {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    };
+    data_url(&format!(
+        "<!doctype html><meta charset=utf-8><title>Cannot open {input}</title>\
+         <body style=\"font:16px sans-serif;margin:3em;color:#222\">\
+         <h1 style=\"font-size:22px\">Clef cannot open this address</h1>\
+         <p><code>{input}</code></p><p>{message}</p>\
+         <p style=\"color:#666\">Type a URL (https://…), a host name (example.org) or a file path \
+         (/home/…). Clef never sends what you type to a search engine.</p>",
+        input = escape(input),
+        message = escape(message),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_and_ignores_everything_else() {
+        assert_eq!(
+            Command::from_console(r#"clef:{"cmd":"navigate","text":"example.org"}"#),
+            Some(Command::Navigate { text: "example.org".to_owned() })
+        );
+        assert_eq!(
+            Command::from_console(r#"clef:{"cmd":"close_tab","index":2}"#),
+            Some(Command::CloseTab { index: 2 })
+        );
+        assert_eq!(Command::from_console(r#"{"cmd":"back"}"#), None);
+        assert_eq!(Command::from_console(r#"clef:{"cmd":"format_disk"}"#), None);
+    }
+
+    #[test]
+    fn data_urls_escape_markup() {
+        let url = data_url("<p>a&b</p>");
+        assert_eq!(url, "data:text/html;charset=utf-8,%3Cp%3Ea%26b%3C%2Fp%3E");
+        assert!(error_page("<script>", "x").contains("%26lt%3Bscript%26gt%3B"));
+    }
+}

@@ -1,0 +1,539 @@
+//! The window's state: its webviews, their areas, focus, and what each event does to them.
+
+use std::path::Path;
+use std::rc::Rc;
+
+use euclid::{Point2D, Rect, Scale, Size2D};
+use servo::{
+    DevicePoint, EmbedderControl, LoadStatus, MouseButtonAction,
+    OffscreenRenderingContext, RenderingContext, Servo, ServoBuilder, SimpleDialog, WebView,
+    WebViewBuilder, WebViewId, WindowRenderingContext,
+};
+use url::Url;
+use winit::dpi::{LogicalSize, PhysicalPosition};
+use winit::event::{ElementState, MouseButton, MouseScrollDelta, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, EventLoopProxy};
+use winit::keyboard::ModifiersState;
+use winit::raw_window_handle::{HasDisplayHandle, HasWindowHandle};
+use winit::window::Window;
+
+use super::bridge::{self, ChromeState, Command, TabState};
+use super::delegate::{Notice, WindowDelegate};
+use super::keymap::{self, Shortcut};
+use super::layout::{Area, Layout, layout};
+use super::{Wake, WindowOptions};
+use crate::BrowserError;
+use crate::servo_host::{events, runtime};
+
+const CHROME_HTML: &str = include_str!("../../../../resources/ui/chrome.html");
+const PANE_HTML: &str = include_str!("../../../../resources/ui/pane.html");
+const START_PAGE: &str = "<!doctype html><meta charset=utf-8><title>New tab</title>\
+    <body style=\"font:16px sans-serif;margin:4em;color:#333\"><h1>Clef</h1>\
+    <p>Type a URL, host name or file path above (Ctrl+L).</p>";
+const ZOOM_STEP: f32 = 1.1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Focus {
+    Chrome,
+    Content,
+    Pane,
+}
+
+struct Tab {
+    webview: WebView,
+    /// What the user typed when it could not be opened; shown instead of the error page's URL.
+    failed_input: Option<String>,
+}
+
+pub(super) struct Ui {
+    // Drop order: webviews before Servo, Servo before the rendering contexts and the window.
+    tabs: Vec<Tab>,
+    chrome: WebView,
+    pane: WebView,
+    servo: Servo,
+    delegate: Rc<WindowDelegate>,
+    chrome_context: Rc<OffscreenRenderingContext>,
+    content_context: Rc<OffscreenRenderingContext>,
+    pane_context: Rc<OffscreenRenderingContext>,
+    window_context: Rc<WindowRenderingContext>,
+    window: Window,
+    active: usize,
+    pane_open: bool,
+    focus: Focus,
+    cursor: PhysicalPosition<f64>,
+    modifiers: ModifiersState,
+}
+
+fn rendering(error: impl std::fmt::Debug) -> BrowserError {
+    BrowserError::Rendering(format!("{error:?}"))
+}
+
+impl Ui {
+    pub(super) fn new(
+        event_loop: &ActiveEventLoop,
+        options: &WindowOptions,
+        proxy: EventLoopProxy<Wake>,
+    ) -> Result<Self, BrowserError> {
+        let (width, height) = options.size.unwrap_or((1280, 800));
+        let attributes = Window::default_attributes()
+            .with_title("Clef")
+            .with_inner_size(LogicalSize::new(width, height));
+        let window = event_loop.create_window(attributes).map_err(rendering)?;
+        let display = event_loop.display_handle().map_err(rendering)?;
+        let handle = window.window_handle().map_err(rendering)?;
+        let window_context = Rc::new(
+            WindowRenderingContext::new(display, handle, window.inner_size()).map_err(rendering)?,
+        );
+        window_context.make_current().map_err(rendering)?;
+
+        let waker = ProxyWaker(proxy.clone());
+        let servo = ServoBuilder::default()
+            .preferences(runtime::preferences())
+            .event_loop_waker(Box::new(waker))
+            .build();
+        let delegate = Rc::new(WindowDelegate::new(proxy));
+
+        let size = window.inner_size();
+        let areas = layout(size.width, size.height, window.scale_factor(), false);
+        let chrome_context = Rc::new(window_context.offscreen_context(areas.chrome.size()));
+        let content_context = Rc::new(window_context.offscreen_context(areas.content.size()));
+        // Created at full pane size even while closed, so opening it needs no new surface.
+        let pane_area = layout(size.width, size.height, window.scale_factor(), true).pane;
+        let pane_size = pane_area.map_or(areas.content.size(), |area| area.size());
+        let pane_context = Rc::new(window_context.offscreen_context(pane_size));
+
+        let scale = Scale::new(window.scale_factor() as f32);
+        let build = |context: Rc<OffscreenRenderingContext>, url: &str| -> Result<WebView, _> {
+            let url = Url::parse(url).map_err(rendering)?;
+            Ok::<_, BrowserError>(
+                WebViewBuilder::new(&servo, context)
+                    .url(url)
+                    .hidpi_scale_factor(scale)
+                    .delegate(delegate.clone())
+                    .build(),
+            )
+        };
+        let chrome = build(chrome_context.clone(), &bridge::data_url(CHROME_HTML))?;
+        let pane = build(pane_context.clone(), &bridge::data_url(PANE_HTML))?;
+        chrome.set_focused(false);
+        pane.set_focused(false);
+
+        let mut ui = Self {
+            tabs: Vec::new(),
+            chrome,
+            pane,
+            servo,
+            delegate,
+            chrome_context,
+            content_context,
+            pane_context,
+            window_context,
+            window,
+            active: 0,
+            pane_open: false,
+            focus: Focus::Content,
+            cursor: PhysicalPosition::new(0.0, 0.0),
+            modifiers: ModifiersState::empty(),
+        };
+        ui.open_tab(None);
+        match &options.address {
+            Some(address) => ui.navigate(address),
+            None => ui.focus_address(),
+        }
+        Ok(ui)
+    }
+
+    fn layout(&self) -> Layout {
+        let size = self.window.inner_size();
+        layout(size.width, size.height, self.window.scale_factor(), self.pane_open)
+    }
+
+    fn scale(&self) -> Scale<f32, servo::DeviceIndependentPixel, servo::DevicePixel> {
+        Scale::new(self.window.scale_factor() as f32)
+    }
+
+    fn active_webview(&self) -> Option<&WebView> {
+        self.tabs.get(self.active).map(|tab| &tab.webview)
+    }
+
+    fn open_tab(&mut self, webview: Option<WebView>) {
+        let webview = webview.unwrap_or_else(|| {
+            WebViewBuilder::new(&self.servo, self.content_context.clone())
+                .url(Url::parse(&bridge::data_url(START_PAGE)).expect("a constant data URL"))
+                .hidpi_scale_factor(self.scale())
+                .delegate(self.delegate.clone())
+                .build()
+        });
+        self.tabs.push(Tab { webview, failed_input: None });
+        self.switch_to(self.tabs.len() - 1);
+    }
+
+    fn switch_to(&mut self, index: usize) {
+        if index >= self.tabs.len() {
+            return;
+        }
+        for (position, tab) in self.tabs.iter().enumerate() {
+            if position == index {
+                tab.webview.show();
+            } else {
+                tab.webview.hide();
+            }
+        }
+        self.active = index;
+        self.set_focus(Focus::Content);
+        self.refresh_chrome();
+    }
+
+    /// Close a tab; closing the last one closes the window, as users expect.
+    fn close_tab(&mut self, index: usize, event_loop: &ActiveEventLoop) {
+        if index >= self.tabs.len() {
+            return;
+        }
+        self.tabs.remove(index);
+        if self.tabs.is_empty() {
+            event_loop.exit();
+            return;
+        }
+        let next = if index < self.active { self.active - 1 } else { self.active.min(self.tabs.len() - 1) };
+        self.switch_to(next);
+    }
+
+    fn navigate(&mut self, input: &str) {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new("/").to_path_buf());
+        let Some(tab) = self.tabs.get_mut(self.active) else { return };
+        match crate::address::parse_address(input, &cwd) {
+            Ok(url) => {
+                tab.failed_input = None;
+                tab.webview.load(url);
+            },
+            Err(error) => {
+                tracing::info!(%error, "address not opened");
+                tab.failed_input = Some(input.to_owned());
+                if let Ok(url) = Url::parse(&bridge::error_page(input, &error.to_string())) {
+                    tab.webview.load(url);
+                }
+            },
+        }
+        self.set_focus(Focus::Content);
+        self.refresh_chrome();
+    }
+
+    fn set_focus(&mut self, focus: Focus) {
+        self.focus = focus;
+        self.chrome.set_focused(focus == Focus::Chrome);
+        self.pane.set_focused(focus == Focus::Pane);
+        for (index, tab) in self.tabs.iter().enumerate() {
+            tab.webview.set_focused(focus == Focus::Content && index == self.active);
+        }
+    }
+
+    fn focus_address(&mut self) {
+        self.set_focus(Focus::Chrome);
+        self.chrome.evaluate_javascript("window.clefFocusAddress && window.clefFocusAddress()", |_| {});
+    }
+
+    fn refresh_chrome(&self) {
+        let tabs = self
+            .tabs
+            .iter()
+            .map(|tab| TabState {
+                title: tab.webview.page_title().unwrap_or_default(),
+                url: displayed_url(tab),
+                loading: tab.webview.load_status() != LoadStatus::Complete,
+            })
+            .collect();
+        let active = self.active_webview();
+        let state = ChromeState {
+            tabs,
+            active: self.active,
+            url: self.tabs.get(self.active).map(displayed_url).unwrap_or_default(),
+            loading: active.is_some_and(|webview| webview.load_status() != LoadStatus::Complete),
+            can_back: active.is_some_and(WebView::can_go_back),
+            can_forward: active.is_some_and(WebView::can_go_forward),
+            pane_open: self.pane_open,
+        };
+        self.chrome.evaluate_javascript(state.render_script(), |_| {});
+        let title = active.and_then(WebView::page_title).filter(|title| !title.is_empty());
+        self.window.set_title(&match title {
+            Some(title) => format!("{title} — Clef"),
+            None => "Clef".to_owned(),
+        });
+    }
+
+    fn shortcut(&mut self, shortcut: Shortcut, event_loop: &ActiveEventLoop) {
+        let active = self.active_webview().cloned();
+        match shortcut {
+            Shortcut::FocusAddress => self.focus_address(),
+            Shortcut::NewTab => {
+                self.open_tab(None);
+                self.focus_address();
+            },
+            Shortcut::CloseTab => self.close_tab(self.active, event_loop),
+            Shortcut::NextTab => self.switch_to((self.active + 1) % self.tabs.len().max(1)),
+            Shortcut::PreviousTab => {
+                let count = self.tabs.len().max(1);
+                self.switch_to((self.active + count - 1) % count);
+            },
+            Shortcut::Back => self.command(Command::Back, event_loop),
+            Shortcut::Forward => self.command(Command::Forward, event_loop),
+            Shortcut::Reload => self.command(Command::Reload, event_loop),
+            Shortcut::Stop => self.command(Command::Stop, event_loop),
+            Shortcut::ZoomIn | Shortcut::ZoomOut | Shortcut::ZoomReset => {
+                if let Some(webview) = active {
+                    let zoom = match shortcut {
+                        Shortcut::ZoomIn => webview.page_zoom() * ZOOM_STEP,
+                        Shortcut::ZoomOut => webview.page_zoom() / ZOOM_STEP,
+                        _ => 1.0,
+                    };
+                    webview.set_page_zoom(zoom.clamp(0.3, 5.0));
+                }
+            },
+            Shortcut::TogglePane => self.command(Command::TogglePane, event_loop),
+        }
+    }
+
+    fn command(&mut self, command: Command, event_loop: &ActiveEventLoop) {
+        let active = self.active_webview().cloned();
+        match command {
+            Command::Navigate { text } => self.navigate(&text),
+            Command::Back => {
+                if let Some(webview) = active.filter(WebView::can_go_back) {
+                    webview.go_back(1);
+                }
+            },
+            Command::Forward => {
+                if let Some(webview) = active.filter(WebView::can_go_forward) {
+                    webview.go_forward(1);
+                }
+            },
+            Command::Reload => {
+                if let Some(webview) = active {
+                    webview.reload();
+                }
+            },
+            Command::Stop => {
+                if let Some(webview) = active.filter(|w| w.load_status() != LoadStatus::Complete) {
+                    webview.evaluate_javascript("window.stop()", |_| {});
+                }
+            },
+            Command::NewTab => {
+                self.open_tab(None);
+                self.focus_address();
+            },
+            Command::CloseTab { index } => self.close_tab(index, event_loop),
+            Command::SwitchTab { index } => self.switch_to(index),
+            Command::TogglePane => {
+                self.pane_open = !self.pane_open;
+                self.resize_views();
+                self.set_focus(if self.pane_open { Focus::Pane } else { Focus::Content });
+            },
+            Command::FocusContent => self.set_focus(Focus::Content),
+        }
+        self.refresh_chrome();
+    }
+
+    fn resize_views(&self) {
+        let areas = self.layout();
+        self.chrome.resize(areas.chrome.size());
+        if let Some(webview) = self.active_webview() {
+            webview.resize(areas.content.size());
+        }
+        if let Some(pane) = areas.pane {
+            self.pane.resize(pane.size());
+        }
+        self.window.request_redraw();
+    }
+
+    /// Which view is under a window point, and the point in that view's pixels.
+    fn hit(&self, position: PhysicalPosition<f64>) -> Option<(Focus, DevicePoint)> {
+        let areas = self.layout();
+        let local = |area: &Area| {
+            DevicePoint::new((position.x - f64::from(area.x)) as f32, (position.y - f64::from(area.y)) as f32)
+        };
+        if areas.chrome.contains(position.x, position.y) {
+            return Some((Focus::Chrome, local(&areas.chrome)));
+        }
+        if let Some(pane) = areas.pane.filter(|pane| pane.contains(position.x, position.y)) {
+            return Some((Focus::Pane, local(&pane)));
+        }
+        areas.content.contains(position.x, position.y).then(|| (Focus::Content, local(&areas.content)))
+    }
+
+    fn view(&self, focus: Focus) -> Option<&WebView> {
+        match focus {
+            Focus::Chrome => Some(&self.chrome),
+            Focus::Pane => Some(&self.pane),
+            Focus::Content => self.active_webview(),
+        }
+    }
+
+    pub(super) fn window_event(&mut self, event_loop: &ActiveEventLoop, event: WindowEvent) {
+        match event {
+            WindowEvent::RedrawRequested => self.paint(),
+            WindowEvent::Resized(size) => {
+                self.window_context.resize(size);
+                self.resize_views();
+            },
+            WindowEvent::ScaleFactorChanged { .. } => {
+                let scale = self.scale();
+                for webview in self.tabs.iter().map(|tab| &tab.webview).chain([&self.chrome, &self.pane]) {
+                    webview.set_hidpi_scale_factor(scale);
+                }
+                self.resize_views();
+            },
+            WindowEvent::ModifiersChanged(modifiers) => self.modifiers = modifiers.state(),
+            WindowEvent::KeyboardInput { event, .. } => {
+                if let Some(shortcut) = keymap::shortcut(&event, self.modifiers) {
+                    // Escape is the page's own key unless a load is running.
+                    let loading = self.active_webview().is_some_and(|w| w.load_status() != LoadStatus::Complete);
+                    if shortcut != Shortcut::Stop || (loading && self.focus == Focus::Content) {
+                        self.shortcut(shortcut, event_loop);
+                        return;
+                    }
+                }
+                if let Some(webview) = self.view(self.focus) {
+                    webview.notify_input_event(keymap::keyboard_event(&event, self.modifiers));
+                }
+            },
+            WindowEvent::CursorMoved { position, .. } => {
+                self.cursor = position;
+                if let Some((focus, point)) = self.hit(position)
+                    && let Some(webview) = self.view(focus)
+                {
+                    webview.notify_input_event(events::mouse_move(point));
+                }
+            },
+            WindowEvent::MouseInput { state, button: MouseButton::Left, .. } => {
+                let Some((focus, point)) = self.hit(self.cursor) else { return };
+                if state == ElementState::Pressed && focus != self.focus {
+                    self.set_focus(focus);
+                }
+                let action = match state {
+                    ElementState::Pressed => MouseButtonAction::Down,
+                    ElementState::Released => MouseButtonAction::Up,
+                };
+                if let Some(webview) = self.view(focus) {
+                    webview.notify_input_event(events::mouse_button(action, point));
+                }
+            },
+            WindowEvent::MouseInput { state: ElementState::Pressed, button: MouseButton::Back, .. } => {
+                self.command(Command::Back, event_loop);
+            },
+            WindowEvent::MouseInput { state: ElementState::Pressed, button: MouseButton::Forward, .. } => {
+                self.command(Command::Forward, event_loop);
+            },
+            WindowEvent::MouseWheel { delta, .. } => {
+                let Some((focus, point)) = self.hit(self.cursor) else { return };
+                let (dx, dy) = match delta {
+                    // A wheel notch scrolls about three lines of text.
+                    MouseScrollDelta::LineDelta(x, y) => (f64::from(x) * 57.0, f64::from(y) * 57.0),
+                    MouseScrollDelta::PixelDelta(delta) => (delta.x, delta.y),
+                };
+                if let Some(webview) = self.view(focus) {
+                    webview.notify_input_event(events::wheel(point, -dx, -dy));
+                }
+            },
+            _ => {},
+        }
+    }
+
+    /// Spin Servo and act on what its webviews reported.
+    pub(super) fn pump(&mut self, event_loop: &ActiveEventLoop) {
+        self.servo.spin_event_loop();
+        let notices = std::mem::take(&mut *self.delegate.notices.borrow_mut());
+        let mut changed = false;
+        for notice in notices {
+            match notice {
+                Notice::Changed => changed = true,
+                Notice::FrameReady => self.window.request_redraw(),
+                Notice::Console(id, message) => self.console(id, &message, event_loop),
+                Notice::OpenInNewTab(request) => {
+                    let webview = request
+                        .builder(self.content_context.clone())
+                        .hidpi_scale_factor(self.scale())
+                        .delegate(self.delegate.clone())
+                        .build();
+                    self.open_tab(Some(webview));
+                },
+                Notice::Dialog(id, control) => answer_dialog(id, control),
+            }
+        }
+        if changed {
+            self.refresh_chrome();
+        }
+    }
+
+    fn console(&mut self, from: WebViewId, message: &str, event_loop: &ActiveEventLoop) {
+        // Only Clef's own chrome page may command the browser; pages' logs are just logs.
+        if from != self.chrome.id() {
+            tracing::debug!(%message, "page console");
+            return;
+        }
+        match Command::from_console(message) {
+            Some(command) => self.command(command, event_loop),
+            None => tracing::debug!(%message, "chrome console"),
+        }
+    }
+
+    fn paint(&self) {
+        if let Err(error) = self.window_context.make_current() {
+            tracing::error!(?error, "cannot paint");
+            return;
+        }
+        self.window_context.prepare_for_rendering();
+        let gl = self.window_context.glow_gl_api();
+        let window_height = self.window.inner_size().height as i32;
+        let areas = self.layout();
+        let mut views = vec![(&self.chrome, &self.chrome_context, areas.chrome)];
+        if let Some(webview) = self.active_webview() {
+            views.push((webview, &self.content_context, areas.content));
+        }
+        if let Some(pane) = areas.pane {
+            views.push((&self.pane, &self.pane_context, pane));
+        }
+        for (webview, context, area) in views {
+            webview.paint();
+            let Some(copy) = context.render_to_parent_callback() else { continue };
+            // GL's origin is the bottom-left corner.
+            let bottom = window_height - area.y - area.height as i32;
+            let size = Size2D::new(area.width as i32, area.height as i32);
+            copy(&gl, Rect::new(Point2D::new(area.x, bottom), size));
+        }
+        self.window_context.present();
+    }
+}
+
+fn displayed_url(tab: &Tab) -> String {
+    match &tab.failed_input {
+        Some(input) => input.clone(),
+        None => tab.webview.url().map(String::from).filter(|url| !url.starts_with("data:")).unwrap_or_default(),
+    }
+}
+
+/// Page dialogs get a safe answer until the pane can ask the user: alerts are acknowledged
+/// (and logged), confirm and prompt are refused. Other controls are cancelled by dropping them.
+fn answer_dialog(from: WebViewId, control: EmbedderControl) {
+    if let EmbedderControl::SimpleDialog(dialog) = control {
+        match dialog {
+            SimpleDialog::Alert(alert) => {
+                tracing::info!(?from, message = alert.message(), "page alert");
+                alert.confirm();
+            },
+            SimpleDialog::Confirm(confirm) => confirm.dismiss(),
+            SimpleDialog::Prompt(prompt) => prompt.dismiss(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct ProxyWaker(EventLoopProxy<Wake>);
+
+impl servo::EventLoopWaker for ProxyWaker {
+    fn clone_box(&self) -> Box<dyn servo::EventLoopWaker> {
+        Box::new(self.clone())
+    }
+
+    fn wake(&self) {
+        let _ = self.0.send_event(Wake);
+    }
+}

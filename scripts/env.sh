@@ -1,0 +1,13 @@
+# Shared settings for Clef's scripts; sourced, not run.
+# The cargo target dir lives outside the checkout, so fresh clones (CI) build incrementally.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/clef/target}"
+export CLEF_MODELS="${CLEF_MODELS:-$HOME/.cache/clef/models}"
+export CLEF_TEST_MODEL="${CLEF_TEST_MODEL:-$CLEF_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf}"
+# llama.cpp's CMake picks up ccache from PATH by itself (setup installs it).
+export CLEF_BIN="$CARGO_TARGET_DIR/release/clef"
+# llama.cpp for this CPU, as its own build does (GGML_NATIVE): without this, llama-cpp-sys-2
+# derives ggml's SIMD flags from Rust's x86-64 baseline and the kernels run without AVX2/FMA.
+# Only llama-cpp-sys-2 reads these (it forwards CMAKE_* variables to CMake). -fPIC: Rust links PIE.
+export CLEF_LLAMA_MARCH="${CLEF_LLAMA_MARCH:-native}"
+export CMAKE_C_FLAGS="${CMAKE_C_FLAGS:--fPIC -march=$CLEF_LLAMA_MARCH}"
+export CMAKE_CXX_FLAGS="${CMAKE_CXX_FLAGS:--fPIC -march=$CLEF_LLAMA_MARCH}"

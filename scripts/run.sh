@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set up, build and start Clef: the window when there is a display, else the headless demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  exec "$CLEF_BIN" "$@"
+fi
+echo "No display: running the headless demo on a page served from this checkout."
+demo=$(mktemp -d)
+trap 'rm -rf "$demo"' EXIT
+cp resources/demo/index.html "$demo/"
+python3 -m http.server --bind 127.0.0.1 --directory "$demo" 8765 >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$demo"' EXIT
+sleep 0.5
+url="http://127.0.0.1:8765/index.html"
+echo "== title and URL"; "$CLEF_BIN" headless "$url"
+echo "== visible text"; "$CLEF_BIN" headless "$url" --text
+echo "== JavaScript"; "$CLEF_BIN" headless "$url" --eval '[...document.querySelectorAll("li")].map(li => li.textContent)'
+"$CLEF_BIN" headless "$url" --screenshot "$demo/shot.png" && cp "$demo/shot.png" ./clef-demo.png
+echo "== screenshot saved to ./clef-demo.png"
+echo "== the local model"; "$CLEF_BIN" model info "$CLEF_TEST_MODEL"

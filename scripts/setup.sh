@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Idempotent set-up on Debian: packages, the test model, and a release build of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+packages=(
+  # Servo: SpiderMonkey is compiled from source; its bindgen step needs libclang >= 19.
+  cmake clang libclang-19-dev ccache pkg-config python3 python3-pip m4 make g++
+  libfontconfig1-dev libfreetype-dev libssl-dev ca-certificates
+  # Headless software rendering (surfman falls back to Mesa's surfaceless EGL) and the window.
+  libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libx11-6 libx11-dev libxkbcommon-x11-0
+  libxcursor1 libxi6 libxrandr2 fonts-dejavu-core
+  # Window tests and screenshots; network namespace checks.
+  xvfb xauth imagemagick iproute2 util-linux
+  # The benchmark compares against Debian's Chromium.
+  chromium
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+bash scripts/fetch-model.sh
+
+echo "setup: building (target dir $CARGO_TARGET_DIR; a cold build takes about 45 minutes on 2 cores)"
+cargo build --release --locked --workspace --all-targets

@@ -1,0 +1,144 @@
+//! A tiny HTTP/1.1 server on 127.0.0.1 for fixture pages, with the misbehaviours tests need.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// What the server does for one path.
+#[derive(Clone, Debug)]
+pub enum Route {
+    /// A response with this status, content type and body.
+    Page { status: u16, content_type: &'static str, body: String },
+    /// Accept the request, send nothing, hold the connection for this long.
+    Hang(Duration),
+}
+
+impl Route {
+    pub fn html(body: impl Into<String>) -> Self {
+        Self::Page { status: 200, content_type: "text/html; charset=utf-8", body: body.into() }
+    }
+
+    pub fn status(status: u16, body: impl Into<String>) -> Self {
+        Self::Page { status, content_type: "text/html; charset=utf-8", body: body.into() }
+    }
+}
+
+/// Serves its routes until dropped; every connection is handled on its own thread.
+pub struct TestServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+    connections: Arc<AtomicUsize>,
+}
+
+impl TestServer {
+    pub fn start(routes: impl IntoIterator<Item = (&'static str, Route)>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let routes: Arc<HashMap<String, Route>> =
+            Arc::new(routes.into_iter().map(|(path, route)| (path.to_owned(), route)).collect());
+        let stop = Arc::new(AtomicBool::new(false));
+        let hits = Arc::new(Mutex::new(HashMap::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (stop_flag, hit_log, count) = (stop.clone(), hits.clone(), connections.clone());
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop_flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                count.fetch_add(1, Ordering::SeqCst);
+                let (routes, hit_log, stop) = (routes.clone(), hit_log.clone(), stop_flag.clone());
+                thread::spawn(move || serve(stream, &routes, &hit_log, &stop));
+            }
+        });
+        Ok(Self { addr, stop, hits, connections })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// How many requests reached `path` (any method).
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().map(|hits| hits.get(path).copied().unwrap_or(0)).unwrap_or(0)
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Unblock the accept loop so its thread ends.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    routes: &HashMap<String, Route>,
+    hits: &Mutex<HashMap<String, usize>>,
+    stop: &AtomicBool,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(reader_stream) = stream.try_clone() else { return };
+    let mut reader = BufReader::new(reader_stream);
+    let mut writer = stream;
+    // Keep-alive: answer requests on this connection until the client closes it.
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut header = String::new();
+        while reader.read_line(&mut header).unwrap_or(0) > 2 {
+            header.clear();
+        }
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let target = parts.next().unwrap_or("/");
+        let path = target.split('?').next().unwrap_or("/").to_owned();
+        if let Ok(mut hits) = hits.lock() {
+            *hits.entry(path.clone()).or_default() += 1;
+        }
+        let route = routes.get(&path).cloned().unwrap_or_else(|| Route::status(404, "<title>Not found</title>Not found"));
+        match route {
+            Route::Hang(duration) => {
+                let step = Duration::from_millis(50);
+                let mut waited = Duration::ZERO;
+                while waited < duration && !stop.load(Ordering::SeqCst) {
+                    thread::sleep(step);
+                    waited += step;
+                }
+                return;
+            },
+            Route::Page { status, content_type, body } => {
+                let reason = match status {
+                    200 => "OK",
+                    404 => "Not Found",
+                    500 => "Internal Server Error",
+                    _ => "Status",
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n",
+                    body.len()
+                );
+                let body = if method == "HEAD" { "" } else { body.as_str() };
+                if writer.write_all(head.as_bytes()).and_then(|()| writer.write_all(body.as_bytes())).is_err() {
+                    return;
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The real window under Xvfb: it opens, loads a local page, and a screenshot shows it.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clef_tests::clef_bin;
+
+use crate::check;
+use crate::harness::Ctx;
+
+const PAGE: &str = "<!doctype html><title>Window smoke</title>\
+    <body style=\"margin:0;background:#ff00ff\"><h1>Clef window</h1></body>";
+const MAGENTA: [u8; 4] = [255, 0, 255, 255];
+
+fn have(program: &str) -> bool {
+    Command::new("which").arg(program).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_xvfb() -> anyhow::Result<(Killed, String)> {
+    let number = (90..140)
+        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+        .ok_or_else(|| anyhow::anyhow!("no free X display number"))?;
+    let display = format!(":{number}");
+    let xvfb = Command::new("Xvfb")
+        .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let guard = Killed(xvfb);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+        check!(Instant::now() < deadline, "Xvfb did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((guard, display))
+}
+
+pub fn shows_a_page_under_xvfb(_: &Ctx) -> anyhow::Result<()> {
+    if !have("Xvfb") || !have("import") {
+        let message = "Xvfb and imagemagick's import are needed (run scripts/setup.sh)";
+        check!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        println!("    skipped: {message}");
+        return Ok(());
+    }
+    let dir = std::env::temp_dir().join(format!("clef-window-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let page = dir.join("page.html");
+    std::fs::write(&page, PAGE)?;
+    let shot = dir.join("shot.png");
+
+    let (_xvfb, display) = start_xvfb()?;
+    let _clef = Killed(
+        Command::new(clef_bin())
+            .arg(&page)
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    // Grab the screen until the page shows (or give up after 30 s).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let image = loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let grabbed = Command::new("import")
+            .args(["-display", &display, "-window", "root"])
+            .arg(&shot)
+            .stderr(Stdio::null())
+            .status()?;
+        if grabbed.success()
+            && let Ok(image) = image::open(&shot).map(|image| image.to_rgba8())
+            && (image.get_pixel(600, 500).0 == MAGENTA || Instant::now() > deadline)
+        {
+            break image;
+        }
+        check!(Instant::now() < deadline, "could not grab the X screen");
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    check!(image.dimensions() == (1280, 800), "screen size {:?}", image.dimensions());
+    // The page fills the content area, below the chrome, with magenta.
+    let page_pixel = image.get_pixel(600, 500).0;
+    check!(page_pixel == MAGENTA, "page area shows {page_pixel:?}, not the page");
+    // The chrome strip on top is drawn by Clef's own UI page.
+    let chrome_pixel = image.get_pixel(5, 40).0;
+    check!(chrome_pixel != MAGENTA && chrome_pixel != [0, 0, 0, 255], "chrome area shows {chrome_pixel:?}");
+    Ok(())
+}
