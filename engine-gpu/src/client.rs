@@ -134,7 +134,7 @@ impl Engine {
         }
     }
 
-    /// Stop a generation; its stream ends with `Done { stats.cancelled: true }`.
+    /// Stop a generation; its stream ends with `Done` and `stats.stop == StopReason::Cancelled`.
     pub async fn cancel(&self, id: u64) -> Result<(), EngineError> {
         let mut guard = self.worker.lock().await;
         match guard.as_mut() {
@@ -207,8 +207,8 @@ async fn spawn(options: &EngineOptions, progress: Box<dyn Fn(f32) + Send>) -> Re
     });
     let mut child = Command::new(&path)
         // Spinning OpenMP workers starve the page engine and collapse decode speed when the
-        // machine is busy; passive waiting keeps ~10x the throughput here.
-        .env("OMP_WAIT_POLICY", "passive")
+        // machine is busy, so waiting is passive unless the user chose otherwise.
+        .env("OMP_WAIT_POLICY", std::env::var("OMP_WAIT_POLICY").unwrap_or_else(|_| "passive".to_owned()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -130,9 +130,21 @@ pub struct Stats {
     pub generated_tokens: usize,
     pub prefill_seconds: f64,
     pub decode_seconds: f64,
-    pub cancelled: bool,
+    pub stop: StopReason,
     /// Tokens dropped by `Overflow::TruncateMiddle`.
     pub truncated_tokens: usize,
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The model emitted an end-of-generation token (with a grammar: the output is complete).
+    #[default]
+    End,
+    MaxTokens,
+    Cancelled,
+    ContextFull,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

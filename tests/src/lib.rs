@@ -18,3 +18,17 @@ pub fn bin_dir() -> PathBuf {
 pub fn clef_bin() -> PathBuf {
     std::env::var_os("CLEF_BIN").map_or_else(|| bin_dir().join("clef"), PathBuf::from)
 }
+
+/// The test model (SmolLM2-135M-Instruct Q4_1), where `scripts/setup.sh` puts it, or
+/// `CLEF_TEST_MODEL`. `None` outside CI when it is missing; in CI that is a failure.
+pub fn test_model() -> anyhow::Result<Option<PathBuf>> {
+    let path = std::env::var_os("CLEF_TEST_MODEL").map(PathBuf::from).unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+        home.join(".cache/clef/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    });
+    if path.exists() {
+        return Ok(Some(path));
+    }
+    anyhow::ensure!(std::env::var("CI").as_deref() != Ok("true"), "CI: test model missing at {}", path.display());
+    Ok(None)
+}

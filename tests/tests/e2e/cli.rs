@@ -61,3 +61,25 @@ pub fn errors_are_one_line_and_nonzero(_: &Ctx) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub fn model_info_and_bad_model(_: &Ctx) -> anyhow::Result<()> {
+    let Some(model) = clef_tests::test_model()? else {
+        println!("    skipped: test model missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    let model = model.to_string_lossy().into_owned();
+    let output = clef(&["model", "info", &model])?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    check!(output.status.success(), "model info failed: {}", String::from_utf8_lossy(&output.stderr));
+    for expected in ["architecture:   llama", "quantization:   Q4_1", "context length: 8192", "98362432 bytes", "network namespace"] {
+        check!(stdout.contains(expected), "model info lacks {expected:?}:\n{stdout}");
+    }
+    let output = clef(&["model", "info", "/no/such/model.gguf"])?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    check!(!output.status.success() && stderr.contains("model file not found"), "missing model: {stderr}");
+    check!(!stderr.contains("panicked"), "panicked: {stderr}");
+    let output = clef(&["model", "info", &model, "--sha256", &"0".repeat(64)])?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    check!(!output.status.success() && stderr.contains("refusing to load"), "wrong pin: {stderr}");
+    Ok(())
+}

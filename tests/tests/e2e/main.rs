@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         ("error_malformed_html_still_loads", errors::malformed_html_still_loads),
         ("cli_eval_text_and_screenshot", cli::eval_text_and_screenshot),
         ("cli_errors_are_one_line_and_nonzero", cli::errors_are_one_line_and_nonzero),
+        ("cli_model_info_and_bad_model", cli::model_info_and_bad_model),
         ("window_shows_a_page_under_xvfb", window::shows_a_page_under_xvfb),
     ])
 }

@@ -58,7 +58,7 @@ impl WebViewDelegate for WindowDelegate {
     }
 
     fn notify_crashed(&self, webview: WebView, reason: String, _: Option<String>) {
-        tracing::error!(?webview, %reason, "page crashed");
+        tracing::error!(webview = ?webview.id(), %reason, "page crashed");
         self.push(Notice::Changed);
     }
 

@@ -51,7 +51,7 @@ fn main() {
     for request in requests {
         match request {
             Request::Load { path, context, threads, gpu_layers } => {
-                let loaded = session::Session::load(&path, context, threads, gpu_layers, &isolation, &emitter);
+                let loaded = session::Session::load(&path, context, threads, gpu_layers, &isolation);
                 match loaded {
                     Ok(new_session) => {
                         emitter.emit(&Event::Loaded { info: new_session.info.clone() });

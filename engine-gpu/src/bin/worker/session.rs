@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use clef_engine::chat::{CHATML, ChatTemplate};
-use clef_engine::protocol::{ErrorKind, Event, GenerateParams, Message, ModelInfo, Overflow, Stats, Token};
+use clef_engine::protocol::{ErrorKind, Event, GenerateParams, Message, ModelInfo, Overflow, Stats, StopReason, Token};
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -48,7 +48,6 @@ impl Session {
         threads: i32,
         gpu_layers: Option<u32>,
         isolation: &str,
-        emitter: &Emitter,
     ) -> Result<Self, String> {
         // One backend and one model per worker: the browser starts a new worker to switch.
         let backend: &'static LlamaBackend =
@@ -209,10 +208,10 @@ impl Session {
     fn sampler(&self, params: &GenerateParams) -> Result<LlamaSampler, Failure> {
         let grammar = match (&params.grammar, &params.json_schema) {
             (Some(grammar), _) => Some(grammar.clone()),
-            (None, Some(schema)) => Some(
-                llama_cpp_2::json_schema_to_grammar(&schema.to_string())
+            (None, Some(schema)) => Some(compact_json_grammar(
+                &llama_cpp_2::json_schema_to_grammar(&schema.to_string())
                     .map_err(|e| failure(ErrorKind::Grammar, e.to_string()))?,
-            ),
+            )),
             (None, None) => None,
         };
         let mut chain = Vec::new();
@@ -290,7 +289,7 @@ impl Session {
         let finished = self.decode_prompt(&tokens, params.prefill_split, cancelled)?;
         stats.prefill_seconds = prefill_started.elapsed().as_secs_f64();
         if !finished {
-            stats.cancelled = true;
+            stats.stop = StopReason::Cancelled;
             return Ok((String::new(), stats));
         }
 
@@ -300,13 +299,15 @@ impl Session {
         let mut text = String::new();
         let mut pending = Vec::new();
         let mut batch = LlamaBatch::new(1, 1);
+        stats.stop = StopReason::MaxTokens;
         for _ in 0..params.max_tokens {
             if cancelled() {
-                stats.cancelled = true;
+                stats.stop = StopReason::Cancelled;
                 break;
             }
             let token = sampler.sample(&self.context, -1);
             if vocab.is_eog(token) {
+                stats.stop = StopReason::End;
                 break;
             }
             stats.generated_tokens += 1;
@@ -324,6 +325,7 @@ impl Session {
                 emitter.emit(&Event::Token { id, text: piece });
             }
             if self.cached.len() >= limit {
+                stats.stop = StopReason::ContextFull;
                 break;
             }
             batch.clear();
@@ -334,6 +336,15 @@ impl Session {
             self.cached.push(token);
         }
         stats.decode_seconds = decode_started.elapsed().as_secs_f64();
+        let constrained = params.grammar.is_some() || params.json_schema.is_some();
+        if constrained && matches!(stats.stop, StopReason::MaxTokens | StopReason::ContextFull) {
+            // The grammar only allows the end token once its output is complete: stopping
+            // earlier would hand back text that does not parse.
+            return Err(failure(
+                ErrorKind::Generation,
+                format!("constrained output was cut at {} tokens before it was complete; raise max_tokens", stats.generated_tokens),
+            ));
+        }
         Ok((text, stats))
     }
 }
@@ -344,6 +355,16 @@ fn load_params(gpu_layers: u32) -> Pin<Box<LlamaModelParams>> {
         progress.emit(&Event::Progress { fraction });
         true
     }))
+}
+
+/// llama.cpp's schema grammars allow newlines and indentation between tokens; small models
+/// then pretty-print and spend their token budget on whitespace. Allow at most one space.
+fn compact_json_grammar(grammar: &str) -> String {
+    grammar
+        .lines()
+        .map(|line| if line.starts_with("space ::=") { "space ::= \" \"?" } else { line })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
