@@ -80,7 +80,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CLEF_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // Servo's own warnings are for Servo developers; Clef's are for users.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error,clef=warn,clef_browser=warn,clef_engine=warn")),
         )
         .with_writer(std::io::stderr)
         .init();

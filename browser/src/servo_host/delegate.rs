@@ -21,15 +21,23 @@ pub(crate) struct PageDelegate {
 }
 
 impl WebViewDelegate for PageDelegate {
-    fn notify_load_status_changed(&self, _webview: WebView, status: LoadStatus) {
-        match status {
-            LoadStatus::Started => {
-                self.load_complete.set(false);
-                self.loads_started.set(self.loads_started.get() + 1);
-            },
-            LoadStatus::HeadParsed => {},
-            LoadStatus::Complete => self.load_complete.set(true),
+    fn notify_url_changed(&self, _webview: WebView, url: url::Url) {
+        tracing::debug!(%url, "url changed");
+    }
+
+    fn notify_load_status_changed(&self, webview: WebView, status: LoadStatus) {
+        tracing::debug!(?status, url = ?webview.url(), "load status");
+        // A new document announces itself with Started, except Servo's synthesized error
+        // pages, which go straight to HeadParsed: count whichever comes first.
+        let new_document = match status {
+            LoadStatus::Started => true,
+            LoadStatus::HeadParsed => self.load_complete.get(),
+            LoadStatus::Complete => false,
+        };
+        if new_document {
+            self.loads_started.set(self.loads_started.get() + 1);
         }
+        self.load_complete.set(status == LoadStatus::Complete);
     }
 
     fn notify_new_frame_ready(&self, webview: WebView) {

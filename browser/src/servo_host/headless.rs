@@ -69,12 +69,11 @@ impl Headless {
             .make_current()
             .map_err(|error| BrowserError::Rendering(format!("{error:?}")))?;
         let delegate = Rc::new(PageDelegate::default());
-        let webview = WebViewBuilder::new(&self.runtime.servo, context)
-            .delegate(delegate.clone())
-            .build();
+        let webview = blank_webview(&self.runtime, &context, &delegate, self.options.step_timeout)?;
         Ok(Page {
-            webview,
+            webview: RefCell::new(webview),
             delegate,
+            context,
             runtime: self.runtime.clone(),
             options: RefCell::new(self.options.clone()),
         })
@@ -88,11 +87,25 @@ impl Headless {
     }
 }
 
+/// A webview showing about:blank, ready for loads.
+fn blank_webview(
+    runtime: &Runtime,
+    context: &Rc<dyn RenderingContext>,
+    delegate: &Rc<PageDelegate>,
+    timeout: Duration,
+) -> Result<WebView, BrowserError> {
+    let webview = WebViewBuilder::new(&runtime.servo, context.clone()).delegate(delegate.clone()).build();
+    // A load sent before the initial about:blank exists is dropped by the constellation.
+    runtime.spin_until("a new page", timeout, || webview.load_status() == LoadStatus::Complete)?;
+    Ok(webview)
+}
+
 /// One headless tab.
 pub struct Page {
     // Field order matters: the webview must drop before the runtime that owns Servo.
-    webview: WebView,
+    webview: RefCell<WebView>,
     delegate: Rc<PageDelegate>,
+    context: Rc<dyn RenderingContext>,
     runtime: Rc<Runtime>,
     options: RefCell<HeadlessOptions>,
 }
@@ -119,7 +132,7 @@ impl Page {
             }
         }
         let started = self.delegate.loads_started.get();
-        self.webview.load(url.clone());
+        self.webview().load(url.clone());
         self.wait_for_new_load(started, url.as_str())?;
         self.check_loaded(&url)
     }
@@ -130,22 +143,35 @@ impl Page {
         let result = self.runtime.spin_until("page load", timeout, || {
             self.delegate.crash.borrow().is_some()
                 || (self.delegate.loads_started.get() > started
-                    && self.webview.load_status() == LoadStatus::Complete)
+                    && self.webview().load_status() == LoadStatus::Complete)
         });
         if let Some(reason) = self.delegate.crash.borrow_mut().take() {
             return Err(BrowserError::Crashed(reason));
         }
         if result.is_err() {
-            self.stop();
+            self.abandon_navigation()?;
             return Err(BrowserError::LoadTimeout { url: url.to_owned(), timeout });
         }
         Ok(())
     }
 
+    /// Run `action` (a click on a link, Enter in a form) and wait for the navigation it
+    /// starts to complete.
+    pub fn expect_navigation(
+        &self,
+        action: impl FnOnce(&Self) -> Result<(), BrowserError>,
+    ) -> Result<Loaded, BrowserError> {
+        let started = self.delegate.loads_started.get();
+        action(self)?;
+        let url = self.url().unwrap_or_default();
+        self.wait_for_new_load(started, &url)?;
+        Ok(self.loaded())
+    }
+
     /// Wait for the current navigation (e.g. one a click started) to complete.
     pub fn wait_for_load(&self, timeout: Duration) -> Result<Loaded, BrowserError> {
         self.runtime.spin_until("page load", timeout, || {
-            self.webview.load_status() == LoadStatus::Complete
+            self.webview().load_status() == LoadStatus::Complete
         })?;
         Ok(self.loaded())
     }
@@ -155,9 +181,24 @@ impl Page {
         self.options.borrow_mut().load_timeout = timeout;
     }
 
-    /// Stop loading (the user's Stop button).
+    /// Stop loading (the user's Stop button): a page that has arrived stops fetching more.
     pub fn stop(&self) {
         let _ = self.evaluate_with_timeout("window.stop()", Duration::from_secs(2));
+    }
+
+    /// Servo ignores new loads while a navigation is pending, so a navigation that never
+    /// answers would wedge the page: replace the webview with a fresh one (history is lost).
+    fn abandon_navigation(&self) -> Result<(), BrowserError> {
+        self.stop();
+        let timeout = self.options.borrow().step_timeout;
+        let fresh = blank_webview(&self.runtime, &self.context, &self.delegate, timeout)?;
+        let stuck = self.webview.replace(fresh);
+        drop(stuck);
+        Ok(())
+    }
+
+    fn webview(&self) -> WebView {
+        self.webview.borrow().clone()
     }
 
     fn loaded(&self) -> Loaded {
@@ -217,7 +258,7 @@ impl Page {
     ) -> Result<serde_json::Value, BrowserError> {
         let result = Rc::new(RefCell::new(None));
         let sink = result.clone();
-        self.webview.evaluate_javascript(script, move |value| *sink.borrow_mut() = Some(value));
+        self.webview().evaluate_javascript(script, move |value| *sink.borrow_mut() = Some(value));
         self.runtime.spin_until("a script", timeout, || result.borrow().is_some())?;
         match result.borrow_mut().take() {
             Some(Ok(value)) => Ok(js::to_json(value)),
@@ -233,14 +274,14 @@ impl Page {
     }
 
     fn device_point(&self, x: f32, y: f32) -> DevicePoint {
-        let scale = self.webview.device_pixels_per_css_pixel().get();
+        let scale = self.webview().device_pixels_per_css_pixel().get();
         DevicePoint::new(x * scale, y * scale)
     }
 
     /// Send real input events and wait until Servo has handled each.
     fn send(&self, events: impl IntoIterator<Item = InputEvent>) -> Result<(), BrowserError> {
         let ids: Vec<_> =
-            events.into_iter().map(|event| self.webview.notify_input_event(event)).collect();
+            events.into_iter().map(|event| self.webview().notify_input_event(event)).collect();
         self.runtime.spin_until("input events", self.options.borrow().step_timeout, || {
             let handled = self.delegate.handled_inputs.borrow();
             ids.iter().all(|id| handled.contains(id))
@@ -281,7 +322,7 @@ impl Page {
     pub fn screenshot(&self) -> Result<image::RgbaImage, BrowserError> {
         let result = Rc::new(RefCell::new(None));
         let sink = result.clone();
-        self.webview.take_screenshot(None, move |image| *sink.borrow_mut() = Some(image));
+        self.webview().take_screenshot(None, move |image| *sink.borrow_mut() = Some(image));
         self.runtime.spin_until("a screenshot", self.options.borrow().step_timeout, || {
             result.borrow().is_some()
         })?;
@@ -293,11 +334,11 @@ impl Page {
     }
 
     pub fn url(&self) -> Option<String> {
-        self.webview.url().map(String::from)
+        self.webview().url().map(String::from)
     }
 
     pub fn title(&self) -> Option<String> {
-        self.webview.page_title()
+        self.webview().page_title()
     }
 
     /// Messages of dialogs (alert/confirm/prompt) the page opened; headless dismisses them.
@@ -306,37 +347,45 @@ impl Page {
     }
 
     pub fn back(&self) -> Result<Loaded, BrowserError> {
-        if !self.webview.can_go_back() {
+        if !self.webview().can_go_back() {
             return Err(BrowserError::NoHistory("back"));
         }
         let started = self.delegate.loads_started.get();
-        self.webview.go_back(1);
+        self.webview().go_back(1);
         self.wait_for_traversal(started)
     }
 
     pub fn forward(&self) -> Result<Loaded, BrowserError> {
-        if !self.webview.can_go_forward() {
+        if !self.webview().can_go_forward() {
             return Err(BrowserError::NoHistory("forward"));
         }
         let started = self.delegate.loads_started.get();
-        self.webview.go_forward(1);
+        self.webview().go_forward(1);
         self.wait_for_traversal(started)
     }
 
     pub fn reload(&self) -> Result<Loaded, BrowserError> {
         // `reload` marks the load as started itself (without notifying), so wait for Complete.
-        self.webview.reload();
+        self.webview().reload();
         self.wait_for_load(self.options.borrow().load_timeout)
     }
 
-    /// History traversal may restore a page without a new load; wait for the URL to settle.
+    /// History traversal may restore a page without a new load; wait until the URL and the
+    /// title the embedder sees are those of the document now showing.
     fn wait_for_traversal(&self, started: u64) -> Result<Loaded, BrowserError> {
         let before = self.url();
-        self.runtime.spin_until("history traversal", self.options.borrow().load_timeout, || {
+        let timeout = self.options.borrow().load_timeout;
+        self.runtime.spin_until("history traversal", timeout, || {
             self.url() != before
                 || (self.delegate.loads_started.get() > started
-                    && self.webview.load_status() == LoadStatus::Complete)
+                    && self.webview().load_status() == LoadStatus::Complete)
         })?;
-        self.wait_for_load(self.options.borrow().load_timeout)
+        self.wait_for_load(timeout)?;
+        let document_title = self.evaluate("document.title")?;
+        let document_title = document_title.as_str().unwrap_or_default().to_owned();
+        self.runtime.spin_until("the page title", timeout, || {
+            self.title().unwrap_or_default() == document_title
+        })?;
+        Ok(self.loaded())
     }
 }

@@ -23,7 +23,7 @@ pub fn eval_text_and_screenshot(_: &Ctx) -> anyhow::Result<()> {
     let output = clef(&["headless", &url, "--eval", "({title: document.title, n: 2 + 3})"])?;
     check!(output.status.success(), "eval failed: {}", String::from_utf8_lossy(&output.stderr));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    check!(json == serde_json::json!({"n": 5.0, "title": "Fixture Article"}), "eval printed {json}");
+    check!(json == serde_json::json!({"n": 5, "title": "Fixture Article"}), "eval printed {json}");
 
     let output = clef(&["headless", &url, "--text"])?;
     let text = String::from_utf8_lossy(&output.stdout);

@@ -9,8 +9,8 @@ pub const CLICK: &str = r#"<!doctype html><title>Click</title>
 <button id="go" style="position:absolute;left:100px;top:80px;width:160px;height:50px"
   onclick="document.getElementById('out').textContent='clicked ' + (++window.count)">Press me</button>
 <p id="out" style="position:absolute;top:200px">not yet</p>
-<script>window.count = 0; window.synthetic = 0;
-document.getElementById('go').addEventListener('click', e => { if (!e.isTrusted) window.synthetic++; });</script>
+<script>window.count = 0; window.downs = [];
+document.getElementById('go').addEventListener('mousedown', e => window.downs.push([e.clientX, e.clientY]));</script>
 </body>"#;
 
 pub const FORM: &str = r#"<!doctype html><title>Form</title>

@@ -7,7 +7,6 @@ use servo::{
     WebViewDelegate, WebViewId,
 };
 use url::Url;
-use winit::event_loop::EventLoopProxy;
 
 /// Something that happened in a webview; handled outside Servo's callback to avoid re-entrancy.
 pub(super) enum Notice {
@@ -19,20 +18,16 @@ pub(super) enum Notice {
     Dialog(WebViewId, EmbedderControl),
 }
 
+/// Servo calls these only from inside `spin_event_loop`, and the UI drains the queue right
+/// after each spin, so queueing needs no extra wake-up.
+#[derive(Default)]
 pub(super) struct WindowDelegate {
     pub(super) notices: RefCell<Vec<Notice>>,
-    proxy: EventLoopProxy<super::Wake>,
 }
 
 impl WindowDelegate {
-    pub(super) fn new(proxy: EventLoopProxy<super::Wake>) -> Self {
-        Self { notices: RefCell::default(), proxy }
-    }
-
     fn push(&self, notice: Notice) {
         self.notices.borrow_mut().push(notice);
-        // The loop may be idle; wake it so the notice is handled now.
-        let _ = self.proxy.send_event(super::Wake);
     }
 }
 
@@ -45,7 +40,8 @@ impl WebViewDelegate for WindowDelegate {
         self.push(Notice::Changed);
     }
 
-    fn notify_load_status_changed(&self, _: WebView, _: LoadStatus) {
+    fn notify_load_status_changed(&self, webview: WebView, status: LoadStatus) {
+        tracing::debug!(id = ?webview.id(), ?status, url = ?webview.url().map(String::from), "load status");
         self.push(Notice::Changed);
     }
 
@@ -53,7 +49,8 @@ impl WebViewDelegate for WindowDelegate {
         self.push(Notice::Changed);
     }
 
-    fn notify_new_frame_ready(&self, _: WebView) {
+    fn notify_new_frame_ready(&self, webview: WebView) {
+        tracing::trace!(id = ?webview.id(), "frame ready");
         self.push(Notice::FrameReady);
     }
 

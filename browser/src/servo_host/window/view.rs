@@ -41,6 +41,8 @@ enum Focus {
 
 struct Tab {
     webview: WebView,
+    /// Each tab renders into its own surface: only the active one is painted and shown.
+    context: Rc<OffscreenRenderingContext>,
     /// What the user typed when it could not be opened; shown instead of the error page's URL.
     failed_input: Option<String>,
 }
@@ -53,7 +55,6 @@ pub(super) struct Ui {
     servo: Servo,
     delegate: Rc<WindowDelegate>,
     chrome_context: Rc<OffscreenRenderingContext>,
-    content_context: Rc<OffscreenRenderingContext>,
     pane_context: Rc<OffscreenRenderingContext>,
     window_context: Rc<WindowRenderingContext>,
     window: Window,
@@ -86,17 +87,16 @@ impl Ui {
         );
         window_context.make_current().map_err(rendering)?;
 
-        let waker = ProxyWaker(proxy.clone());
+        let waker = ProxyWaker(proxy);
         let servo = ServoBuilder::default()
             .preferences(runtime::preferences())
             .event_loop_waker(Box::new(waker))
             .build();
-        let delegate = Rc::new(WindowDelegate::new(proxy));
+        let delegate = Rc::new(WindowDelegate::default());
 
         let size = window.inner_size();
         let areas = layout(size.width, size.height, window.scale_factor(), false);
         let chrome_context = Rc::new(window_context.offscreen_context(areas.chrome.size()));
-        let content_context = Rc::new(window_context.offscreen_context(areas.content.size()));
         // Created at full pane size even while closed, so opening it needs no new surface.
         let pane_area = layout(size.width, size.height, window.scale_factor(), true).pane;
         let pane_size = pane_area.map_or(areas.content.size(), |area| area.size());
@@ -125,7 +125,6 @@ impl Ui {
             servo,
             delegate,
             chrome_context,
-            content_context,
             pane_context,
             window_context,
             window,
@@ -135,10 +134,9 @@ impl Ui {
             cursor: PhysicalPosition::new(0.0, 0.0),
             modifiers: ModifiersState::empty(),
         };
-        ui.open_tab(None);
-        match &options.address {
-            Some(address) => ui.navigate(address),
-            None => ui.focus_address(),
+        ui.open_tab(options.address.as_deref());
+        if options.address.is_none() {
+            ui.focus_address();
         }
         Ok(ui)
     }
@@ -156,30 +154,54 @@ impl Ui {
         self.tabs.get(self.active).map(|tab| &tab.webview)
     }
 
-    fn open_tab(&mut self, webview: Option<WebView>) {
-        let webview = webview.unwrap_or_else(|| {
-            WebViewBuilder::new(&self.servo, self.content_context.clone())
-                .url(Url::parse(&bridge::data_url(START_PAGE)).expect("a constant data URL"))
-                .hidpi_scale_factor(self.scale())
-                .delegate(self.delegate.clone())
-                .build()
-        });
-        self.tabs.push(Tab { webview, failed_input: None });
+    /// A new tab at `address` (the start page when `None`), made the active one.
+    fn open_tab(&mut self, address: Option<&str>) {
+        let (url, failed_input) = match address {
+            Some(input) => self.resolve(input),
+            None => (Url::parse(&bridge::data_url(START_PAGE)).ok(), None),
+        };
+        let context = self.tab_context();
+        let mut builder = WebViewBuilder::new(&self.servo, context.clone())
+            .hidpi_scale_factor(self.scale())
+            .delegate(self.delegate.clone());
+        // The first URL goes in the builder: a load sent right after creation would be lost.
+        if let Some(url) = url {
+            builder = builder.url(url);
+        }
+        self.add_tab(builder.build(), context, failed_input);
+    }
+
+    fn tab_context(&self) -> Rc<OffscreenRenderingContext> {
+        Rc::new(self.window_context.offscreen_context(self.layout().content.size()))
+    }
+
+    fn add_tab(&mut self, webview: WebView, context: Rc<OffscreenRenderingContext>, failed_input: Option<String>) {
+        self.tabs.push(Tab { webview, context, failed_input });
         self.switch_to(self.tabs.len() - 1);
+    }
+
+    /// The URL for address-bar input: the page itself, or a local page saying why not.
+    fn resolve(&self, input: &str) -> (Option<Url>, Option<String>) {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new("/").to_path_buf());
+        match crate::address::parse_address(input, &cwd) {
+            Ok(url) => (Some(url), None),
+            Err(error) => {
+                tracing::info!(%error, "address not opened");
+                (Url::parse(&bridge::error_page(input, &error.to_string())).ok(), Some(input.to_owned()))
+            },
+        }
     }
 
     fn switch_to(&mut self, index: usize) {
         if index >= self.tabs.len() {
             return;
         }
-        for (position, tab) in self.tabs.iter().enumerate() {
-            if position == index {
-                tab.webview.show();
-            } else {
-                tab.webview.hide();
-            }
-        }
         self.active = index;
+        // The surface may have been sized for another window size while inactive.
+        if let Some(webview) = self.active_webview() {
+            webview.resize(self.layout().content.size());
+        }
+        self.window.request_redraw();
         self.set_focus(Focus::Content);
         self.refresh_chrome();
     }
@@ -199,20 +221,25 @@ impl Ui {
     }
 
     fn navigate(&mut self, input: &str) {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new("/").to_path_buf());
-        let Some(tab) = self.tabs.get_mut(self.active) else { return };
-        match crate::address::parse_address(input, &cwd) {
-            Ok(url) => {
-                tab.failed_input = None;
-                tab.webview.load(url);
-            },
-            Err(error) => {
-                tracing::info!(%error, "address not opened");
-                tab.failed_input = Some(input.to_owned());
-                if let Ok(url) = Url::parse(&bridge::error_page(input, &error.to_string())) {
-                    tab.webview.load(url);
-                }
-            },
+        let (url, failed_input) = self.resolve(input);
+        let Some(url) = url else { return };
+        let Some(tab) = self.tabs.get(self.active) else { return };
+        if tab.webview.load_status() == LoadStatus::Complete {
+            tab.webview.load(url);
+            if let Some(tab) = self.tabs.get_mut(self.active) {
+                tab.failed_input = failed_input;
+            }
+        } else {
+            // Servo ignores loads while a navigation is pending; one that never answers would
+            // wedge the tab, so a new address replaces the tab's webview instead.
+            let context = self.tab_context();
+            let webview = WebViewBuilder::new(&self.servo, context.clone())
+                .url(url)
+                .hidpi_scale_factor(self.scale())
+                .delegate(self.delegate.clone())
+                .build();
+            self.tabs[self.active] = Tab { webview, context, failed_input };
+            self.switch_to(self.active);
         }
         self.set_focus(Focus::Content);
         self.refresh_chrome();
@@ -448,12 +475,13 @@ impl Ui {
                 Notice::FrameReady => self.window.request_redraw(),
                 Notice::Console(id, message) => self.console(id, &message, event_loop),
                 Notice::OpenInNewTab(request) => {
+                    let context = self.tab_context();
                     let webview = request
-                        .builder(self.content_context.clone())
+                        .builder(context.clone())
                         .hidpi_scale_factor(self.scale())
                         .delegate(self.delegate.clone())
                         .build();
-                    self.open_tab(Some(webview));
+                    self.add_tab(webview, context, None);
                 },
                 Notice::Dialog(id, control) => answer_dialog(id, control),
             }
@@ -476,6 +504,19 @@ impl Ui {
     }
 
     fn paint(&self) {
+        let areas = self.layout();
+        let mut views = vec![(&self.chrome, &self.chrome_context, areas.chrome)];
+        if let Some(tab) = self.tabs.get(self.active) {
+            views.push((&tab.webview, &tab.context, areas.content));
+        }
+        if let Some(pane) = areas.pane {
+            views.push((&self.pane, &self.pane_context, pane));
+        }
+        // Each webview renders into its own surface first; painting one leaves GL bound to
+        // its surface, so the window's framebuffer is bound only afterwards, for the copies.
+        for (webview, _, _) in &views {
+            webview.paint();
+        }
         if let Err(error) = self.window_context.make_current() {
             tracing::error!(?error, "cannot paint");
             return;
@@ -483,16 +524,7 @@ impl Ui {
         self.window_context.prepare_for_rendering();
         let gl = self.window_context.glow_gl_api();
         let window_height = self.window.inner_size().height as i32;
-        let areas = self.layout();
-        let mut views = vec![(&self.chrome, &self.chrome_context, areas.chrome)];
-        if let Some(webview) = self.active_webview() {
-            views.push((webview, &self.content_context, areas.content));
-        }
-        if let Some(pane) = areas.pane {
-            views.push((&self.pane, &self.pane_context, pane));
-        }
-        for (webview, context, area) in views {
-            webview.paint();
+        for (_, context, area) in views {
             let Some(copy) = context.render_to_parent_callback() else { continue };
             // GL's origin is the bottom-left corner.
             let bottom = window_height - area.y - area.height as i32;
