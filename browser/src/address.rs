@@ -28,7 +28,8 @@ pub fn parse_address(input: &str, cwd: &Path) -> Result<Url, BrowserError> {
     if let Ok(url) = Url::parse(input) {
         // "localhost:8080" parses as scheme "localhost"; treat it as a host below.
         if LOADABLE_SCHEMES.contains(&url.scheme()) {
-            if matches!(url.scheme(), "http" | "https") && url.host_str().is_none_or(str::is_empty) {
+            if matches!(url.scheme(), "http" | "https") && url.host_str().is_none_or(str::is_empty)
+            {
                 return Err(bad("the URL has no host"));
             }
             return Ok(url);
@@ -41,16 +42,23 @@ pub fn parse_address(input: &str, cwd: &Path) -> Result<Url, BrowserError> {
         }
     }
     if input.contains(char::is_whitespace) {
-        return Err(bad("contains spaces; Clef does not send what you type to a search engine"));
+        return Err(bad(
+            "contains spaces; Clef does not send what you type to a search engine",
+        ));
     }
     if looks_like_host(input) {
         return host_url(input).ok_or_else(|| bad("not a valid host name"));
     }
-    Err(bad("not a URL, host or existing file; Clef does not search the web for you"))
+    Err(bad(
+        "not a URL, host or existing file; Clef does not search the web for you",
+    ))
 }
 
 fn looks_like_path(input: &str) -> bool {
-    input.starts_with('/') || input.starts_with("./") || input.starts_with("../") || input.starts_with("~/")
+    input.starts_with('/')
+        || input.starts_with("./")
+        || input.starts_with("../")
+        || input.starts_with("~/")
 }
 
 fn file_url(input: &str, cwd: &Path) -> Result<Url, BrowserError> {
@@ -83,14 +91,18 @@ fn looks_like_host(input: &str) -> bool {
         && labels.iter().all(|label| {
             !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels.last().is_some_and(|tld| tld.chars().any(char::is_alphabetic))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().any(char::is_alphabetic))
 }
 
 /// Loopback hosts default to plain HTTP (local servers rarely have certificates); others to HTTPS.
 fn host_url(input: &str) -> Option<Url> {
     let host = input.split([':', '/']).next().unwrap_or_default();
     let loopback = host == "localhost"
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     let scheme = if loopback { "http" } else { "https" };
     Url::parse(&format!("{scheme}://{input}")).ok()
 }
@@ -105,29 +117,47 @@ mod tests {
 
     #[test]
     fn full_urls_pass_through() {
-        assert_eq!(parse("https://example.org/a?b").unwrap(), "https://example.org/a?b");
-        assert_eq!(parse("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080/");
+        assert_eq!(
+            parse("https://example.org/a?b").unwrap(),
+            "https://example.org/a?b"
+        );
+        assert_eq!(
+            parse("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080/"
+        );
     }
 
     #[test]
     fn host_names_get_a_scheme() {
         assert_eq!(parse("example.org").unwrap(), "https://example.org/");
-        assert_eq!(parse("example.org/path").unwrap(), "https://example.org/path");
+        assert_eq!(
+            parse("example.org/path").unwrap(),
+            "https://example.org/path"
+        );
         assert_eq!(parse("localhost:8080").unwrap(), "http://localhost:8080/");
-        assert_eq!(parse("127.0.0.1:3000/x").unwrap(), "http://127.0.0.1:3000/x");
+        assert_eq!(
+            parse("127.0.0.1:3000/x").unwrap(),
+            "http://127.0.0.1:3000/x"
+        );
     }
 
     #[test]
     fn file_paths_become_file_urls() {
         assert_eq!(parse("/").unwrap(), "file:///");
-        assert!(matches!(parse("/no/such/file.html"), Err(BrowserError::MissingFile(_))));
+        assert!(matches!(
+            parse("/no/such/file.html"),
+            Err(BrowserError::MissingFile(_))
+        ));
     }
 
     #[test]
     fn words_are_not_searched() {
         for input in ["what is rust", "rust", "", "ftp://example.org", "http://"] {
             let error = parse(input).unwrap_err();
-            assert!(matches!(error, BrowserError::BadAddress { .. }), "{input}: {error}");
+            assert!(
+                matches!(error, BrowserError::BadAddress { .. }),
+                "{input}: {error}"
+            );
         }
     }
 }

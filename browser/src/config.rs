@@ -27,7 +27,10 @@ pub struct ModelConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -41,10 +44,20 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default());
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
         };
-        toml::from_str(&text).map_err(|error| ConfigError::Invalid { path: path.to_owned(), message: error.to_string() })
+        toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: error.to_string(),
+        })
     }
 }
 
@@ -57,12 +70,25 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("clef-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("config.toml");
-        std::fs::write(&path, "[model]\npath = \"/models/a.gguf\"\ncontext = 2048\n").unwrap();
+        std::fs::write(
+            &path,
+            "[model]\npath = \"/models/a.gguf\"\ncontext = 2048\n",
+        )
+        .unwrap();
         let config = Config::load(&path).unwrap();
-        assert_eq!(config.model.path.as_deref(), Some(Path::new("/models/a.gguf")));
+        assert_eq!(
+            config.model.path.as_deref(),
+            Some(Path::new("/models/a.gguf"))
+        );
         assert_eq!(config.model.context, Some(2048));
         std::fs::write(&path, "[model]\npaht = \"typo\"\n").unwrap();
-        assert!(matches!(Config::load(&path), Err(ConfigError::Invalid { .. })));
-        assert_eq!(Config::load(&dir.join("absent.toml")).unwrap(), Config::default());
+        assert!(matches!(
+            Config::load(&path),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert_eq!(
+            Config::load(&dir.join("absent.toml")).unwrap(),
+            Config::default()
+        );
     }
 }

@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 use clef_browser::{BrowserError, Headless, HeadlessOptions, WindowOptions};
 
 #[derive(Parser)]
-#[command(name = "clef", version, about = "Clef: a browser whose assistant runs on this machine")]
+#[command(
+    name = "clef",
+    version,
+    about = "Clef: a browser whose assistant runs on this machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -81,17 +85,26 @@ fn main() -> ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CLEF_LOG")
                 // Servo's own warnings are for Servo developers; Clef's are for users.
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error,clef=warn,clef_browser=warn,clef_engine=warn")),
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new(
+                        "error,clef=warn,clef_browser=warn,clef_engine=warn",
+                    )
+                }),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Headless(args)) => headless(args),
-        Some(Command::Model(ModelCommand::Info { path, args })) => model_commands::info(&args, path),
-        Some(Command::Model(ModelCommand::Bench { path, args, prompt_words, tokens })) => {
-            model_commands::bench(&args, path, prompt_words, tokens)
-        },
+        Some(Command::Model(ModelCommand::Info { path, args })) => {
+            model_commands::info(&args, path)
+        }
+        Some(Command::Model(ModelCommand::Bench {
+            path,
+            args,
+            prompt_words,
+            tokens,
+        })) => model_commands::bench(&args, path, prompt_words, tokens),
         Some(Command::Chat(args)) => model_commands::chat(&args),
         None => window(cli.address),
     };
@@ -99,18 +112,25 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("clef: {error:#}");
-            let code = error.downcast_ref::<BrowserError>().map_or(1, BrowserError::exit_code);
+            let code = error
+                .downcast_ref::<BrowserError>()
+                .map_or(1, BrowserError::exit_code);
             ExitCode::from(u8::try_from(code).unwrap_or(1))
-        },
+        }
     }
 }
 
 fn window(address: Option<String>) -> anyhow::Result<()> {
-    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|name| std::env::var_os(name).is_some());
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some());
     if !has_display {
         anyhow::bail!("no display to open a window on; use `clef headless URL` instead");
     }
-    clef_browser::run_window(WindowOptions { address, size: None })?;
+    clef_browser::run_window(WindowOptions {
+        address,
+        size: None,
+    })?;
     Ok(())
 }
 
@@ -134,7 +154,9 @@ fn headless(args: HeadlessArgs) -> anyhow::Result<()> {
     }
     if let Some(path) = &args.screenshot {
         let image = page.screenshot()?;
-        image.save(path).with_context(|| format!("cannot write {}", path.display()))?;
+        image
+            .save(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         printed = true;
     }
     if !printed {

@@ -47,7 +47,10 @@ impl ModelArgs {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 async fn start(options: EngineOptions) -> anyhow::Result<Engine> {
@@ -69,53 +72,123 @@ pub fn info(args: &ModelArgs, path: Option<PathBuf>) -> anyhow::Result<()> {
         let info = engine.info();
         println!("name:           {}", info.name);
         println!("architecture:   {}", info.architecture);
-        println!("parameters:     {} ({:.1} M)", info.parameters, info.parameters as f64 / 1e6);
+        println!(
+            "parameters:     {} ({:.1} M)",
+            info.parameters,
+            info.parameters as f64 / 1e6
+        );
         println!("context length: {}", info.context_length);
         println!("quantization:   {}", info.quantization);
-        println!("file size:      {} bytes ({:.1} MiB)", info.file_size, info.file_size as f64 / 1048576.0);
-        println!("layers:         {} ({} on GPU)", info.layers, info.gpu_layers);
-        println!("chat template:  {}", if info.chat_template.is_some() { "from the model" } else { "none (ChatML fallback)" });
+        println!(
+            "file size:      {} bytes ({:.1} MiB)",
+            info.file_size,
+            info.file_size as f64 / 1048576.0
+        );
+        println!(
+            "layers:         {} ({} on GPU)",
+            info.layers, info.gpu_layers
+        );
+        println!(
+            "chat template:  {}",
+            if info.chat_template.is_some() {
+                "from the model"
+            } else {
+                "none (ChatML fallback)"
+            }
+        );
         println!("isolation:      {}", info.network_isolation);
         for device in &info.devices {
             println!("llama device:   {device}");
         }
         for adapter in clef_engine::gpu::list_adapters() {
-            println!("wgpu adapter:   {} ({}, {}, {})", adapter.name, adapter.backend, adapter.kind, adapter.driver);
+            println!(
+                "wgpu adapter:   {} ({}, {}, {})",
+                adapter.name, adapter.backend, adapter.kind, adapter.driver
+            );
         }
         Ok(())
     })
 }
 
-pub fn bench(args: &ModelArgs, path: Option<PathBuf>, prompt_words: usize, tokens: u32) -> anyhow::Result<()> {
+pub fn bench(
+    args: &ModelArgs,
+    path: Option<PathBuf>,
+    prompt_words: usize,
+    tokens: u32,
+) -> anyhow::Result<()> {
     let options = args.options(path)?;
     runtime()?.block_on(async {
         let load_started = Instant::now();
         let engine = start(options).await?;
         let load_seconds = load_started.elapsed().as_secs_f64();
-        let filler: String = (0..prompt_words).map(|i| ["river ", "stone ", "light ", "paper "][i % 4]).collect();
-        let messages = vec![Message::trusted(Role::User, format!("{filler}\nWrite a long story about a lighthouse."))];
-        let params = GenerateParams { max_tokens: tokens, reuse_prefix: false, ..GenerateParams::default() };
-        let (_, stats) = engine.generate(messages.clone(), params.clone()).await?.finish().await?;
+        let filler: String = (0..prompt_words)
+            .map(|i| ["river ", "stone ", "light ", "paper "][i % 4])
+            .collect();
+        let messages = vec![Message::trusted(
+            Role::User,
+            format!("{filler}\nWrite a long story about a lighthouse."),
+        )];
+        let params = GenerateParams {
+            max_tokens: tokens,
+            reuse_prefix: false,
+            ..GenerateParams::default()
+        };
+        let (_, stats) = engine
+            .generate(messages.clone(), params.clone())
+            .await?
+            .finish()
+            .await?;
         println!("load_seconds {load_seconds:.3}");
         println!("prompt_tokens {}", stats.prompt_tokens);
-        println!("prefill_tokens_per_second {:.1}", stats.prompt_tokens_evaluated as f64 / stats.prefill_seconds);
+        println!(
+            "prefill_tokens_per_second {:.1}",
+            stats.prompt_tokens_evaluated as f64 / stats.prefill_seconds
+        );
         println!("generated_tokens {}", stats.generated_tokens);
-        println!("decode_tokens_per_second {:.1}", stats.generated_tokens as f64 / stats.decode_seconds.max(1e-9));
+        println!(
+            "decode_tokens_per_second {:.1}",
+            stats.generated_tokens as f64 / stats.decode_seconds.max(1e-9)
+        );
         // Prefix reuse: the same prompt plus a short follow-up, with and without the cache.
         let mut follow_up = messages;
         follow_up.push(Message::trusted(Role::Assistant, "Once upon a time."));
         follow_up.push(Message::trusted(Role::User, "Shorter, please."));
-        let one = GenerateParams { max_tokens: 1, ..GenerateParams::default() };
+        let one = GenerateParams {
+            max_tokens: 1,
+            ..GenerateParams::default()
+        };
         engine.prefill(follow_up[..1].to_vec()).await?;
-        let (_, reused) = engine.generate(follow_up.clone(), one.clone()).await?.finish().await?;
-        let fresh_params = GenerateParams { reuse_prefix: false, ..one };
-        let (_, fresh) = engine.generate(follow_up, fresh_params).await?.finish().await?;
-        println!("reuse_prompt_tokens {} evaluated {}", reused.prompt_tokens, reused.prompt_tokens_evaluated);
-        println!("reuse_prefill_seconds {:.3} fresh_prefill_seconds {:.3} speedup {:.1}", reused.prefill_seconds, fresh.prefill_seconds, fresh.prefill_seconds / reused.prefill_seconds.max(1e-9));
+        let (_, reused) = engine
+            .generate(follow_up.clone(), one.clone())
+            .await?
+            .finish()
+            .await?;
+        let fresh_params = GenerateParams {
+            reuse_prefix: false,
+            ..one
+        };
+        let (_, fresh) = engine
+            .generate(follow_up, fresh_params)
+            .await?
+            .finish()
+            .await?;
+        println!(
+            "reuse_prompt_tokens {} evaluated {}",
+            reused.prompt_tokens, reused.prompt_tokens_evaluated
+        );
+        println!(
+            "reuse_prefill_seconds {:.3} fresh_prefill_seconds {:.3} speedup {:.1}",
+            reused.prefill_seconds,
+            fresh.prefill_seconds,
+            fresh.prefill_seconds / reused.prefill_seconds.max(1e-9)
+        );
         if let Some(pid) = engine.worker_pid().await {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
             if let Some(line) = status.lines().find(|line| line.starts_with("VmHWM")) {
-                println!("worker_peak_rss {}", line.trim_start_matches("VmHWM:").trim());
+                println!(
+                    "worker_peak_rss {}",
+                    line.trim_start_matches("VmHWM:").trim()
+                );
             }
         }
         Ok(())
@@ -126,8 +199,14 @@ pub fn chat(args: &ModelArgs) -> anyhow::Result<()> {
     let options = args.options(None)?;
     runtime()?.block_on(async {
         let engine = start(options).await?;
-        eprintln!("{} on this machine. Type a message; an empty line or end of input quits.", engine.info().name);
-        let mut history = vec![Message::trusted(Role::System, "You are a helpful assistant.")];
+        eprintln!(
+            "{} on this machine. Type a message; an empty line or end of input quits.",
+            engine.info().name
+        );
+        let mut history = vec![Message::trusted(
+            Role::System,
+            "You are a helpful assistant.",
+        )];
         let stdin = std::io::stdin();
         loop {
             eprint!("> ");
@@ -136,7 +215,10 @@ pub fn chat(args: &ModelArgs) -> anyhow::Result<()> {
                 return Ok(());
             }
             history.push(Message::trusted(Role::User, line.trim()));
-            let params = GenerateParams { max_tokens: 512, ..GenerateParams::default() };
+            let params = GenerateParams {
+                max_tokens: 512,
+                ..GenerateParams::default()
+            };
             let mut generation = engine.generate(history.clone(), params).await?;
             let mut answer = String::new();
             while let Some(event) = generation.next().await {
@@ -144,9 +226,9 @@ pub fn chat(args: &ModelArgs) -> anyhow::Result<()> {
                     TokenEvent::Token(text) => {
                         print!("{text}");
                         std::io::stdout().flush()?;
-                    },
+                    }
                     TokenEvent::Done { text, .. } => answer = text,
-                    TokenEvent::Tokens(_) => {},
+                    TokenEvent::Tokens(_) => {}
                 }
             }
             println!();

@@ -11,7 +11,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::protocol::{ErrorKind, Event, GenerateParams, Message, ModelInfo, Request, Stats, Token, TokenEvent};
+use crate::protocol::{
+    ErrorKind, Event, GenerateParams, Message, ModelInfo, Request, Stats, Token, TokenEvent,
+};
 use crate::{EngineError, gguf};
 
 /// How to run a model.
@@ -32,7 +34,14 @@ pub struct EngineOptions {
 
 impl EngineOptions {
     pub fn new(model: impl Into<PathBuf>) -> Self {
-        Self { model: model.into(), sha256: None, context: 4096, threads: None, gpu_layers: None, worker: None }
+        Self {
+            model: model.into(),
+            sha256: None,
+            context: 4096,
+            threads: None,
+            gpu_layers: None,
+            worker: None,
+        }
     }
 }
 
@@ -72,7 +81,7 @@ impl Generation {
         while let Some(event) = self.next().await {
             match event? {
                 TokenEvent::Done { text, stats } => return Ok((text, stats)),
-                TokenEvent::Token(_) | TokenEvent::Tokens(_) => {},
+                TokenEvent::Token(_) | TokenEvent::Tokens(_) => {}
             }
         }
         Err(EngineError::WorkerDied("the stream ended early".to_owned()))
@@ -81,7 +90,10 @@ impl Generation {
 
 impl Engine {
     /// Check the file, start the worker and load the model. `progress` sees load fractions.
-    pub async fn start(options: EngineOptions, progress: impl Fn(f32) + Send + 'static) -> Result<Self, EngineError> {
+    pub async fn start(
+        options: EngineOptions,
+        progress: impl Fn(f32) + Send + 'static,
+    ) -> Result<Self, EngineError> {
         gguf::check_header(&options.model)?;
         if let Some(pin) = &options.sha256 {
             gguf::verify_pin(&options.model, pin)?;
@@ -107,12 +119,29 @@ impl Engine {
 
     /// The worker's process id (tests use it to kill the worker or inspect its namespace).
     pub async fn worker_pid(&self) -> Option<u32> {
-        self.worker.lock().await.as_ref().and_then(|worker| worker.child.id())
+        self.worker
+            .lock()
+            .await
+            .as_ref()
+            .and_then(|worker| worker.child.id())
     }
 
-    pub async fn generate(&self, messages: Vec<Message>, params: GenerateParams) -> Result<Generation, EngineError> {
+    pub async fn generate(
+        &self,
+        messages: Vec<Message>,
+        params: GenerateParams,
+    ) -> Result<Generation, EngineError> {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        let events = self.send(id, Request::Generate { id, messages, params }).await?;
+        let events = self
+            .send(
+                id,
+                Request::Generate {
+                    id,
+                    messages,
+                    params,
+                },
+            )
+            .await?;
         Ok(Generation { id, events })
     }
 
@@ -120,7 +149,10 @@ impl Engine {
     pub async fn prefill(&self, messages: Vec<Message>) -> Result<Stats, EngineError> {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let events = self.send(id, Request::Prefill { id, messages }).await?;
-        Generation { id, events }.finish().await.map(|(_, stats)| stats)
+        Generation { id, events }
+            .finish()
+            .await
+            .map(|(_, stats)| stats)
     }
 
     /// The prompt tokens `messages` render to (with the generation prompt appended).
@@ -143,9 +175,15 @@ impl Engine {
         }
     }
 
-    async fn send(&self, id: u64, request: Request) -> Result<mpsc::UnboundedReceiver<Result<TokenEvent, EngineError>>, EngineError> {
+    async fn send(
+        &self,
+        id: u64,
+        request: Request,
+    ) -> Result<mpsc::UnboundedReceiver<Result<TokenEvent, EngineError>>, EngineError> {
         let mut guard = self.worker.lock().await;
-        let dead = guard.as_ref().is_none_or(|worker| worker.exited.lock().map(|e| e.is_some()).unwrap_or(true));
+        let dead = guard
+            .as_ref()
+            .is_none_or(|worker| worker.exited.lock().map(|e| e.is_some()).unwrap_or(true));
         if dead {
             // A previous request killed the worker (abort, OOM): start a fresh one.
             if let Some(mut old) = guard.take() {
@@ -176,22 +214,35 @@ fn worker_path(options: &EngineOptions) -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
     let dir = exe.parent().unwrap_or(Path::new("."));
     // Test binaries live one level down, in `deps/`.
-    [dir.join("clef-engine-worker"), dir.join("../clef-engine-worker")]
-        .into_iter()
-        .find(|path| path.exists())
-        .unwrap_or_else(|| dir.join("clef-engine-worker"))
+    [
+        dir.join("clef-engine-worker"),
+        dir.join("../clef-engine-worker"),
+    ]
+    .into_iter()
+    .find(|path| path.exists())
+    .unwrap_or_else(|| dir.join("clef-engine-worker"))
 }
 
 async fn write_request(stdin: &mut ChildStdin, request: &Request) -> Result<(), EngineError> {
-    let mut line = serde_json::to_vec(request).map_err(|e| EngineError::Generation(e.to_string()))?;
+    let mut line =
+        serde_json::to_vec(request).map_err(|e| EngineError::Generation(e.to_string()))?;
     line.push(b'\n');
-    stdin.write_all(&line).await.map_err(|e| EngineError::WorkerDied(format!("cannot write to it: {e}")))?;
-    stdin.flush().await.map_err(|e| EngineError::WorkerDied(format!("cannot write to it: {e}")))
+    stdin
+        .write_all(&line)
+        .await
+        .map_err(|e| EngineError::WorkerDied(format!("cannot write to it: {e}")))?;
+    stdin
+        .flush()
+        .await
+        .map_err(|e| EngineError::WorkerDied(format!("cannot write to it: {e}")))
 }
 
 fn error_for(kind: ErrorKind, message: String, path: &Path) -> EngineError {
     match kind {
-        ErrorKind::Load => EngineError::LoadFailed { path: path.to_owned(), reason: message },
+        ErrorKind::Load => EngineError::LoadFailed {
+            path: path.to_owned(),
+            reason: message,
+        },
         ErrorKind::PromptTooLong => EngineError::PromptTooLong(message),
         ErrorKind::Grammar => EngineError::Grammar(message),
         ErrorKind::Template => EngineError::Template(message),
@@ -200,39 +251,92 @@ fn error_for(kind: ErrorKind, message: String, path: &Path) -> EngineError {
     }
 }
 
-async fn spawn(options: &EngineOptions, progress: Box<dyn Fn(f32) + Send>) -> Result<(Worker, ModelInfo), EngineError> {
+async fn spawn(
+    options: &EngineOptions,
+    progress: Box<dyn Fn(f32) + Send>,
+) -> Result<(Worker, ModelInfo), EngineError> {
     let path = worker_path(options);
     let threads = options.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map(|n| i32::try_from(n.get()).unwrap_or(1)).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| i32::try_from(n.get()).unwrap_or(1))
+            .unwrap_or(1)
     });
     let mut child = Command::new(&path)
         // Spinning OpenMP workers starve the page engine and collapse decode speed when the
         // machine is busy, so waiting is passive unless the user chose otherwise.
-        .env("OMP_WAIT_POLICY", std::env::var("OMP_WAIT_POLICY").unwrap_or_else(|_| "passive".to_owned()))
+        .env(
+            "OMP_WAIT_POLICY",
+            std::env::var("OMP_WAIT_POLICY").unwrap_or_else(|_| "passive".to_owned()),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| EngineError::WorkerStart { path: path.clone(), reason: e.to_string() })?;
-    let stdout = child.stdout.take().ok_or_else(|| EngineError::WorkerDied("no stdout".to_owned()))?;
-    let mut stdin = child.stdin.take().ok_or_else(|| EngineError::WorkerDied("no stdin".to_owned()))?;
+        .map_err(|e| EngineError::WorkerStart {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| EngineError::WorkerDied("no stdout".to_owned()))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| EngineError::WorkerDied("no stdin".to_owned()))?;
     let routes: Arc<std::sync::Mutex<HashMap<u64, Route>>> = Arc::default();
     let exited: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let (loaded_sender, loaded) = oneshot::channel();
-    tokio::spawn(read_events(stdout, routes.clone(), exited.clone(), loaded_sender, progress, options.model.clone()));
+    tokio::spawn(read_events(
+        stdout,
+        routes.clone(),
+        exited.clone(),
+        loaded_sender,
+        progress,
+        options.model.clone(),
+    ));
 
     let model = options.model.to_string_lossy().into_owned();
-    write_request(&mut stdin, &Request::Load { path: model, context: options.context, threads, gpu_layers: options.gpu_layers }).await?;
+    write_request(
+        &mut stdin,
+        &Request::Load {
+            path: model,
+            context: options.context,
+            threads,
+            gpu_layers: options.gpu_layers,
+        },
+    )
+    .await?;
     let info = match tokio::time::timeout(Duration::from_secs(600), loaded).await {
         Ok(Ok(result)) => result?,
         Ok(Err(_)) => {
-            let status = child.wait().await.map(|s| s.to_string()).unwrap_or_default();
-            return Err(EngineError::LoadFailed { path: options.model.clone(), reason: format!("the worker exited while loading ({status})") });
-        },
-        Err(_) => return Err(EngineError::LoadFailed { path: options.model.clone(), reason: "loading took over 10 minutes".to_owned() }),
+            let status = child
+                .wait()
+                .await
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            return Err(EngineError::LoadFailed {
+                path: options.model.clone(),
+                reason: format!("the worker exited while loading ({status})"),
+            });
+        }
+        Err(_) => {
+            return Err(EngineError::LoadFailed {
+                path: options.model.clone(),
+                reason: "loading took over 10 minutes".to_owned(),
+            });
+        }
     };
-    Ok((Worker { child, stdin, routes, exited }, info))
+    Ok((
+        Worker {
+            child,
+            stdin,
+            routes,
+            exited,
+        },
+        info,
+    ))
 }
 
 async fn read_events(
@@ -246,7 +350,9 @@ async fn read_events(
     let mut loaded = Some(loaded);
     let mut lines = BufReader::new(stdout).lines();
     let route = |id: u64, event: Result<TokenEvent, EngineError>, last: bool| {
-        let Ok(mut routes) = routes.lock() else { return };
+        let Ok(mut routes) = routes.lock() else {
+            return;
+        };
         if let Some(sender) = routes.get(&id) {
             let _ = sender.send(event);
         }
@@ -265,24 +371,39 @@ async fn read_events(
                 if let Some(sender) = loaded.take() {
                     let _ = sender.send(Ok(info));
                 }
-            },
+            }
             Event::Token { id, text } => route(id, Ok(TokenEvent::Token(text)), false),
-            Event::Done { id, text, stats } => route(id, Ok(TokenEvent::Done { text, stats }), true),
+            Event::Done { id, text, stats } => {
+                route(id, Ok(TokenEvent::Done { text, stats }), true)
+            }
             Event::Tokens { id, tokens } => route(id, Ok(TokenEvent::Tokens(tokens)), true),
-            Event::Error { id: Some(id), kind, message } => route(id, Err(error_for(kind, message, &model)), true),
-            Event::Error { id: None, kind, message } => {
+            Event::Error {
+                id: Some(id),
+                kind,
+                message,
+            } => route(id, Err(error_for(kind, message, &model)), true),
+            Event::Error {
+                id: None,
+                kind,
+                message,
+            } => {
                 if let Some(sender) = loaded.take() {
                     let _ = sender.send(Err(error_for(kind, message, &model)));
                 }
-            },
+            }
         }
     }
     // The worker is gone: every caller still waiting gets an error, not a hang.
     if let Ok(mut exited) = exited.lock() {
         *exited = Some("its output ended".to_owned());
     }
-    let pending: Vec<Route> = routes.lock().map(|mut r| r.drain().map(|(_, s)| s).collect()).unwrap_or_default();
+    let pending: Vec<Route> = routes
+        .lock()
+        .map(|mut r| r.drain().map(|(_, s)| s).collect())
+        .unwrap_or_default();
     for sender in pending {
-        let _ = sender.send(Err(EngineError::WorkerDied("it crashed or was killed".to_owned())));
+        let _ = sender.send(Err(EngineError::WorkerDied(
+            "it crashed or was killed".to_owned(),
+        )));
     }
 }

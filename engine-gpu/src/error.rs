@@ -9,7 +9,11 @@ pub enum EngineError {
     #[error("{path} is not a GGUF model: {reason}")]
     NotGguf { path: PathBuf, reason: String },
     #[error("model {path} has sha256 {actual}, but {expected} was pinned; refusing to load it")]
-    HashMismatch { path: PathBuf, expected: String, actual: String },
+    HashMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
     #[error("llama.cpp could not load {path}: {reason}")]
     LoadFailed { path: PathBuf, reason: String },
     #[error("{0}")]

@@ -22,7 +22,10 @@ pub struct Header {
 
 /// Read and sanity-check the GGUF header.
 pub fn check_header(path: &Path) -> Result<Header, EngineError> {
-    let not_gguf = |reason: String| EngineError::NotGguf { path: path.to_owned(), reason };
+    let not_gguf = |reason: String| EngineError::NotGguf {
+        path: path.to_owned(),
+        reason,
+    };
     let mut file = File::open(path).map_err(|_| EngineError::MissingModel(path.to_owned()))?;
     if !file.metadata()?.is_file() {
         return Err(not_gguf("not a regular file".to_owned()));
@@ -31,7 +34,9 @@ pub fn check_header(path: &Path) -> Result<Header, EngineError> {
     file.read_exact(&mut header)
         .map_err(|_| not_gguf("shorter than a GGUF header".to_owned()))?;
     if &header[..4] != MAGIC {
-        return Err(not_gguf("the file does not start with the GGUF magic".to_owned()));
+        return Err(not_gguf(
+            "the file does not start with the GGUF magic".to_owned(),
+        ));
     }
     let version = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
     let tensors = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
@@ -41,9 +46,15 @@ pub fn check_header(path: &Path) -> Result<Header, EngineError> {
     }
     // Counts beyond these are corruption, not models.
     if tensors == 0 || tensors > 1_000_000 || metadata > 1_000_000 {
-        return Err(not_gguf(format!("implausible header ({tensors} tensors, {metadata} keys)")));
+        return Err(not_gguf(format!(
+            "implausible header ({tensors} tensors, {metadata} keys)"
+        )));
     }
-    Ok(Header { version, tensors, metadata })
+    Ok(Header {
+        version,
+        tensors,
+        metadata,
+    })
 }
 
 /// Lower-case hex sha256 of a file.
@@ -96,20 +107,45 @@ mod tests {
     #[test]
     fn accepts_a_plausible_header() {
         let path = temp_file("ok", &header(3, 10, 5));
-        assert_eq!(check_header(&path).unwrap(), Header { version: 3, tensors: 10, metadata: 5 });
+        assert_eq!(
+            check_header(&path).unwrap(),
+            Header {
+                version: 3,
+                tensors: 10,
+                metadata: 5
+            }
+        );
     }
 
     #[test]
     fn rejects_missing_short_foreign_and_corrupt_files() {
-        assert!(matches!(check_header(Path::new("/no/model.gguf")), Err(EngineError::MissingModel(_))));
+        assert!(matches!(
+            check_header(Path::new("/no/model.gguf")),
+            Err(EngineError::MissingModel(_))
+        ));
         let short = temp_file("short", b"GGU");
-        assert!(matches!(check_header(&short), Err(EngineError::NotGguf { .. })));
-        let html = temp_file("html", b"<!doctype html><html><body>not a model at all</body></html>");
-        assert!(matches!(check_header(&html), Err(EngineError::NotGguf { .. })));
+        assert!(matches!(
+            check_header(&short),
+            Err(EngineError::NotGguf { .. })
+        ));
+        let html = temp_file(
+            "html",
+            b"<!doctype html><html><body>not a model at all</body></html>",
+        );
+        assert!(matches!(
+            check_header(&html),
+            Err(EngineError::NotGguf { .. })
+        ));
         let version = temp_file("version", &header(9, 10, 5));
-        assert!(matches!(check_header(&version), Err(EngineError::NotGguf { .. })));
+        assert!(matches!(
+            check_header(&version),
+            Err(EngineError::NotGguf { .. })
+        ));
         let counts = temp_file("counts", &header(3, u64::MAX, 5));
-        assert!(matches!(check_header(&counts), Err(EngineError::NotGguf { .. })));
+        assert!(matches!(
+            check_header(&counts),
+            Err(EngineError::NotGguf { .. })
+        ));
     }
 
     #[test]

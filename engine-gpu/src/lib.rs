@@ -16,4 +16,6 @@ pub mod schema;
 
 pub use client::{Engine, EngineOptions, Generation};
 pub use error::EngineError;
-pub use protocol::{GenerateParams, Message, ModelInfo, Overflow, Part, Role, Stats, StopReason, Token, TokenEvent};
+pub use protocol::{
+    GenerateParams, Message, ModelInfo, Overflow, Part, Role, Stats, StopReason, Token, TokenEvent,
+};

@@ -37,12 +37,21 @@ pub struct Message {
 impl Message {
     /// A message written by the user or by Clef itself.
     pub fn trusted(role: Role, text: impl Into<String>) -> Self {
-        Self { role, parts: vec![Part { text: text.into(), trusted: true }] }
+        Self {
+            role,
+            parts: vec![Part {
+                text: text.into(),
+                trusted: true,
+            }],
+        }
     }
 
     /// Append page-derived text that must never be read as control tokens.
     pub fn with_untrusted(mut self, text: impl Into<String>) -> Self {
-        self.parts.push(Part { text: text.into(), trusted: false });
+        self.parts.push(Part {
+            text: text.into(),
+            trusted: false,
+        });
         self
     }
 }
@@ -95,13 +104,30 @@ impl Default for GenerateParams {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
-    Load { path: String, context: u32, threads: i32, gpu_layers: Option<u32> },
-    Generate { id: u64, messages: Vec<Message>, params: GenerateParams },
+    Load {
+        path: String,
+        context: u32,
+        threads: i32,
+        gpu_layers: Option<u32>,
+    },
+    Generate {
+        id: u64,
+        messages: Vec<Message>,
+        params: GenerateParams,
+    },
     /// Put a prompt into the KV cache without generating (e.g. the system prompt, early).
-    Prefill { id: u64, messages: Vec<Message> },
+    Prefill {
+        id: u64,
+        messages: Vec<Message>,
+    },
     /// The prompt's token ids and pieces, as generation would see them.
-    Tokenize { id: u64, messages: Vec<Message> },
-    Cancel { id: u64 },
+    Tokenize {
+        id: u64,
+        messages: Vec<Message>,
+    },
+    Cancel {
+        id: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,12 +176,30 @@ pub enum StopReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Progress { fraction: f32 },
-    Loaded { info: ModelInfo },
-    Token { id: u64, text: String },
-    Done { id: u64, text: String, stats: Stats },
-    Tokens { id: u64, tokens: Vec<Token> },
-    Error { id: Option<u64>, kind: ErrorKind, message: String },
+    Progress {
+        fraction: f32,
+    },
+    Loaded {
+        info: ModelInfo,
+    },
+    Token {
+        id: u64,
+        text: String,
+    },
+    Done {
+        id: u64,
+        text: String,
+        stats: Stats,
+    },
+    Tokens {
+        id: u64,
+        tokens: Vec<Token>,
+    },
+    Error {
+        id: Option<u64>,
+        kind: ErrorKind,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

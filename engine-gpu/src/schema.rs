@@ -35,17 +35,32 @@ pub fn validate(value: &Value, schema: &Value, at: &str) -> Result<(), String> {
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(options) = schema.get(key).and_then(Value::as_array) {
-            let matching = options.iter().filter(|option| validate(value, option, at).is_ok()).count();
-            let ok = if key == "anyOf" { matching > 0 } else { matching == 1 };
+            let matching = options
+                .iter()
+                .filter(|option| validate(value, option, at).is_ok())
+                .count();
+            let ok = if key == "anyOf" {
+                matching > 0
+            } else {
+                matching == 1
+            };
             if !ok {
-                return fail(format!("{key}: {matching} of {} alternatives match", options.len()));
+                return fail(format!(
+                    "{key}: {matching} of {} alternatives match",
+                    options.len()
+                ));
             }
         }
     }
     match value {
         Value::Object(object) => {
             let properties = schema.get("properties").and_then(Value::as_object);
-            for name in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            for name in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(name) = name.as_str()
                     && !object.contains_key(name)
                 {
@@ -57,11 +72,11 @@ pub fn validate(value: &Value, schema: &Value, at: &str) -> Result<(), String> {
                     Some(property) => validate(item, property, &format!("{at}.{name}"))?,
                     None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
                         return fail(format!("unexpected property {name:?}"));
-                    },
-                    None => {},
+                    }
+                    None => {}
                 }
             }
-        },
+        }
         Value::Array(items) => {
             check_bound(items.len() as f64, schema, "minItems", "maxItems").or_else(fail)?;
             if let Some(item_schema) = schema.get("items") {
@@ -69,14 +84,26 @@ pub fn validate(value: &Value, schema: &Value, at: &str) -> Result<(), String> {
                     validate(item, item_schema, &format!("{at}[{index}]"))?;
                 }
             }
-        },
+        }
         Value::String(text) => {
-            check_bound(text.chars().count() as f64, schema, "minLength", "maxLength").or_else(fail)?;
-        },
+            check_bound(
+                text.chars().count() as f64,
+                schema,
+                "minLength",
+                "maxLength",
+            )
+            .or_else(fail)?;
+        }
         Value::Number(number) => {
-            check_bound(number.as_f64().unwrap_or(f64::NAN), schema, "minimum", "maximum").or_else(fail)?;
-        },
-        Value::Bool(_) | Value::Null => {},
+            check_bound(
+                number.as_f64().unwrap_or(f64::NAN),
+                schema,
+                "minimum",
+                "maximum",
+            )
+            .or_else(fail)?;
+        }
+        Value::Bool(_) | Value::Null => {}
     }
     Ok(())
 }
@@ -145,7 +172,10 @@ mod tests {
             r#"{"action":"done""#,
             "[]",
         ] {
-            assert!(validate_text(bad, &action_schema()).is_err(), "accepted {bad}");
+            assert!(
+                validate_text(bad, &action_schema()).is_err(),
+                "accepted {bad}"
+            );
         }
     }
 

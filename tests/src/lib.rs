@@ -11,7 +11,11 @@ use std::path::PathBuf;
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
     let dir = exe.parent().map(PathBuf::from).unwrap_or_default();
-    if dir.ends_with("deps") { dir.parent().map(PathBuf::from).unwrap_or(dir) } else { dir }
+    if dir.ends_with("deps") {
+        dir.parent().map(PathBuf::from).unwrap_or(dir)
+    } else {
+        dir
+    }
 }
 
 /// The `clef` binary, or `CLEF_BIN` when set.
@@ -22,13 +26,21 @@ pub fn clef_bin() -> PathBuf {
 /// The test model (SmolLM2-135M-Instruct Q4_1), where `scripts/setup.sh` puts it, or
 /// `CLEF_TEST_MODEL`. `None` outside CI when it is missing; in CI that is a failure.
 pub fn test_model() -> anyhow::Result<Option<PathBuf>> {
-    let path = std::env::var_os("CLEF_TEST_MODEL").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-        home.join(".cache/clef/models/SmolLM2-135M-Instruct.Q4_1.gguf")
-    });
+    let path = std::env::var_os("CLEF_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".cache/clef/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        });
     if path.exists() {
         return Ok(Some(path));
     }
-    anyhow::ensure!(std::env::var("CI").as_deref() != Ok("true"), "CI: test model missing at {}", path.display());
+    anyhow::ensure!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI: test model missing at {}",
+        path.display()
+    );
     Ok(None)
 }

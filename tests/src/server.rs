@@ -12,18 +12,30 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub enum Route {
     /// A response with this status, content type and body.
-    Page { status: u16, content_type: &'static str, body: String },
+    Page {
+        status: u16,
+        content_type: &'static str,
+        body: String,
+    },
     /// Accept the request, send nothing, hold the connection for this long.
     Hang(Duration),
 }
 
 impl Route {
     pub fn html(body: impl Into<String>) -> Self {
-        Self::Page { status: 200, content_type: "text/html; charset=utf-8", body: body.into() }
+        Self::Page {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: body.into(),
+        }
     }
 
     pub fn status(status: u16, body: impl Into<String>) -> Self {
-        Self::Page { status, content_type: "text/html; charset=utf-8", body: body.into() }
+        Self::Page {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body: body.into(),
+        }
     }
 }
 
@@ -39,8 +51,12 @@ impl TestServer {
     pub fn start(routes: impl IntoIterator<Item = (&'static str, Route)>) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let routes: Arc<HashMap<String, Route>> =
-            Arc::new(routes.into_iter().map(|(path, route)| (path.to_owned(), route)).collect());
+        let routes: Arc<HashMap<String, Route>> = Arc::new(
+            routes
+                .into_iter()
+                .map(|(path, route)| (path.to_owned(), route))
+                .collect(),
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let hits = Arc::new(Mutex::new(HashMap::new()));
         let connections = Arc::new(AtomicUsize::new(0));
@@ -56,7 +72,12 @@ impl TestServer {
                 thread::spawn(move || serve(stream, &routes, &hit_log, &stop));
             }
         });
-        Ok(Self { addr, stop, hits, connections })
+        Ok(Self {
+            addr,
+            stop,
+            hits,
+            connections,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -69,7 +90,10 @@ impl TestServer {
 
     /// How many requests reached `path` (any method).
     pub fn hits(&self, path: &str) -> usize {
-        self.hits.lock().map(|hits| hits.get(path).copied().unwrap_or(0)).unwrap_or(0)
+        self.hits
+            .lock()
+            .map(|hits| hits.get(path).copied().unwrap_or(0))
+            .unwrap_or(0)
     }
 
     pub fn connections(&self) -> usize {
@@ -92,7 +116,9 @@ fn serve(
     stop: &AtomicBool,
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(reader_stream) = stream.try_clone() else { return };
+    let Ok(reader_stream) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(reader_stream);
     let mut writer = stream;
     // Keep-alive: answer requests on this connection until the client closes it.
@@ -112,7 +138,10 @@ fn serve(
         if let Ok(mut hits) = hits.lock() {
             *hits.entry(path.clone()).or_default() += 1;
         }
-        let route = routes.get(&path).cloned().unwrap_or_else(|| Route::status(404, "<title>Not found</title>Not found"));
+        let route = routes
+            .get(&path)
+            .cloned()
+            .unwrap_or_else(|| Route::status(404, "<title>Not found</title>Not found"));
         match route {
             Route::Hang(duration) => {
                 let step = Duration::from_millis(50);
@@ -122,8 +151,12 @@ fn serve(
                     waited += step;
                 }
                 return;
-            },
-            Route::Page { status, content_type, body } => {
+            }
+            Route::Page {
+                status,
+                content_type,
+                body,
+            } => {
                 let reason = match status {
                     200 => "OK",
                     404 => "Not Found",
@@ -135,10 +168,14 @@ fn serve(
                     body.len()
                 );
                 let body = if method == "HEAD" { "" } else { body.as_str() };
-                if writer.write_all(head.as_bytes()).and_then(|()| writer.write_all(body.as_bytes())).is_err() {
+                if writer
+                    .write_all(head.as_bytes())
+                    .and_then(|()| writer.write_all(body.as_bytes()))
+                    .is_err()
+                {
                     return;
                 }
-            },
+            }
         }
     }
 }

@@ -75,6 +75,8 @@ impl WebViewDelegate for PageDelegate {
 
     fn show_console_message(&self, _webview: WebView, level: ConsoleLogLevel, message: String) {
         tracing::debug!(?level, %message, "page console");
-        self.console.borrow_mut().push((format!("{level:?}"), message));
+        self.console
+            .borrow_mut()
+            .push((format!("{level:?}"), message));
     }
 }

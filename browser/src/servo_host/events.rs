@@ -12,7 +12,11 @@ pub(crate) fn mouse_move(point: DevicePoint) -> InputEvent {
 }
 
 pub(crate) fn mouse_button(action: MouseButtonAction, point: DevicePoint) -> InputEvent {
-    InputEvent::MouseButton(MouseButtonEvent::new(action, MouseButton::Primary, point.into()))
+    InputEvent::MouseButton(MouseButtonEvent::new(
+        action,
+        MouseButton::Primary,
+        point.into(),
+    ))
 }
 
 /// A primary-button click: move there, press, release.
@@ -26,14 +30,22 @@ pub(crate) fn click(point: DevicePoint) -> [InputEvent; 3] {
 
 pub(crate) fn wheel(point: DevicePoint, dx: f64, dy: f64) -> InputEvent {
     // Servo's delta: positive reveals content above/left, the opposite of "scroll down".
-    let delta = WheelDelta { x: -dx, y: -dy, z: 0.0, mode: WheelMode::DeltaPixel };
+    let delta = WheelDelta {
+        x: -dx,
+        y: -dy,
+        z: 0.0,
+        mode: WheelMode::DeltaPixel,
+    };
     InputEvent::Wheel(WheelEvent::new(delta, point.into()))
 }
 
 /// Key down and up for one key.
 pub(crate) fn key_press(key: Key) -> [InputEvent; 2] {
     [
-        InputEvent::Keyboard(KeyboardEvent::from_state_and_key(KeyState::Down, key.clone())),
+        InputEvent::Keyboard(KeyboardEvent::from_state_and_key(
+            KeyState::Down,
+            key.clone(),
+        )),
         InputEvent::Keyboard(KeyboardEvent::from_state_and_key(KeyState::Up, key)),
     ]
 }

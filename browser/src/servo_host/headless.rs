@@ -56,7 +56,10 @@ pub struct Headless {
 
 impl Headless {
     pub fn new(options: HeadlessOptions) -> Self {
-        Self { runtime: Rc::new(Runtime::new()), options }
+        Self {
+            runtime: Rc::new(Runtime::new()),
+            options,
+        }
     }
 
     /// A blank page with its own offscreen surface.
@@ -69,7 +72,12 @@ impl Headless {
             .make_current()
             .map_err(|error| BrowserError::Rendering(format!("{error:?}")))?;
         let delegate = Rc::new(PageDelegate::default());
-        let webview = blank_webview(&self.runtime, &context, &delegate, self.options.step_timeout)?;
+        let webview = blank_webview(
+            &self.runtime,
+            &context,
+            &delegate,
+            self.options.step_timeout,
+        )?;
         Ok(Page {
             webview: RefCell::new(webview),
             delegate,
@@ -94,9 +102,13 @@ fn blank_webview(
     delegate: &Rc<PageDelegate>,
     timeout: Duration,
 ) -> Result<WebView, BrowserError> {
-    let webview = WebViewBuilder::new(&runtime.servo, context.clone()).delegate(delegate.clone()).build();
+    let webview = WebViewBuilder::new(&runtime.servo, context.clone())
+        .delegate(delegate.clone())
+        .build();
     // A load sent before the initial about:blank exists is dropped by the constellation.
-    runtime.spin_until("a new page", timeout, || webview.load_status() == LoadStatus::Complete)?;
+    runtime.spin_until("a new page", timeout, || {
+        webview.load_status() == LoadStatus::Complete
+    })?;
     Ok(webview)
 }
 
@@ -150,7 +162,10 @@ impl Page {
         }
         if result.is_err() {
             self.abandon_navigation()?;
-            return Err(BrowserError::LoadTimeout { url: url.to_owned(), timeout });
+            return Err(BrowserError::LoadTimeout {
+                url: url.to_owned(),
+                timeout,
+            });
         }
         Ok(())
     }
@@ -202,7 +217,10 @@ impl Page {
     }
 
     fn loaded(&self) -> Loaded {
-        Loaded { url: self.url().unwrap_or_default(), title: self.title().unwrap_or_default() }
+        Loaded {
+            url: self.url().unwrap_or_default(),
+            title: self.title().unwrap_or_default(),
+        }
     }
 
     /// Turn Servo's error pages and HTTP error statuses into errors.
@@ -224,14 +242,21 @@ impl Page {
             return Err(BrowserError::Network { url, reason });
         }
         if title == CERT_ERROR_TITLE {
-            let reason = text.lines().next().unwrap_or("certificate rejected").to_owned();
+            let reason = text
+                .lines()
+                .next()
+                .unwrap_or("certificate rejected")
+                .to_owned();
             return Err(BrowserError::Tls { url, reason });
         }
         if matches!(requested.scheme(), "http" | "https")
             && let Some(status) = self.http_status()
             && status >= 400
         {
-            return Err(BrowserError::HttpStatus { url: loaded.url, status });
+            return Err(BrowserError::HttpStatus {
+                url: loaded.url,
+                status,
+            });
         }
         Ok(loaded)
     }
@@ -258,8 +283,10 @@ impl Page {
     ) -> Result<serde_json::Value, BrowserError> {
         let result = Rc::new(RefCell::new(None));
         let sink = result.clone();
-        self.webview().evaluate_javascript(script, move |value| *sink.borrow_mut() = Some(value));
-        self.runtime.spin_until("a script", timeout, || result.borrow().is_some())?;
+        self.webview()
+            .evaluate_javascript(script, move |value| *sink.borrow_mut() = Some(value));
+        self.runtime
+            .spin_until("a script", timeout, || result.borrow().is_some())?;
         match result.borrow_mut().take() {
             Some(Ok(value)) => Ok(js::to_json(value)),
             Some(Err(error)) => Err(js::to_error(error)),
@@ -280,12 +307,15 @@ impl Page {
 
     /// Send real input events and wait until Servo has handled each.
     fn send(&self, events: impl IntoIterator<Item = InputEvent>) -> Result<(), BrowserError> {
-        let ids: Vec<_> =
-            events.into_iter().map(|event| self.webview().notify_input_event(event)).collect();
-        self.runtime.spin_until("input events", self.options.borrow().step_timeout, || {
-            let handled = self.delegate.handled_inputs.borrow();
-            ids.iter().all(|id| handled.contains(id))
-        })?;
+        let ids: Vec<_> = events
+            .into_iter()
+            .map(|event| self.webview().notify_input_event(event))
+            .collect();
+        self.runtime
+            .spin_until("input events", self.options.borrow().step_timeout, || {
+                let handled = self.delegate.handled_inputs.borrow();
+                ids.iter().all(|id| handled.contains(id))
+            })?;
         let mut handled = self.delegate.handled_inputs.borrow_mut();
         for id in &ids {
             handled.remove(id);
@@ -322,10 +352,12 @@ impl Page {
     pub fn screenshot(&self) -> Result<image::RgbaImage, BrowserError> {
         let result = Rc::new(RefCell::new(None));
         let sink = result.clone();
-        self.webview().take_screenshot(None, move |image| *sink.borrow_mut() = Some(image));
-        self.runtime.spin_until("a screenshot", self.options.borrow().step_timeout, || {
-            result.borrow().is_some()
-        })?;
+        self.webview()
+            .take_screenshot(None, move |image| *sink.borrow_mut() = Some(image));
+        self.runtime
+            .spin_until("a screenshot", self.options.borrow().step_timeout, || {
+                result.borrow().is_some()
+            })?;
         match result.borrow_mut().take() {
             Some(Ok(image)) => Ok(image),
             Some(Err(error)) => Err(BrowserError::Rendering(format!("{error:?}"))),

@@ -22,7 +22,7 @@ pub(crate) fn to_json(value: JSValue) -> serde_json::Value {
             let sorted: std::collections::BTreeMap<_, _> =
                 map.into_iter().map(|(k, v)| (k, to_json(v))).collect();
             Value::Object(sorted.into_iter().collect())
-        },
+        }
     }
 }
 

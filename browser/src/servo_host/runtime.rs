@@ -77,10 +77,14 @@ impl Runtime {
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(BrowserError::Timeout { what: what.to_owned(), timeout });
+                return Err(BrowserError::Timeout {
+                    what: what.to_owned(),
+                    timeout,
+                });
             }
             // Servo wakes us when it has messages; the cap keeps timers and polling responsive.
-            self.waker.wait((deadline - now).min(Duration::from_millis(5)));
+            self.waker
+                .wait((deadline - now).min(Duration::from_millis(5)));
         }
     }
 

@@ -12,11 +12,16 @@ const RUNS: usize = 5;
 
 fn main() -> anyhow::Result<()> {
     let pages = fixture_pages()?;
-    let routes: Vec<(&'static str, Route)> =
-        pages.iter().map(|(path, html)| (*path, Route::html(html.clone()))).collect();
+    let routes: Vec<(&'static str, Route)> = pages
+        .iter()
+        .map(|(path, html)| (*path, Route::html(html.clone())))
+        .collect();
     let server = TestServer::start(routes)?;
     let urls: Vec<String> = pages.iter().map(|(path, _)| server.url(path)).collect();
-    println!("{} fixture pages served on 127.0.0.1, {RUNS} runs each where repeated\n", urls.len());
+    println!(
+        "{} fixture pages served on 127.0.0.1, {RUNS} runs each where repeated\n",
+        urls.len()
+    );
 
     // In-process: engine start to first load complete, then each page's load time.
     let started = Instant::now();
@@ -30,14 +35,31 @@ fn main() -> anyhow::Result<()> {
         page.goto(url)?;
         loads.push(began.elapsed());
     }
-    println!("clef in-process: start to first load complete {:.3} s", first_load.as_secs_f64());
-    println!("clef in-process: page load median {:.3} s, mean {:.3} s over {} pages", median(&loads), mean(&loads), loads.len());
-    println!("clef in-process: peak RSS {} MiB\n", self_peak_rss_kib() / 1024);
+    println!(
+        "clef in-process: start to first load complete {:.3} s",
+        first_load.as_secs_f64()
+    );
+    println!(
+        "clef in-process: page load median {:.3} s, mean {:.3} s over {} pages",
+        median(&loads),
+        mean(&loads),
+        loads.len()
+    );
+    println!(
+        "clef in-process: peak RSS {} MiB\n",
+        self_peak_rss_kib() / 1024
+    );
 
     // Whole processes, cold: start, load, print, exit.
     let clef = clef_tests::clef_bin();
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().map(PathBuf::from).find(|p| p.exists());
-    println!("{:<34} {:>12} {:>14}", "whole process, one page", "median s", "peak RSS MiB");
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    println!(
+        "{:<34} {:>12} {:>14}",
+        "whole process, one page", "median s", "peak RSS MiB"
+    );
     let clef_runs = measure(RUNS, || {
         let mut command = Command::new(&clef);
         command.args(["headless", &urls[0], "--text"]);
@@ -45,14 +67,23 @@ fn main() -> anyhow::Result<()> {
     })?;
     report("clef headless --text", &clef_runs);
     if let Some(chromium) = &chromium {
-        let profile = std::env::temp_dir().join(format!("clef-bench-chromium-{}", std::process::id()));
+        let profile =
+            std::env::temp_dir().join(format!("clef-bench-chromium-{}", std::process::id()));
         let chromium_runs = measure(RUNS, || {
             let mut command = Command::new(chromium);
             command.args([
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ]);
-            command.arg(format!("--user-data-dir={}", profile.display())).args(["--dump-dom", &urls[0]]);
+            command
+                .arg(format!("--user-data-dir={}", profile.display()))
+                .args(["--dump-dom", &urls[0]]);
             command
         })?;
         report("chromium --headless --dump-dom", &chromium_runs);
@@ -69,8 +100,18 @@ fn main() -> anyhow::Result<()> {
             })?);
             chromium_all.extend(measure(1, || {
                 let mut command = Command::new(chromium);
-                command.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]);
-                command.arg(format!("--user-data-dir={}", profile.display())).args(["--dump-dom", url]);
+                command.args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ]);
+                command
+                    .arg(format!("--user-data-dir={}", profile.display()))
+                    .args(["--dump-dom", url]);
                 command
             })?);
         }
@@ -86,7 +127,10 @@ fn main() -> anyhow::Result<()> {
 /// The demo page and up to ten real article pages from the shared reader set.
 fn fixture_pages() -> anyhow::Result<Vec<(&'static str, String)>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut pages = vec![("/demo", std::fs::read_to_string(root.join("../resources/demo/index.html"))?)];
+    let mut pages = vec![(
+        "/demo",
+        std::fs::read_to_string(root.join("../resources/demo/index.html"))?,
+    )];
     let shared = root.join("../../shared/data/readability");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&shared)
         .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -95,7 +139,10 @@ fn fixture_pages() -> anyhow::Result<Vec<(&'static str, String)>> {
     for dir in dirs.iter().step_by(13).take(10) {
         if let Ok(html) = std::fs::read_to_string(dir.join("source.html")) {
             // Leaked once per bench run: routes are keyed by static paths.
-            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             pages.push((Box::leak(format!("/{name}").into_boxed_str()), html));
         }
     }
@@ -119,7 +166,10 @@ fn measure(runs: usize, make: impl Fn() -> Command) -> anyhow::Result<Vec<Run>> 
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
         anyhow::ensure!(waited == pid, "wait4 failed");
-        results.push(Run { wall: began.elapsed(), peak_rss_kib: usage.ru_maxrss });
+        results.push(Run {
+            wall: began.elapsed(),
+            peak_rss_kib: usage.ru_maxrss,
+        });
     }
     Ok(results)
 }

@@ -26,7 +26,11 @@ fn server() -> anyhow::Result<TestServer> {
 }
 
 /// Poll a script until it returns `expected` (the page reacts asynchronously to input).
-fn wait_for(page: &clef_browser::Page, script: &str, expected: &serde_json::Value) -> anyhow::Result<()> {
+fn wait_for(
+    page: &clef_browser::Page,
+    script: &str,
+    expected: &serde_json::Value,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let value = page.evaluate(script)?;
@@ -43,8 +47,16 @@ fn wait_for(page: &clef_browser::Page, script: &str, expected: &serde_json::Valu
 pub fn load_reads_title_and_text(ctx: &Ctx) -> anyhow::Result<()> {
     let server = server()?;
     let page = ctx.browser.open(&server.url("/article"))?;
-    check!(page.title().as_deref() == Some("Fixture Article"), "title {:?}", page.title());
-    check!(page.url() == Some(server.url("/article")), "url {:?}", page.url());
+    check!(
+        page.title().as_deref() == Some("Fixture Article"),
+        "title {:?}",
+        page.title()
+    );
+    check!(
+        page.url() == Some(server.url("/article")),
+        "url {:?}",
+        page.url()
+    );
     let text = page.visible_text()?;
     check!(text.contains("Hello from Clef"), "text: {text}");
     check!(text.contains("quick brown fox"), "text: {text}");
@@ -57,15 +69,30 @@ pub fn mouse_click_changes_the_dom(ctx: &Ctx) -> anyhow::Result<()> {
     let page = ctx.browser.open(&server.url("/click"))?;
     // A click outside the button changes nothing.
     page.click(20.0, 20.0)?;
-    wait_for(&page, "document.getElementById('out').textContent", &json!("not yet"))?;
+    wait_for(
+        &page,
+        "document.getElementById('out').textContent",
+        &json!("not yet"),
+    )?;
     page.click(180.0, 105.0)?;
-    wait_for(&page, "document.getElementById('out').textContent", &json!("clicked 1"))?;
+    wait_for(
+        &page,
+        "document.getElementById('out').textContent",
+        &json!("clicked 1"),
+    )?;
     page.click(180.0, 105.0)?;
-    wait_for(&page, "document.getElementById('out').textContent", &json!("clicked 2"))?;
+    wait_for(
+        &page,
+        "document.getElementById('out').textContent",
+        &json!("clicked 2"),
+    )?;
     // Real mouse input: each click was a mousedown at the pointer's position (a script's
     // `element.click()` fires no mousedown and has no coordinates).
     let downs = page.evaluate("window.downs")?;
-    check!(downs == json!([[180, 105], [180, 105]]), "mousedowns {downs}");
+    check!(
+        downs == json!([[180, 105], [180, 105]]),
+        "mousedowns {downs}"
+    );
     Ok(())
 }
 
@@ -77,7 +104,11 @@ pub fn typing_fills_an_input(ctx: &Ctx) -> anyhow::Result<()> {
     page.type_text("Alicx")?;
     page.press_key(NamedKey::Backspace)?;
     page.type_text("e Ä")?;
-    wait_for(&page, "document.getElementById('name').value", &json!("Alice Ä"))?;
+    wait_for(
+        &page,
+        "document.getElementById('name').value",
+        &json!("Alice Ä"),
+    )?;
     Ok(())
 }
 
@@ -87,8 +118,14 @@ pub fn enter_key_submits_a_form(ctx: &Ctx) -> anyhow::Result<()> {
     page.click(100.0, 35.0)?;
     page.type_text("bob")?;
     let loaded = page.expect_navigation(|page| page.press_key(NamedKey::Enter))?;
-    check!(loaded.url.ends_with("/submitted?name=bob"), "after Enter: {loaded:?}");
-    check!(page.visible_text()?.contains("thanks"), "submitted page not shown");
+    check!(
+        loaded.url.ends_with("/submitted?name=bob"),
+        "after Enter: {loaded:?}"
+    );
+    check!(
+        page.visible_text()?.contains("thanks"),
+        "submitted page not shown"
+    );
     Ok(())
 }
 
@@ -96,20 +133,36 @@ pub fn link_then_back_and_forward(ctx: &Ctx) -> anyhow::Result<()> {
     let server = server()?;
     let page = ctx.browser.open(&server.url("/links"))?;
     let loaded = page.expect_navigation(|page| page.click(80.0, 50.0))?;
-    check!(loaded.url == server.url("/second"), "after click: {loaded:?}");
-    check!(page.visible_text()?.contains("second page"), "second page text missing");
+    check!(
+        loaded.url == server.url("/second"),
+        "after click: {loaded:?}"
+    );
+    check!(
+        page.visible_text()?.contains("second page"),
+        "second page text missing"
+    );
     let back = page.back()?;
     check!(back.url == server.url("/links"), "after back: {back:?}");
-    check!(page.title().as_deref() == Some("Links"), "title after back: {:?}", page.title());
+    check!(
+        page.title().as_deref() == Some("Links"),
+        "title after back: {:?}",
+        page.title()
+    );
     let forward = page.forward()?;
-    check!(forward.url == server.url("/second"), "after forward: {forward:?}");
+    check!(
+        forward.url == server.url("/second"),
+        "after forward: {forward:?}"
+    );
     Ok(())
 }
 
 pub fn wheel_scrolls_the_page(ctx: &Ctx) -> anyhow::Result<()> {
     let server = server()?;
     let page = ctx.browser.open(&server.url("/tall"))?;
-    check!(page.evaluate("window.scrollY")? == json!(0), "starts scrolled");
+    check!(
+        page.evaluate("window.scrollY")? == json!(0),
+        "starts scrolled"
+    );
     page.scroll(200.0, 200.0, 0.0, 400.0)?;
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut y = 0.0;
@@ -125,15 +178,33 @@ pub fn screenshot_shows_the_page_colours(ctx: &Ctx) -> anyhow::Result<()> {
     let server = server()?;
     let page = ctx.browser.open(&server.url("/colours"))?;
     let image = page.screenshot()?;
-    check!(image.dimensions() == (800, 600), "size {:?}", image.dimensions());
+    check!(
+        image.dimensions() == (800, 600),
+        "size {:?}",
+        image.dimensions()
+    );
     let pixel = |x, y| image.get_pixel(x, y).0;
-    check!(pixel(50, 400) == [255, 0, 0, 255], "left half: {:?}", pixel(50, 400));
-    check!(pixel(700, 400) == [0, 0, 255, 255], "right half: {:?}", pixel(700, 400));
-    check!(pixel(150, 150) == [0, 255, 0, 255], "green square: {:?}", pixel(150, 150));
+    check!(
+        pixel(50, 400) == [255, 0, 0, 255],
+        "left half: {:?}",
+        pixel(50, 400)
+    );
+    check!(
+        pixel(700, 400) == [0, 0, 255, 255],
+        "right half: {:?}",
+        pixel(700, 400)
+    );
+    check!(
+        pixel(150, 150) == [0, 255, 0, 255],
+        "green square: {:?}",
+        pixel(150, 150)
+    );
     // The PNG written to disk decodes to the same picture.
     let path = std::env::temp_dir().join(format!("clef-e2e-{}.png", std::process::id()));
     image.save(&path)?;
-    let decoded = image::open(&path).context("reading the PNG back")?.to_rgba8();
+    let decoded = image::open(&path)
+        .context("reading the PNG back")?
+        .to_rgba8();
     let _ = std::fs::remove_file(&path);
     check!(decoded == image, "PNG round trip changed the pixels");
     Ok(())
@@ -145,11 +216,28 @@ pub fn several_pages_at_once(ctx: &Ctx) -> anyhow::Result<()> {
     let second = ctx.browser.open(&server.url("/second"))?;
     first.evaluate("window.mark = 'first'")?;
     second.evaluate("window.mark = 'second'")?;
-    check!(first.evaluate("window.mark")? == json!("first"), "pages share state");
-    check!(second.evaluate("window.mark")? == json!("second"), "pages share state");
-    check!(first.title().as_deref() == Some("Fixture Article"), "first: {:?}", first.title());
-    check!(second.title().as_deref() == Some("Second"), "second: {:?}", second.title());
-    check!(first.screenshot()?.dimensions() == second.screenshot()?.dimensions(), "sizes differ");
+    check!(
+        first.evaluate("window.mark")? == json!("first"),
+        "pages share state"
+    );
+    check!(
+        second.evaluate("window.mark")? == json!("second"),
+        "pages share state"
+    );
+    check!(
+        first.title().as_deref() == Some("Fixture Article"),
+        "first: {:?}",
+        first.title()
+    );
+    check!(
+        second.title().as_deref() == Some("Second"),
+        "second: {:?}",
+        second.title()
+    );
+    check!(
+        first.screenshot()?.dimensions() == second.screenshot()?.dimensions(),
+        "sizes differ"
+    );
     Ok(())
 }
 
@@ -161,15 +249,28 @@ pub fn eval_returns_typed_json(ctx: &Ctx) -> anyhow::Result<()> {
         value == json!({"a": [1, null], "b": true, "n": 1.5, "o": {"k": "v"}, "s": "x"}),
         "got {value}"
     );
-    check!(page.evaluate("document.querySelectorAll('p').length")? == json!(2), "p count");
+    check!(
+        page.evaluate("document.querySelectorAll('p').length")? == json!(2),
+        "p count"
+    );
     Ok(())
 }
 
 pub fn dialogs_do_not_block_headless(ctx: &Ctx) -> anyhow::Result<()> {
     let server = server()?;
     let page = ctx.browser.open(&server.url("/dialog"))?;
-    check!(page.dialogs() == ["hello", "sure?"], "dialogs: {:?}", page.dialogs());
-    check!(page.evaluate("window.answer")? == json!(false), "confirm was not refused");
-    check!(page.visible_text()?.contains("after dialogs"), "page did not continue");
+    check!(
+        page.dialogs() == ["hello", "sure?"],
+        "dialogs: {:?}",
+        page.dialogs()
+    );
+    check!(
+        page.evaluate("window.answer")? == json!(false),
+        "confirm was not refused"
+    );
+    check!(
+        page.visible_text()?.contains("after dialogs"),
+        "page did not continue"
+    );
     Ok(())
 }

@@ -40,4 +40,5 @@ pub const DIALOG: &str = r#"<!doctype html><title>Dialog</title>
 <script>alert('hello'); window.answer = confirm('sure?');</script><p>after dialogs</p>"#;
 
 /// Unclosed tags, stray end tags, bad nesting: browsers still render it.
-pub const MALFORMED: &str = "<html><title>Broken</title><body><div><p>one<p>two</span><table><td>cell</div>";
+pub const MALFORMED: &str =
+    "<html><title>Broken</title><body><div><p>one<p>two</span><table><td>cell</div>";

@@ -13,10 +13,15 @@ pub struct Ctx {
 pub type Test = fn(&Ctx) -> anyhow::Result<()>;
 
 pub fn run(tests: &[(&str, Test)]) -> ExitCode {
-    let filters: Vec<String> = std::env::args().skip(1).filter(|arg| !arg.starts_with('-')).collect();
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
     let selected: Vec<_> = tests
         .iter()
-        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|filter| name.contains(filter.as_str())))
+        .filter(|(name, _)| {
+            filters.is_empty() || filters.iter().any(|filter| name.contains(filter.as_str()))
+        })
         .collect();
     let ctx = Ctx {
         browser: Headless::new(HeadlessOptions {
@@ -35,19 +40,23 @@ pub fn run(tests: &[(&str, Test)]) -> ExitCode {
             Ok(Ok(())) => {
                 passed += 1;
                 println!("test {name} ... ok ({elapsed:.2} s)");
-            },
+            }
             Ok(Err(error)) => {
                 failed += 1;
                 println!("test {name} ... FAILED ({elapsed:.2} s)\n    {error:#}");
-            },
+            }
             Err(_) => {
                 failed += 1;
                 println!("test {name} ... FAILED (panicked)");
-            },
+            }
         }
     }
     println!("\ne2e: {passed} passed, {failed} failed");
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// `anyhow::ensure!` reads better with a value shown: fail with what was seen.

@@ -16,16 +16,34 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     harness::run(&[
-        ("load_reads_title_and_text", browsing::load_reads_title_and_text),
-        ("mouse_click_changes_the_dom", browsing::mouse_click_changes_the_dom),
+        (
+            "load_reads_title_and_text",
+            browsing::load_reads_title_and_text,
+        ),
+        (
+            "mouse_click_changes_the_dom",
+            browsing::mouse_click_changes_the_dom,
+        ),
         ("typing_fills_an_input", browsing::typing_fills_an_input),
-        ("enter_key_submits_a_form", browsing::enter_key_submits_a_form),
-        ("link_then_back_and_forward", browsing::link_then_back_and_forward),
+        (
+            "enter_key_submits_a_form",
+            browsing::enter_key_submits_a_form,
+        ),
+        (
+            "link_then_back_and_forward",
+            browsing::link_then_back_and_forward,
+        ),
         ("wheel_scrolls_the_page", browsing::wheel_scrolls_the_page),
-        ("screenshot_shows_the_page_colours", browsing::screenshot_shows_the_page_colours),
+        (
+            "screenshot_shows_the_page_colours",
+            browsing::screenshot_shows_the_page_colours,
+        ),
         ("several_pages_at_once", browsing::several_pages_at_once),
         ("eval_returns_typed_json", browsing::eval_returns_typed_json),
-        ("dialogs_do_not_block_headless", browsing::dialogs_do_not_block_headless),
+        (
+            "dialogs_do_not_block_headless",
+            browsing::dialogs_do_not_block_headless,
+        ),
         ("error_bad_address", errors::bad_address),
         ("error_missing_file", errors::missing_file),
         ("error_unreachable_host", errors::unreachable_host),
@@ -33,10 +51,25 @@ fn main() -> ExitCode {
         ("error_http_404_and_500", errors::http_404_and_500),
         ("error_page_never_finishes", errors::page_never_finishes),
         ("error_javascript_exception", errors::javascript_exception),
-        ("error_malformed_html_still_loads", errors::malformed_html_still_loads),
-        ("cli_eval_text_and_screenshot", cli::eval_text_and_screenshot),
-        ("cli_errors_are_one_line_and_nonzero", cli::errors_are_one_line_and_nonzero),
-        ("cli_model_info_and_bad_model", cli::model_info_and_bad_model),
-        ("window_shows_a_page_under_xvfb", window::shows_a_page_under_xvfb),
+        (
+            "error_malformed_html_still_loads",
+            errors::malformed_html_still_loads,
+        ),
+        (
+            "cli_eval_text_and_screenshot",
+            cli::eval_text_and_screenshot,
+        ),
+        (
+            "cli_errors_are_one_line_and_nonzero",
+            cli::errors_are_one_line_and_nonzero,
+        ),
+        (
+            "cli_model_info_and_bad_model",
+            cli::model_info_and_bad_model,
+        ),
+        (
+            "window_shows_a_page_under_xvfb",
+            window::shows_a_page_under_xvfb,
+        ),
     ])
 }

@@ -14,7 +14,11 @@ const PAGE: &str = "<!doctype html><title>Window smoke</title>\
 const MAGENTA: [u8; 4] = [255, 0, 255, 255];
 
 fn have(program: &str) -> bool {
-    Command::new("which").arg(program).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("which")
+        .arg(program)
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Kills the child when the test ends, however it ends.
@@ -29,11 +33,21 @@ impl Drop for Killed {
 
 fn start_xvfb() -> anyhow::Result<(Killed, String)> {
     let number = (90..140)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
         .ok_or_else(|| anyhow::anyhow!("no free X display number"))?;
     let display = format!(":{number}");
     let xvfb = Command::new("Xvfb")
-        .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .args([
+            display.as_str(),
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
@@ -86,12 +100,22 @@ pub fn shows_a_page_under_xvfb(_: &Ctx) -> anyhow::Result<()> {
         check!(Instant::now() < deadline, "could not grab the X screen");
     };
     let _ = std::fs::remove_dir_all(&dir);
-    check!(image.dimensions() == (1280, 800), "screen size {:?}", image.dimensions());
+    check!(
+        image.dimensions() == (1280, 800),
+        "screen size {:?}",
+        image.dimensions()
+    );
     // The page fills the content area, below the chrome, with magenta.
     let page_pixel = image.get_pixel(600, 500).0;
-    check!(page_pixel == MAGENTA, "page area shows {page_pixel:?}, not the page");
+    check!(
+        page_pixel == MAGENTA,
+        "page area shows {page_pixel:?}, not the page"
+    );
     // The chrome strip on top is drawn by Clef's own UI page.
     let chrome_pixel = image.get_pixel(5, 40).0;
-    check!(chrome_pixel != MAGENTA && chrome_pixel != [0, 0, 0, 255], "chrome area shows {chrome_pixel:?}");
+    check!(
+        chrome_pixel != MAGENTA && chrome_pixel != [0, 0, 0, 255],
+        "chrome area shows {chrome_pixel:?}"
+    );
     Ok(())
 }

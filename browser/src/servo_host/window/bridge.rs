@@ -70,7 +70,10 @@ pub(super) fn data_url(html: &str) -> String {
 /// A local page explaining why an address could not be opened.
 pub(super) fn error_page(input: &str, message: &str) -> String {
     let escape = |text: &str| {
-        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
     };
     data_url(&format!(
         "<!doctype html><meta charset=utf-8><title>Cannot open {input}</title>\
@@ -92,7 +95,9 @@ mod tests {
     fn parses_commands_and_ignores_everything_else() {
         assert_eq!(
             Command::from_console(r#"clef:{"cmd":"navigate","text":"example.org"}"#),
-            Some(Command::Navigate { text: "example.org".to_owned() })
+            Some(Command::Navigate {
+                text: "example.org".to_owned()
+            })
         );
         assert_eq!(
             Command::from_console(r#"clef:{"cmd":"close_tab","index":2}"#),

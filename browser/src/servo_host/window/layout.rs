@@ -39,18 +39,36 @@ pub(super) fn layout(width: u32, height: u32, scale: f64, pane_open: bool) -> La
     let chrome_height = ((CHROME_HEIGHT * scale).round() as u32).min(height);
     let below = height - chrome_height;
     // The pane never takes more than half the window, so the page stays usable when narrow.
-    let pane_width = if pane_open { ((PANE_WIDTH * scale).round() as u32).min(width / 2) } else { 0 };
+    let pane_width = if pane_open {
+        ((PANE_WIDTH * scale).round() as u32).min(width / 2)
+    } else {
+        0
+    };
     let content_width = width - pane_width;
-    let chrome = Area { x: 0, y: 0, width, height: chrome_height };
+    let chrome = Area {
+        x: 0,
+        y: 0,
+        width,
+        height: chrome_height,
+    };
     let top = chrome_height as i32;
-    let content = Area { x: 0, y: top, width: content_width, height: below };
+    let content = Area {
+        x: 0,
+        y: top,
+        width: content_width,
+        height: below,
+    };
     let pane = pane_open.then_some(Area {
         x: content_width as i32,
         y: top,
         width: pane_width,
         height: below,
     });
-    Layout { chrome, content, pane }
+    Layout {
+        chrome,
+        content,
+        pane,
+    }
 }
 
 #[cfg(test)]
@@ -60,9 +78,33 @@ mod tests {
     #[test]
     fn areas_tile_the_window() {
         let layout = layout(1280, 800, 1.0, true);
-        assert_eq!(layout.chrome, Area { x: 0, y: 0, width: 1280, height: 84 });
-        assert_eq!(layout.content, Area { x: 0, y: 84, width: 920, height: 716 });
-        assert_eq!(layout.pane, Some(Area { x: 920, y: 84, width: 360, height: 716 }));
+        assert_eq!(
+            layout.chrome,
+            Area {
+                x: 0,
+                y: 0,
+                width: 1280,
+                height: 84
+            }
+        );
+        assert_eq!(
+            layout.content,
+            Area {
+                x: 0,
+                y: 84,
+                width: 920,
+                height: 716
+            }
+        );
+        assert_eq!(
+            layout.pane,
+            Some(Area {
+                x: 920,
+                y: 84,
+                width: 360,
+                height: 716
+            })
+        );
     }
 
     #[test]

@@ -38,8 +38,11 @@ enum App {
 
 /// Open the browser window and run until it is closed.
 pub fn run_window(options: WindowOptions) -> Result<(), BrowserError> {
-    let rendering = |error: winit::error::EventLoopError| BrowserError::Rendering(error.to_string());
-    let event_loop = EventLoop::<Wake>::with_user_event().build().map_err(rendering)?;
+    let rendering =
+        |error: winit::error::EventLoopError| BrowserError::Rendering(error.to_string());
+    let event_loop = EventLoop::<Wake>::with_user_event()
+        .build()
+        .map_err(rendering)?;
     let mut app = App::Starting(options, event_loop.create_proxy());
     event_loop.run_app(&mut app).map_err(rendering)?;
     match std::mem::replace(&mut app, App::Done) {
@@ -48,21 +51,23 @@ pub fn run_window(options: WindowOptions) -> Result<(), BrowserError> {
         App::Running(ui) => {
             drop(ui);
             Ok(())
-        },
+        }
         App::Starting(..) | App::Done => Ok(()),
     }
 }
 
 impl ApplicationHandler<Wake> for App {
     fn resumed(&mut self, event_loop: &ActiveEventLoop) {
-        let App::Starting(options, proxy) = self else { return };
+        let App::Starting(options, proxy) = self else {
+            return;
+        };
         match Ui::new(event_loop, options, proxy.clone()) {
             Ok(ui) => *self = App::Running(Box::new(ui)),
             Err(error) => {
                 tracing::error!(%error, "could not open the window");
                 *self = App::Failed(error);
                 event_loop.exit();
-            },
+            }
         }
     }
 

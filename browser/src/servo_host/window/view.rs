@@ -5,9 +5,9 @@ use std::rc::Rc;
 
 use euclid::{Point2D, Rect, Scale, Size2D};
 use servo::{
-    DevicePoint, EmbedderControl, LoadStatus, MouseButtonAction,
-    OffscreenRenderingContext, RenderingContext, Servo, ServoBuilder, SimpleDialog, WebView,
-    WebViewBuilder, WebViewId, WindowRenderingContext,
+    DevicePoint, EmbedderControl, LoadStatus, MouseButtonAction, OffscreenRenderingContext,
+    RenderingContext, Servo, ServoBuilder, SimpleDialog, WebView, WebViewBuilder, WebViewId,
+    WindowRenderingContext,
 };
 use url::Url;
 use winit::dpi::{LogicalSize, PhysicalPosition};
@@ -143,7 +143,12 @@ impl Ui {
 
     fn layout(&self) -> Layout {
         let size = self.window.inner_size();
-        layout(size.width, size.height, self.window.scale_factor(), self.pane_open)
+        layout(
+            size.width,
+            size.height,
+            self.window.scale_factor(),
+            self.pane_open,
+        )
     }
 
     fn scale(&self) -> Scale<f32, servo::DeviceIndependentPixel, servo::DevicePixel> {
@@ -172,11 +177,23 @@ impl Ui {
     }
 
     fn tab_context(&self) -> Rc<OffscreenRenderingContext> {
-        Rc::new(self.window_context.offscreen_context(self.layout().content.size()))
+        Rc::new(
+            self.window_context
+                .offscreen_context(self.layout().content.size()),
+        )
     }
 
-    fn add_tab(&mut self, webview: WebView, context: Rc<OffscreenRenderingContext>, failed_input: Option<String>) {
-        self.tabs.push(Tab { webview, context, failed_input });
+    fn add_tab(
+        &mut self,
+        webview: WebView,
+        context: Rc<OffscreenRenderingContext>,
+        failed_input: Option<String>,
+    ) {
+        self.tabs.push(Tab {
+            webview,
+            context,
+            failed_input,
+        });
         self.switch_to(self.tabs.len() - 1);
     }
 
@@ -187,8 +204,11 @@ impl Ui {
             Ok(url) => (Some(url), None),
             Err(error) => {
                 tracing::info!(%error, "address not opened");
-                (Url::parse(&bridge::error_page(input, &error.to_string())).ok(), Some(input.to_owned()))
-            },
+                (
+                    Url::parse(&bridge::error_page(input, &error.to_string())).ok(),
+                    Some(input.to_owned()),
+                )
+            }
         }
     }
 
@@ -216,14 +236,20 @@ impl Ui {
             event_loop.exit();
             return;
         }
-        let next = if index < self.active { self.active - 1 } else { self.active.min(self.tabs.len() - 1) };
+        let next = if index < self.active {
+            self.active - 1
+        } else {
+            self.active.min(self.tabs.len() - 1)
+        };
         self.switch_to(next);
     }
 
     fn navigate(&mut self, input: &str) {
         let (url, failed_input) = self.resolve(input);
         let Some(url) = url else { return };
-        let Some(tab) = self.tabs.get(self.active) else { return };
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
         if tab.webview.load_status() == LoadStatus::Complete {
             tab.webview.load(url);
             if let Some(tab) = self.tabs.get_mut(self.active) {
@@ -238,7 +264,11 @@ impl Ui {
                 .hidpi_scale_factor(self.scale())
                 .delegate(self.delegate.clone())
                 .build();
-            self.tabs[self.active] = Tab { webview, context, failed_input };
+            self.tabs[self.active] = Tab {
+                webview,
+                context,
+                failed_input,
+            };
             self.switch_to(self.active);
         }
         self.set_focus(Focus::Content);
@@ -250,13 +280,17 @@ impl Ui {
         self.chrome.set_focused(focus == Focus::Chrome);
         self.pane.set_focused(focus == Focus::Pane);
         for (index, tab) in self.tabs.iter().enumerate() {
-            tab.webview.set_focused(focus == Focus::Content && index == self.active);
+            tab.webview
+                .set_focused(focus == Focus::Content && index == self.active);
         }
     }
 
     fn focus_address(&mut self) {
         self.set_focus(Focus::Chrome);
-        self.chrome.evaluate_javascript("window.clefFocusAddress && window.clefFocusAddress()", |_| {});
+        self.chrome.evaluate_javascript(
+            "window.clefFocusAddress && window.clefFocusAddress()",
+            |_| {},
+        );
     }
 
     fn refresh_chrome(&self) {
@@ -273,14 +307,21 @@ impl Ui {
         let state = ChromeState {
             tabs,
             active: self.active,
-            url: self.tabs.get(self.active).map(displayed_url).unwrap_or_default(),
+            url: self
+                .tabs
+                .get(self.active)
+                .map(displayed_url)
+                .unwrap_or_default(),
             loading: active.is_some_and(|webview| webview.load_status() != LoadStatus::Complete),
             can_back: active.is_some_and(WebView::can_go_back),
             can_forward: active.is_some_and(WebView::can_go_forward),
             pane_open: self.pane_open,
         };
-        self.chrome.evaluate_javascript(state.render_script(), |_| {});
-        let title = active.and_then(WebView::page_title).filter(|title| !title.is_empty());
+        self.chrome
+            .evaluate_javascript(state.render_script(), |_| {});
+        let title = active
+            .and_then(WebView::page_title)
+            .filter(|title| !title.is_empty());
         self.window.set_title(&match title {
             Some(title) => format!("{title} — Clef"),
             None => "Clef".to_owned(),
@@ -294,13 +335,13 @@ impl Ui {
             Shortcut::NewTab => {
                 self.open_tab(None);
                 self.focus_address();
-            },
+            }
             Shortcut::CloseTab => self.close_tab(self.active, event_loop),
             Shortcut::NextTab => self.switch_to((self.active + 1) % self.tabs.len().max(1)),
             Shortcut::PreviousTab => {
                 let count = self.tabs.len().max(1);
                 self.switch_to((self.active + count - 1) % count);
-            },
+            }
             Shortcut::Back => self.command(Command::Back, event_loop),
             Shortcut::Forward => self.command(Command::Forward, event_loop),
             Shortcut::Reload => self.command(Command::Reload, event_loop),
@@ -314,7 +355,7 @@ impl Ui {
                     };
                     webview.set_page_zoom(zoom.clamp(0.3, 5.0));
                 }
-            },
+            }
             Shortcut::TogglePane => self.command(Command::TogglePane, event_loop),
         }
     }
@@ -327,33 +368,37 @@ impl Ui {
                 if let Some(webview) = active.filter(WebView::can_go_back) {
                     webview.go_back(1);
                 }
-            },
+            }
             Command::Forward => {
                 if let Some(webview) = active.filter(WebView::can_go_forward) {
                     webview.go_forward(1);
                 }
-            },
+            }
             Command::Reload => {
                 if let Some(webview) = active {
                     webview.reload();
                 }
-            },
+            }
             Command::Stop => {
                 if let Some(webview) = active.filter(|w| w.load_status() != LoadStatus::Complete) {
                     webview.evaluate_javascript("window.stop()", |_| {});
                 }
-            },
+            }
             Command::NewTab => {
                 self.open_tab(None);
                 self.focus_address();
-            },
+            }
             Command::CloseTab { index } => self.close_tab(index, event_loop),
             Command::SwitchTab { index } => self.switch_to(index),
             Command::TogglePane => {
                 self.pane_open = !self.pane_open;
                 self.resize_views();
-                self.set_focus(if self.pane_open { Focus::Pane } else { Focus::Content });
-            },
+                self.set_focus(if self.pane_open {
+                    Focus::Pane
+                } else {
+                    Focus::Content
+                });
+            }
             Command::FocusContent => self.set_focus(Focus::Content),
         }
         self.refresh_chrome();
@@ -375,15 +420,24 @@ impl Ui {
     fn hit(&self, position: PhysicalPosition<f64>) -> Option<(Focus, DevicePoint)> {
         let areas = self.layout();
         let local = |area: &Area| {
-            DevicePoint::new((position.x - f64::from(area.x)) as f32, (position.y - f64::from(area.y)) as f32)
+            DevicePoint::new(
+                (position.x - f64::from(area.x)) as f32,
+                (position.y - f64::from(area.y)) as f32,
+            )
         };
         if areas.chrome.contains(position.x, position.y) {
             return Some((Focus::Chrome, local(&areas.chrome)));
         }
-        if let Some(pane) = areas.pane.filter(|pane| pane.contains(position.x, position.y)) {
+        if let Some(pane) = areas
+            .pane
+            .filter(|pane| pane.contains(position.x, position.y))
+        {
             return Some((Focus::Pane, local(&pane)));
         }
-        areas.content.contains(position.x, position.y).then(|| (Focus::Content, local(&areas.content)))
+        areas
+            .content
+            .contains(position.x, position.y)
+            .then(|| (Focus::Content, local(&areas.content)))
     }
 
     fn view(&self, focus: Focus) -> Option<&WebView> {
@@ -400,19 +454,26 @@ impl Ui {
             WindowEvent::Resized(size) => {
                 self.window_context.resize(size);
                 self.resize_views();
-            },
+            }
             WindowEvent::ScaleFactorChanged { .. } => {
                 let scale = self.scale();
-                for webview in self.tabs.iter().map(|tab| &tab.webview).chain([&self.chrome, &self.pane]) {
+                for webview in self
+                    .tabs
+                    .iter()
+                    .map(|tab| &tab.webview)
+                    .chain([&self.chrome, &self.pane])
+                {
                     webview.set_hidpi_scale_factor(scale);
                 }
                 self.resize_views();
-            },
+            }
             WindowEvent::ModifiersChanged(modifiers) => self.modifiers = modifiers.state(),
             WindowEvent::KeyboardInput { event, .. } => {
                 if let Some(shortcut) = keymap::shortcut(&event, self.modifiers) {
                     // Escape is the page's own key unless a load is running.
-                    let loading = self.active_webview().is_some_and(|w| w.load_status() != LoadStatus::Complete);
+                    let loading = self
+                        .active_webview()
+                        .is_some_and(|w| w.load_status() != LoadStatus::Complete);
                     if shortcut != Shortcut::Stop || (loading && self.focus == Focus::Content) {
                         self.shortcut(shortcut, event_loop);
                         return;
@@ -421,7 +482,7 @@ impl Ui {
                 if let Some(webview) = self.view(self.focus) {
                     webview.notify_input_event(keymap::keyboard_event(&event, self.modifiers));
                 }
-            },
+            }
             WindowEvent::CursorMoved { position, .. } => {
                 self.cursor = position;
                 if let Some((focus, point)) = self.hit(position)
@@ -429,9 +490,15 @@ impl Ui {
                 {
                     webview.notify_input_event(events::mouse_move(point));
                 }
-            },
-            WindowEvent::MouseInput { state, button: MouseButton::Left, .. } => {
-                let Some((focus, point)) = self.hit(self.cursor) else { return };
+            }
+            WindowEvent::MouseInput {
+                state,
+                button: MouseButton::Left,
+                ..
+            } => {
+                let Some((focus, point)) = self.hit(self.cursor) else {
+                    return;
+                };
                 if state == ElementState::Pressed && focus != self.focus {
                     self.set_focus(focus);
                 }
@@ -442,15 +509,25 @@ impl Ui {
                 if let Some(webview) = self.view(focus) {
                     webview.notify_input_event(events::mouse_button(action, point));
                 }
-            },
-            WindowEvent::MouseInput { state: ElementState::Pressed, button: MouseButton::Back, .. } => {
+            }
+            WindowEvent::MouseInput {
+                state: ElementState::Pressed,
+                button: MouseButton::Back,
+                ..
+            } => {
                 self.command(Command::Back, event_loop);
-            },
-            WindowEvent::MouseInput { state: ElementState::Pressed, button: MouseButton::Forward, .. } => {
+            }
+            WindowEvent::MouseInput {
+                state: ElementState::Pressed,
+                button: MouseButton::Forward,
+                ..
+            } => {
                 self.command(Command::Forward, event_loop);
-            },
+            }
             WindowEvent::MouseWheel { delta, .. } => {
-                let Some((focus, point)) = self.hit(self.cursor) else { return };
+                let Some((focus, point)) = self.hit(self.cursor) else {
+                    return;
+                };
                 let (dx, dy) = match delta {
                     // A wheel notch scrolls about three lines of text.
                     MouseScrollDelta::LineDelta(x, y) => (f64::from(x) * 57.0, f64::from(y) * 57.0),
@@ -459,8 +536,8 @@ impl Ui {
                 if let Some(webview) = self.view(focus) {
                     webview.notify_input_event(events::wheel(point, -dx, -dy));
                 }
-            },
-            _ => {},
+            }
+            _ => {}
         }
     }
 
@@ -482,7 +559,7 @@ impl Ui {
                         .delegate(self.delegate.clone())
                         .build();
                     self.add_tab(webview, context, None);
-                },
+                }
                 Notice::Dialog(id, control) => answer_dialog(id, control),
             }
         }
@@ -525,7 +602,9 @@ impl Ui {
         let gl = self.window_context.glow_gl_api();
         let window_height = self.window.inner_size().height as i32;
         for (_, context, area) in views {
-            let Some(copy) = context.render_to_parent_callback() else { continue };
+            let Some(copy) = context.render_to_parent_callback() else {
+                continue;
+            };
             // GL's origin is the bottom-left corner.
             let bottom = window_height - area.y - area.height as i32;
             let size = Size2D::new(area.width as i32, area.height as i32);
@@ -538,7 +617,12 @@ impl Ui {
 fn displayed_url(tab: &Tab) -> String {
     match &tab.failed_input {
         Some(input) => input.clone(),
-        None => tab.webview.url().map(String::from).filter(|url| !url.starts_with("data:")).unwrap_or_default(),
+        None => tab
+            .webview
+            .url()
+            .map(String::from)
+            .filter(|url| !url.starts_with("data:"))
+            .unwrap_or_default(),
     }
 }
 
@@ -550,7 +634,7 @@ fn answer_dialog(from: WebViewId, control: EmbedderControl) {
             SimpleDialog::Alert(alert) => {
                 tracing::info!(?from, message = alert.message(), "page alert");
                 alert.confirm();
-            },
+            }
             SimpleDialog::Confirm(confirm) => confirm.dismiss(),
             SimpleDialog::Prompt(prompt) => prompt.dismiss(),
         }

@@ -15,7 +15,9 @@ pub struct Emitter(std::io::Stdout);
 
 impl Emitter {
     pub fn emit(&self, event: &Event) {
-        let Ok(line) = serde_json::to_string(event) else { return };
+        let Ok(line) = serde_json::to_string(event) else {
+            return;
+        };
         let mut out = self.0.lock();
         // A closed stdout means the browser is gone; the read loop ends us soon after.
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());
@@ -40,7 +42,7 @@ fn main() {
                     if sender.send(request).is_err() {
                         break;
                     }
-                },
+                }
                 Err(error) => tracing::warn!(%error, "unreadable request"),
             }
         }
@@ -50,17 +52,33 @@ fn main() {
     let mut session: Option<session::Session> = None;
     for request in requests {
         match request {
-            Request::Load { path, context, threads, gpu_layers } => {
-                let loaded = session::Session::load(&path, context, threads, gpu_layers, &isolation);
+            Request::Load {
+                path,
+                context,
+                threads,
+                gpu_layers,
+            } => {
+                let loaded =
+                    session::Session::load(&path, context, threads, gpu_layers, &isolation);
                 match loaded {
                     Ok(new_session) => {
-                        emitter.emit(&Event::Loaded { info: new_session.info.clone() });
+                        emitter.emit(&Event::Loaded {
+                            info: new_session.info.clone(),
+                        });
                         session = Some(new_session);
-                    },
-                    Err(message) => emitter.emit(&Event::Error { id: None, kind: ErrorKind::Load, message }),
+                    }
+                    Err(message) => emitter.emit(&Event::Error {
+                        id: None,
+                        kind: ErrorKind::Load,
+                        message,
+                    }),
                 }
-            },
-            Request::Generate { id, messages, params } => match session.as_mut() {
+            }
+            Request::Generate {
+                id,
+                messages,
+                params,
+            } => match session.as_mut() {
                 Some(session) => session.generate(id, &messages, &params, &cancelled, &emitter),
                 None => emitter.emit(&no_model(id)),
             },
@@ -72,13 +90,17 @@ fn main() {
                 Some(session) => session.tokenize(id, &messages, &emitter),
                 None => emitter.emit(&no_model(id)),
             },
-            Request::Cancel { .. } => {},
+            Request::Cancel { .. } => {}
         }
     }
 }
 
 fn no_model(id: u64) -> Event {
-    Event::Error { id: Some(id), kind: ErrorKind::NoModel, message: "no model is loaded".to_owned() }
+    Event::Error {
+        id: Some(id),
+        kind: ErrorKind::NoModel,
+        message: "no model is loaded".to_owned(),
+    }
 }
 
 fn tracing_subscriber_init() {

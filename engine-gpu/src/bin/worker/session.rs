@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use clef_engine::chat::{CHATML, ChatTemplate};
-use clef_engine::protocol::{ErrorKind, Event, GenerateParams, Message, ModelInfo, Overflow, Stats, StopReason, Token};
+use clef_engine::protocol::{
+    ErrorKind, Event, GenerateParams, Message, ModelInfo, Overflow, Stats, StopReason, Token,
+};
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -38,7 +40,10 @@ struct Failure {
 }
 
 fn failure(kind: ErrorKind, message: impl Into<String>) -> Failure {
-    Failure { kind, message: message.into() }
+    Failure {
+        kind,
+        message: message.into(),
+    }
 }
 
 impl Session {
@@ -56,7 +61,10 @@ impl Session {
 
         let devices = list_llama_ggml_backend_devices();
         let has_gpu = devices.iter().any(|device| {
-            matches!(device.device_type, LlamaBackendDeviceType::Gpu | LlamaBackendDeviceType::IntegratedGpu)
+            matches!(
+                device.device_type,
+                LlamaBackendDeviceType::Gpu | LlamaBackendDeviceType::IntegratedGpu
+            )
         });
         let mut context_params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(context_size))
@@ -83,17 +91,23 @@ impl Session {
         let model = LlamaModel::load_from_file(backend, path, &model_params)
             .map_err(|e| format!("llama.cpp rejected the file: {e}"))?;
         let model: &'static LlamaModel = Box::leak(Box::new(model));
-        let offloaded = u32::try_from(model_params.n_gpu_layers().max(0)).unwrap_or(0).min(model.n_layer() + 1);
+        let offloaded = u32::try_from(model_params.n_gpu_layers().max(0))
+            .unwrap_or(0)
+            .min(model.n_layer() + 1);
         let context = model
             .new_context(backend, context_params)
             .map_err(|e| format!("cannot create a context of {context_size} tokens: {e}"))?;
 
-        let template_source = model.chat_template(None).ok().and_then(|t| t.to_string().ok());
+        let template_source = model
+            .chat_template(None)
+            .ok()
+            .and_then(|t| t.to_string().ok());
         if template_source.is_none() {
             tracing::warn!(path, "the model has no chat template; using ChatML");
         }
         let vocab = model.vocab();
-        let piece = |token| String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned();
+        let piece =
+            |token| String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned();
         let template = ChatTemplate::new(
             template_source.clone().unwrap_or_else(|| CHATML.to_owned()),
             piece(vocab.bos()),
@@ -103,8 +117,12 @@ impl Session {
         let architecture = meta("general.architecture");
         let info = ModelInfo {
             path: path.to_owned(),
-            name: Some(meta("general.name")).filter(|n| !n.is_empty()).unwrap_or_else(|| file_stem(path)),
-            context_length: meta(&format!("{architecture}.context_length")).parse().unwrap_or(model.n_ctx_train()),
+            name: Some(meta("general.name"))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| file_stem(path)),
+            context_length: meta(&format!("{architecture}.context_length"))
+                .parse()
+                .unwrap_or(model.n_ctx_train()),
             architecture,
             parameters: model.n_params(),
             quantization: quantization_name(meta("general.file_type").parse().ok()),
@@ -112,22 +130,45 @@ impl Session {
             layers: model.n_layer(),
             chat_template: template_source,
             gpu_layers: offloaded,
-            devices: devices.iter().map(|d| format!("{} ({}, {} MiB free)", d.name, d.description, d.memory_free >> 20)).collect(),
+            devices: devices
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} ({}, {} MiB free)",
+                        d.name,
+                        d.description,
+                        d.memory_free >> 20
+                    )
+                })
+                .collect(),
             network_isolation: isolation.to_owned(),
         };
         tracing::info!(?info.devices, gpu_layers = offloaded, "model loaded");
-        Ok(Self { info, model, context, template, cached: Vec::new() })
+        Ok(Self {
+            info,
+            model,
+            context,
+            template,
+            cached: Vec::new(),
+        })
     }
 
-    fn tokens(&self, messages: &[Message], add_generation_prompt: bool) -> Result<Vec<LlamaToken>, Failure> {
+    fn tokens(
+        &self,
+        messages: &[Message],
+        add_generation_prompt: bool,
+    ) -> Result<Vec<LlamaToken>, Failure> {
         let parts = self
             .template
             .render(messages, add_generation_prompt)
             .map_err(|e| failure(ErrorKind::Template, e.to_string()))?;
         let vocab = self.model.vocab();
         let mut tokens = Vec::new();
-        let bos_text = String::from_utf8_lossy(&vocab.token_to_piece(vocab.bos(), true, None)).into_owned();
-        let starts_with_bos = parts.first().is_some_and(|p| p.trusted && !bos_text.is_empty() && p.text.starts_with(&bos_text));
+        let bos_text =
+            String::from_utf8_lossy(&vocab.token_to_piece(vocab.bos(), true, None)).into_owned();
+        let starts_with_bos = parts
+            .first()
+            .is_some_and(|p| p.trusted && !bos_text.is_empty() && p.text.starts_with(&bos_text));
         if vocab.should_add_bos() && !starts_with_bos {
             tokens.push(vocab.bos());
         }
@@ -140,7 +181,12 @@ impl Session {
 
     /// Decode `tokens` after what the cache already holds; chunk boundaries at `split`
     /// and every `PREFILL_CHUNK` tokens. Logits only for the last token.
-    fn decode_prompt(&mut self, tokens: &[LlamaToken], split: Option<usize>, cancelled: impl Fn() -> bool) -> Result<bool, Failure> {
+    fn decode_prompt(
+        &mut self,
+        tokens: &[LlamaToken],
+        split: Option<usize>,
+        cancelled: impl Fn() -> bool,
+    ) -> Result<bool, Failure> {
         let start = self.cached.len();
         let mut position = start;
         let mut batch = LlamaBatch::new(PREFILL_CHUNK, 1);
@@ -160,7 +206,9 @@ impl Session {
                     .add(*token, index as i32, &[0], last)
                     .map_err(|e| failure(ErrorKind::Generation, e.to_string()))?;
             }
-            self.context.decode(&mut batch).map_err(|e| failure(ErrorKind::Generation, format!("decode failed: {e}")))?;
+            self.context
+                .decode(&mut batch)
+                .map_err(|e| failure(ErrorKind::Generation, format!("decode failed: {e}")))?;
             self.cached.extend_from_slice(&tokens[position..end]);
             position = end;
         }
@@ -169,12 +217,17 @@ impl Session {
 
     /// Keep the longest cached prefix shared with `tokens`, dropping the rest from the cache.
     fn reuse_prefix(&mut self, tokens: &[LlamaToken], reuse: bool) -> Result<usize, Failure> {
-        let mut keep = if reuse { common_prefix(&self.cached, tokens) } else { 0 };
+        let mut keep = if reuse {
+            common_prefix(&self.cached, tokens)
+        } else {
+            0
+        };
         // The last prompt token must be decoded again to produce fresh logits.
         if keep == tokens.len() {
             keep = keep.saturating_sub(1);
         }
-        let position = u32::try_from(keep).map_err(|e| failure(ErrorKind::Generation, e.to_string()))?;
+        let position =
+            u32::try_from(keep).map_err(|e| failure(ErrorKind::Generation, e.to_string()))?;
         self.context
             .clear_kv_cache_seq(Some(0), Some(position), None)
             .map_err(|e| failure(ErrorKind::Generation, e.to_string()))?;
@@ -182,7 +235,11 @@ impl Session {
         Ok(keep)
     }
 
-    fn fit_context(&self, mut tokens: Vec<LlamaToken>, params: &GenerateParams) -> Result<(Vec<LlamaToken>, usize), Failure> {
+    fn fit_context(
+        &self,
+        mut tokens: Vec<LlamaToken>,
+        params: &GenerateParams,
+    ) -> Result<(Vec<LlamaToken>, usize), Failure> {
         let context = self.context.n_ctx() as usize;
         let reserve = (params.max_tokens as usize).min(context / 2).max(1);
         let limit = context - reserve;
@@ -192,7 +249,10 @@ impl Session {
         match params.overflow {
             Overflow::Error => Err(failure(
                 ErrorKind::PromptTooLong,
-                format!("prompt has {} tokens but the context holds {context} (with {reserve} kept for the answer)", tokens.len()),
+                format!(
+                    "prompt has {} tokens but the context holds {context} (with {reserve} kept for the answer)",
+                    tokens.len()
+                ),
             )),
             Overflow::TruncateMiddle => {
                 // Keep the start (system prompt, instructions) and the end (the question).
@@ -201,7 +261,7 @@ impl Session {
                 let dropped = tokens.len() - limit;
                 tokens.drain(head..tokens.len() - tail);
                 Ok((tokens, dropped))
-            },
+            }
         }
     }
 
@@ -240,13 +300,18 @@ impl Session {
                     .into_iter()
                     .map(|token| Token {
                         id: token.0,
-                        piece: String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned(),
+                        piece: String::from_utf8_lossy(&vocab.token_to_piece(token, true, None))
+                            .into_owned(),
                         control: vocab.is_control(token),
                     })
                     .collect();
                 emitter.emit(&Event::Tokens { id, tokens });
-            },
-            Err(Failure { kind, message }) => emitter.emit(&Event::Error { id: Some(id), kind, message }),
+            }
+            Err(Failure { kind, message }) => emitter.emit(&Event::Error {
+                id: Some(id),
+                kind,
+                message,
+            }),
         }
     }
 
@@ -256,25 +321,55 @@ impl Session {
             let (tokens, _) = self.fit_context(tokens, &GenerateParams::default())?;
             let kept = self.reuse_prefix(&tokens, true)?;
             self.decode_prompt(&tokens, None, || false)?;
-            Ok(Stats { prompt_tokens: tokens.len(), prompt_tokens_evaluated: tokens.len() - kept, ..Stats::default() })
+            Ok(Stats {
+                prompt_tokens: tokens.len(),
+                prompt_tokens_evaluated: tokens.len() - kept,
+                ..Stats::default()
+            })
         });
         match result {
             Ok(mut stats) => {
                 stats.prefill_seconds = started.elapsed().as_secs_f64();
-                emitter.emit(&Event::Done { id, text: String::new(), stats });
-            },
-            Err(Failure { kind, message }) => emitter.emit(&Event::Error { id: Some(id), kind, message }),
+                emitter.emit(&Event::Done {
+                    id,
+                    text: String::new(),
+                    stats,
+                });
+            }
+            Err(Failure { kind, message }) => emitter.emit(&Event::Error {
+                id: Some(id),
+                kind,
+                message,
+            }),
         }
     }
 
-    pub fn generate(&mut self, id: u64, messages: &[Message], params: &GenerateParams, cancel: &AtomicU64, emitter: &Emitter) {
+    pub fn generate(
+        &mut self,
+        id: u64,
+        messages: &[Message],
+        params: &GenerateParams,
+        cancel: &AtomicU64,
+        emitter: &Emitter,
+    ) {
         match self.run(id, messages, params, cancel, emitter) {
             Ok((text, stats)) => emitter.emit(&Event::Done { id, text, stats }),
-            Err(Failure { kind, message }) => emitter.emit(&Event::Error { id: Some(id), kind, message }),
+            Err(Failure { kind, message }) => emitter.emit(&Event::Error {
+                id: Some(id),
+                kind,
+                message,
+            }),
         }
     }
 
-    fn run(&mut self, id: u64, messages: &[Message], params: &GenerateParams, cancel: &AtomicU64, emitter: &Emitter) -> Result<(String, Stats), Failure> {
+    fn run(
+        &mut self,
+        id: u64,
+        messages: &[Message],
+        params: &GenerateParams,
+        cancel: &AtomicU64,
+        emitter: &Emitter,
+    ) -> Result<(String, Stats), Failure> {
         let cancelled = || cancel.load(Ordering::SeqCst) == id;
         let mut stats = Stats::default();
         let tokens = self.tokens(messages, true)?;
@@ -332,7 +427,9 @@ impl Session {
             batch
                 .add(token, self.cached.len() as i32, &[0], true)
                 .map_err(|e| failure(ErrorKind::Generation, e.to_string()))?;
-            self.context.decode(&mut batch).map_err(|e| failure(ErrorKind::Generation, format!("decode failed: {e}")))?;
+            self.context
+                .decode(&mut batch)
+                .map_err(|e| failure(ErrorKind::Generation, format!("decode failed: {e}")))?;
             self.cached.push(token);
         }
         stats.decode_seconds = decode_started.elapsed().as_secs_f64();
@@ -342,7 +439,10 @@ impl Session {
             // earlier would hand back text that does not parse.
             return Err(failure(
                 ErrorKind::Generation,
-                format!("constrained output was cut at {} tokens before it was complete; raise max_tokens", stats.generated_tokens),
+                format!(
+                    "constrained output was cut at {} tokens before it was complete; raise max_tokens",
+                    stats.generated_tokens
+                ),
             ));
         }
         Ok((text, stats))
@@ -351,10 +451,14 @@ impl Session {
 
 fn load_params(gpu_layers: u32) -> Pin<Box<LlamaModelParams>> {
     let progress = Emitter(std::io::stdout());
-    Box::pin(LlamaModelParams::default().with_n_gpu_layers(gpu_layers).with_progress_callback(move |fraction| {
-        progress.emit(&Event::Progress { fraction });
-        true
-    }))
+    Box::pin(
+        LlamaModelParams::default()
+            .with_n_gpu_layers(gpu_layers)
+            .with_progress_callback(move |fraction| {
+                progress.emit(&Event::Progress { fraction });
+                true
+            }),
+    )
 }
 
 /// llama.cpp's schema grammars allow newlines and indentation between tokens; small models
@@ -362,7 +466,13 @@ fn load_params(gpu_layers: u32) -> Pin<Box<LlamaModelParams>> {
 fn compact_json_grammar(grammar: &str) -> String {
     grammar
         .lines()
-        .map(|line| if line.starts_with("space ::=") { "space ::= \" \"?" } else { line })
+        .map(|line| {
+            if line.starts_with("space ::=") {
+                "space ::= \" \"?"
+            } else {
+                line
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -372,7 +482,10 @@ fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
 }
 
 fn file_stem(path: &str) -> String {
-    std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    std::path::Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// llama.cpp's `llama_ftype` numbers, as users know them.
