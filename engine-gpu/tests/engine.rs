@@ -1,5 +1,8 @@
 //! The engine against the real test model (SmolLM2-135M-Instruct Q4_1) in a real worker.
 
+// Test code: an unwrap that fails is a test failure with its location.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

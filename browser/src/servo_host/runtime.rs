@@ -39,11 +39,12 @@ impl EventLoopWaker for CondvarWaker {
 
 /// Preferences Clef runs Servo with, headless or windowed.
 pub(crate) fn preferences() -> Preferences {
-    let mut preferences = Preferences::default();
     // No proxy from the environment: page loads go where the user asked, nowhere else.
-    preferences.network_http_proxy_uri = String::new();
-    preferences.network_https_proxy_uri = String::new();
-    preferences
+    Preferences {
+        network_http_proxy_uri: String::new(),
+        network_https_proxy_uri: String::new(),
+        ..Preferences::default()
+    }
 }
 
 /// One Servo instance driven from the current thread.

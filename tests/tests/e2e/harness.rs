@@ -62,9 +62,10 @@ pub fn run(tests: &[(&str, Test)]) -> ExitCode {
 /// `anyhow::ensure!` reads better with a value shown: fail with what was seen.
 #[macro_export]
 macro_rules! check {
-    ($cond:expr, $($fmt:tt)+) => {
-        if !$cond {
+    ($cond:expr, $($fmt:tt)+) => {{
+        let holds: bool = $cond;
+        if !holds {
             anyhow::bail!($($fmt)+);
         }
-    };
+    }};
 }

@@ -15,7 +15,7 @@ pub(super) enum Notice {
     FrameReady,
     Console(WebViewId, String),
     OpenInNewTab(CreateNewWebViewRequest),
-    Dialog(WebViewId, EmbedderControl),
+    Dialog(WebViewId, Box<EmbedderControl>),
 }
 
 /// Servo calls these only from inside `spin_event_loop`, and the UI drains the queue right
@@ -68,6 +68,6 @@ impl WebViewDelegate for WindowDelegate {
     }
 
     fn show_embedder_control(&self, webview: WebView, control: EmbedderControl) {
-        self.push(Notice::Dialog(webview.id(), control));
+        self.push(Notice::Dialog(webview.id(), Box::new(control)));
     }
 }

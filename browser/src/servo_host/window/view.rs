@@ -560,7 +560,7 @@ impl Ui {
                         .build();
                     self.add_tab(webview, context, None);
                 }
-                Notice::Dialog(id, control) => answer_dialog(id, control),
+                Notice::Dialog(id, control) => answer_dialog(id, *control),
             }
         }
         if changed {
