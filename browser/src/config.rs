@@ -21,6 +21,7 @@ pub struct ModelConfig {
     /// Context window in tokens.
     pub context: Option<u32>,
     pub threads: Option<i32>,
+    pub decode_threads: Option<i32>,
     pub gpu_layers: Option<u32>,
 }
 

@@ -1,6 +1,6 @@
 //! `clef model info|bench` and `clef chat`: the engine from the command line.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -19,9 +19,12 @@ pub struct ModelArgs {
     /// Context window in tokens.
     #[arg(long)]
     pub context: Option<u32>,
-    /// CPU threads (default: all cores).
+    /// CPU threads for reading the prompt (default: all cores).
     #[arg(long)]
     pub threads: Option<i32>,
+    /// CPU threads for generating (default: 1, the fastest measured here).
+    #[arg(long)]
+    pub decode_threads: Option<i32>,
     /// Layers to offload to a GPU (default: as many as fit).
     #[arg(long)]
     pub gpu_layers: Option<u32>,
@@ -41,6 +44,7 @@ impl ModelArgs {
         options.sha256 = self.sha256.clone().or(config.model.sha256);
         options.context = self.context.or(config.model.context).unwrap_or(4096);
         options.threads = self.threads.or(config.model.threads);
+        options.decode_threads = self.decode_threads.or(config.model.decode_threads);
         options.gpu_layers = self.gpu_layers.or(config.model.gpu_layers);
         Ok(options)
     }
@@ -55,11 +59,19 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 async fn start(options: EngineOptions) -> anyhow::Result<Engine> {
     let started = Instant::now();
-    let engine = Engine::start(options, |fraction| {
-        eprint!("\rloading model {:3.0}%", fraction * 100.0);
+    // A progress line for people at a terminal; scripts reading stderr get none.
+    let interactive = std::io::stderr().is_terminal();
+    let shown = std::sync::atomic::AtomicU32::new(u32::MAX);
+    let engine = Engine::start(options, move |fraction| {
+        let percent = (fraction * 100.0) as u32;
+        if interactive && shown.swap(percent, std::sync::atomic::Ordering::Relaxed) != percent {
+            eprint!("\rloading model {percent:3}%");
+        }
     })
     .await;
-    eprintln!();
+    if interactive {
+        eprintln!();
+    }
     let engine = engine?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "model loaded");
     Ok(engine)
@@ -181,6 +193,22 @@ pub fn bench(
             reused.prefill_seconds,
             fresh.prefill_seconds,
             fresh.prefill_seconds / reused.prefill_seconds.max(1e-9)
+        );
+        // Cancellation: from asking to the stream's end, mid-generation.
+        let long = vec![Message::trusted(Role::User, "Write a very long story about the sea.")];
+        let params = GenerateParams { max_tokens: 1000, ..GenerateParams::default() };
+        let mut generation = engine.generate(long, params).await?;
+        for _ in 0..5 {
+            generation.next().await;
+        }
+        let asked = Instant::now();
+        engine.cancel(generation.id).await?;
+        let (_, cancelled) = generation.finish().await?;
+        println!(
+            "cancel_latency_ms {:.1} (stopped after {} tokens, {:?})",
+            asked.elapsed().as_secs_f64() * 1000.0,
+            cancelled.generated_tokens,
+            cancelled.stop
         );
         if let Some(pid) = engine.worker_pid().await {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -108,6 +108,7 @@ pub enum Request {
         path: String,
         context: u32,
         threads: i32,
+        decode_threads: i32,
         gpu_layers: Option<u32>,
     },
     Generate {

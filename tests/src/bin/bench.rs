@@ -23,33 +23,6 @@ fn main() -> anyhow::Result<()> {
         urls.len()
     );
 
-    // In-process: engine start to first load complete, then each page's load time.
-    let started = Instant::now();
-    let browser = Headless::new(HeadlessOptions::default());
-    let page = browser.new_page()?;
-    page.goto(&urls[0])?;
-    let first_load = started.elapsed();
-    let mut loads = Vec::new();
-    for url in &urls {
-        let began = Instant::now();
-        page.goto(url)?;
-        loads.push(began.elapsed());
-    }
-    println!(
-        "clef in-process: start to first load complete {:.3} s",
-        first_load.as_secs_f64()
-    );
-    println!(
-        "clef in-process: page load median {:.3} s, mean {:.3} s over {} pages",
-        median(&loads),
-        mean(&loads),
-        loads.len()
-    );
-    println!(
-        "clef in-process: peak RSS {} MiB\n",
-        self_peak_rss_kib() / 1024
-    );
-
     // Whole processes, cold: start, load, print, exit.
     let clef = clef_tests::clef_bin();
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
@@ -89,38 +62,53 @@ fn main() -> anyhow::Result<()> {
         report("chromium --headless --dump-dom", &chromium_runs);
         let _ = std::fs::remove_dir_all(&profile);
 
-        println!("\n{:<34} {:>12}", "all pages, one process each", "median s");
+        println!("\n{:<40} {:>10} {:>10}", "page, one process each (s)", "clef", "chromium");
         let mut clef_all = Vec::new();
         let mut chromium_all = Vec::new();
-        for url in &urls {
-            clef_all.extend(measure(1, || {
+        for (url, (path, _)) in urls.iter().zip(&pages) {
+            let clef_run = measure(1, || {
                 let mut command = Command::new(&clef);
                 command.args(["headless", url, "--text"]);
                 command
-            })?);
-            chromium_all.extend(measure(1, || {
+            })?;
+            let chromium_run = measure(1, || {
                 let mut command = Command::new(chromium);
-                command.args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ]);
+                command.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]);
+                command.arg(format!("--user-data-dir={}", profile.display())).args(["--dump-dom", url]);
                 command
-                    .arg(format!("--user-data-dir={}", profile.display()))
-                    .args(["--dump-dom", url]);
-                command
-            })?);
+            })?;
+            println!("{path:<40} {:>10.3} {:>10.3}", clef_run[0].wall.as_secs_f64(), chromium_run[0].wall.as_secs_f64());
+            clef_all.extend(clef_run);
+            chromium_all.extend(chromium_run);
         }
         let _ = std::fs::remove_dir_all(&profile);
+        println!("\n{:<34} {:>12} {:>14}", "all pages", "median s", "peak RSS MiB");
         report("clef headless --text", &clef_all);
         report("chromium --headless --dump-dom", &chromium_all);
     } else {
         println!("chromium not installed: run scripts/setup.sh for the comparison");
     }
+
+    // In-process (after the process runs: a fork of a process holding Servo would count
+    // Servo's pages in the child's peak RSS): start to first load, then each page.
+    let started = Instant::now();
+    let browser = Headless::new(HeadlessOptions::default());
+    let page = browser.new_page()?;
+    page.goto(&urls[0])?;
+    let first_load = started.elapsed();
+    println!("\nclef in-process: start to first load complete {:.3} s", first_load.as_secs_f64());
+    println!("{:<40} {:>10}", "page (in-process load)", "seconds");
+    let mut loads = Vec::new();
+    for (url, (path, _)) in urls.iter().zip(&pages) {
+        let began = Instant::now();
+        let outcome = page.goto(url);
+        let took = began.elapsed();
+        let note = outcome.err().map(|error| format!("  ({error})")).unwrap_or_default();
+        println!("{path:<40} {:>10.3}{note}", took.as_secs_f64());
+        loads.push(took);
+    }
+    println!("clef in-process: page load median {:.3} s, mean {:.3} s over {} pages", median(&loads), mean(&loads), loads.len());
+    println!("clef in-process: peak RSS {} MiB", self_peak_rss_kib() / 1024);
     Ok(())
 }
 

@@ -56,8 +56,10 @@ fn main() {
                 path,
                 context,
                 threads,
+                decode_threads,
                 gpu_layers,
             } => {
+                let threads = (threads, decode_threads);
                 let loaded =
                     session::Session::load(&path, context, threads, gpu_layers, &isolation);
                 match loaded {

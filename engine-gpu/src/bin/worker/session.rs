@@ -22,8 +22,8 @@ use llama_cpp_2::{LlamaBackendDeviceType, list_llama_ggml_backend_devices};
 
 use crate::Emitter;
 
-/// Prefill chunk: small enough that a cancel is seen within one chunk's time.
-const PREFILL_CHUNK: usize = 128;
+/// Prefill chunk: llama.cpp's own batch size, for full prefill speed; a cancel is seen between chunks.
+const PREFILL_CHUNK: usize = 512;
 
 pub struct Session {
     pub info: ModelInfo,
@@ -50,7 +50,7 @@ impl Session {
     pub fn load(
         path: &str,
         context_size: u32,
-        threads: i32,
+        (threads, decode_threads): (i32, i32),
         gpu_layers: Option<u32>,
         isolation: &str,
     ) -> Result<Self, String> {
@@ -69,7 +69,7 @@ impl Session {
         let mut context_params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(context_size))
             .with_n_batch(512)
-            .with_n_threads(threads)
+            .with_n_threads(decode_threads)
             .with_n_threads_batch(threads);
         let mut model_params = load_params(gpu_layers.unwrap_or(if has_gpu { 999 } else { 0 }));
         if gpu_layers.is_none() && has_gpu {
