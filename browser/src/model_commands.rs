@@ -195,8 +195,14 @@ pub fn bench(
             fresh.prefill_seconds / reused.prefill_seconds.max(1e-9)
         );
         // Cancellation: from asking to the stream's end, mid-generation.
-        let long = vec![Message::trusted(Role::User, "Write a very long story about the sea.")];
-        let params = GenerateParams { max_tokens: 1000, ..GenerateParams::default() };
+        let long = vec![Message::trusted(
+            Role::User,
+            "Write a very long story about the sea.",
+        )];
+        let params = GenerateParams {
+            max_tokens: 1000,
+            ..GenerateParams::default()
+        };
         let mut generation = engine.generate(long, params).await?;
         for _ in 0..5 {
             generation.next().await;

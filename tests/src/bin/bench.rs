@@ -62,7 +62,10 @@ fn main() -> anyhow::Result<()> {
         report("chromium --headless --dump-dom", &chromium_runs);
         let _ = std::fs::remove_dir_all(&profile);
 
-        println!("\n{:<40} {:>10} {:>10}", "page, one process each (s)", "clef", "chromium");
+        println!(
+            "\n{:<40} {:>10} {:>10}",
+            "page, one process each (s)", "clef", "chromium"
+        );
         let mut clef_all = Vec::new();
         let mut chromium_all = Vec::new();
         for (url, (path, _)) in urls.iter().zip(&pages) {
@@ -73,16 +76,33 @@ fn main() -> anyhow::Result<()> {
             })?;
             let chromium_run = measure(1, || {
                 let mut command = Command::new(chromium);
-                command.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]);
-                command.arg(format!("--user-data-dir={}", profile.display())).args(["--dump-dom", url]);
+                command.args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ]);
+                command
+                    .arg(format!("--user-data-dir={}", profile.display()))
+                    .args(["--dump-dom", url]);
                 command
             })?;
-            println!("{path:<40} {:>10.3} {:>10.3}", clef_run[0].wall.as_secs_f64(), chromium_run[0].wall.as_secs_f64());
+            println!(
+                "{path:<40} {:>10.3} {:>10.3}",
+                clef_run[0].wall.as_secs_f64(),
+                chromium_run[0].wall.as_secs_f64()
+            );
             clef_all.extend(clef_run);
             chromium_all.extend(chromium_run);
         }
         let _ = std::fs::remove_dir_all(&profile);
-        println!("\n{:<34} {:>12} {:>14}", "all pages", "median s", "peak RSS MiB");
+        println!(
+            "\n{:<34} {:>12} {:>14}",
+            "all pages", "median s", "peak RSS MiB"
+        );
         report("clef headless --text", &clef_all);
         report("chromium --headless --dump-dom", &chromium_all);
     } else {
@@ -96,19 +116,33 @@ fn main() -> anyhow::Result<()> {
     let page = browser.new_page()?;
     page.goto(&urls[0])?;
     let first_load = started.elapsed();
-    println!("\nclef in-process: start to first load complete {:.3} s", first_load.as_secs_f64());
+    println!(
+        "\nclef in-process: start to first load complete {:.3} s",
+        first_load.as_secs_f64()
+    );
     println!("{:<40} {:>10}", "page (in-process load)", "seconds");
     let mut loads = Vec::new();
     for (url, (path, _)) in urls.iter().zip(&pages) {
         let began = Instant::now();
         let outcome = page.goto(url);
         let took = began.elapsed();
-        let note = outcome.err().map(|error| format!("  ({error})")).unwrap_or_default();
+        let note = outcome
+            .err()
+            .map(|error| format!("  ({error})"))
+            .unwrap_or_default();
         println!("{path:<40} {:>10.3}{note}", took.as_secs_f64());
         loads.push(took);
     }
-    println!("clef in-process: page load median {:.3} s, mean {:.3} s over {} pages", median(&loads), mean(&loads), loads.len());
-    println!("clef in-process: peak RSS {} MiB", self_peak_rss_kib() / 1024);
+    println!(
+        "clef in-process: page load median {:.3} s, mean {:.3} s over {} pages",
+        median(&loads),
+        mean(&loads),
+        loads.len()
+    );
+    println!(
+        "clef in-process: peak RSS {} MiB",
+        self_peak_rss_kib() / 1024
+    );
     Ok(())
 }
 
