@@ -30,5 +30,5 @@ fi
 
 bash scripts/fetch-model.sh
 
-echo "setup: building (target dir $CARGO_TARGET_DIR; a cold build takes about 45 minutes on 2 cores)"
+echo "setup: building (target dir $CARGO_TARGET_DIR; a cold build took 48 minutes on 2 cores here)"
 cargo build --release --locked --workspace --all-targets
