@@ -11,3 +11,9 @@ export CLEF_BIN="$CARGO_TARGET_DIR/release/clef"
 export CLEF_LLAMA_MARCH="${CLEF_LLAMA_MARCH:-native}"
 export CMAKE_C_FLAGS="${CMAKE_C_FLAGS:--fPIC -march=$CLEF_LLAMA_MARCH}"
 export CMAKE_CXX_FLAGS="${CMAKE_CXX_FLAGS:--fPIC -march=$CLEF_LLAMA_MARCH}"
+# The Vulkan build of the model worker (GPU-path test on lavapipe): its own target dir, so the
+# main build's artifacts and fingerprints never change. Bookworm's Vulkan headers are too old for
+# ggml-vulkan; setup extracts trixie's libvulkan-dev headers here.
+export CLEF_VULKAN_TARGET_DIR="${CLEF_VULKAN_TARGET_DIR:-$HOME/.cache/clef/target-vulkan}"
+export CLEF_VULKAN_SDK="${CLEF_VULKAN_SDK:-$HOME/.cache/clef/vulkan-sdk/usr}"
+export CLEF_VULKAN_WORKER="$CLEF_VULKAN_TARGET_DIR/release/clef-engine-worker"

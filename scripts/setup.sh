@@ -15,6 +15,8 @@ packages=(
   xvfb xauth imagemagick iproute2 util-linux openssl
   # The benchmark compares against Debian's Chromium.
   chromium
+  # The GPU path, tested without a GPU: llama.cpp's Vulkan backend on Mesa's lavapipe.
+  libvulkan-dev libvulkan1 glslc mesa-vulkan-drivers spirv-headers
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -30,5 +32,11 @@ fi
 
 bash scripts/fetch-model.sh
 
+bash scripts/fetch-vulkan-headers.sh
+
 echo "setup: building (target dir $CARGO_TARGET_DIR; a cold build took 48 minutes on 2 cores here)"
 cargo build --release --locked --workspace --all-targets
+
+echo "setup: building the Vulkan model worker (target dir $CLEF_VULKAN_TARGET_DIR)"
+VULKAN_SDK="$CLEF_VULKAN_SDK" CARGO_TARGET_DIR="$CLEF_VULKAN_TARGET_DIR" \
+  cargo build --release --locked -p clef-engine --features vulkan --bin clef-engine-worker

@@ -10,4 +10,6 @@ if [ "${CI:-}" = "true" ] && [ ! -d ../shared/data ]; then
 fi
 cargo fmt --all --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
+# ggml skips CPU-type Vulkan devices (lavapipe) unless told which to use; the CPU worker ignores it.
+export GGML_VK_VISIBLE_DEVICES=0
 cargo test --release --locked --workspace

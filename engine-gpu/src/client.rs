@@ -102,7 +102,19 @@ impl Engine {
         if let Some(pin) = &options.sha256 {
             gguf::verify_pin(&options.model, pin)?;
         }
+        let adapters = tokio::task::spawn_blocking(crate::gpu::list_adapters)
+            .await
+            .unwrap_or_default();
+        tracing::info!(?adapters, "graphics adapters (wgpu)");
         let (worker, info) = spawn(&options, Box::new(progress)).await?;
+        tracing::info!(
+            model = %info.name,
+            gpu_layers = info.gpu_layers,
+            layers = info.layers,
+            devices = ?info.devices,
+            isolation = %info.network_isolation,
+            "model loaded; layers on the GPU as chosen from free memory"
+        );
         Ok(Self {
             options,
             info,

@@ -632,3 +632,59 @@ async fn worker_has_no_network() {
     // The same connection from our namespace works (the check can fail).
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
 }
+
+/// The GPU path without a GPU: a `vulkan` build of the worker on Mesa's lavapipe (CPU Vulkan)
+/// offloads every layer and must produce the CPU backend's output. `scripts/test.sh` builds that
+/// worker and sets `CLEF_VULKAN_WORKER` (and `GGML_VK_VISIBLE_DEVICES=0`, since ggml skips
+/// CPU-type Vulkan devices unless asked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vulkan_offload_matches_cpu() {
+    let Some(path) = model() else { return };
+    let Some(worker) = std::env::var_os("CLEF_VULKAN_WORKER") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI: CLEF_VULKAN_WORKER is not set"
+        );
+        eprintln!("skipped: no Vulkan worker built (scripts/test.sh builds one)");
+        return;
+    };
+    let mut gpu_options = options(path.clone());
+    gpu_options.worker = Some(PathBuf::from(worker));
+    gpu_options.gpu_layers = Some(999);
+    let gpu = Engine::start(gpu_options, |_| {})
+        .await
+        .expect("the Vulkan worker loads the model");
+    assert_eq!(
+        gpu.info().gpu_layers,
+        gpu.info().layers + 1,
+        "not fully offloaded: {:?}",
+        gpu.info()
+    );
+    assert!(
+        gpu.info().devices.iter().any(|d| d.starts_with("Vulkan")),
+        "{:?}",
+        gpu.info().devices
+    );
+    let cpu = Engine::start(options(path), |_| {}).await.unwrap();
+    // Short: lavapipe is ~15x slower than the CPU backend.
+    let params = GenerateParams {
+        max_tokens: 8,
+        ..GenerateParams::default()
+    };
+    let question = ask("Name a colour.");
+    let (on_gpu, _) = gpu
+        .generate(question.clone(), params.clone())
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap();
+    let (on_cpu, _) = cpu
+        .generate(question, params)
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!(on_gpu, on_cpu);
+}
