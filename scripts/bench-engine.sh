@@ -34,6 +34,17 @@ echo "-- $threads threads for both, as the reference's first run"
 "$CLEF_BIN" model bench "$CLEF_TEST_MODEL" --threads "$threads" --decode-threads "$threads" --prompt-words "${PROMPT_WORDS:-472}" --tokens 128 \
   | grep -E "^(prompt_tokens|prefill|decode)"
 
+# Decode speed under each OpenMP wait policy with one and two decode threads.
+thread_policies() {
+  for policy in passive active; do
+    for t in 1 2; do
+      rates=$(OMP_WAIT_POLICY=$policy "$CLEF_BIN" model bench "$CLEF_TEST_MODEL" --threads 2 --decode-threads "$t" --prompt-words 100 --tokens 64 2>/dev/null \
+        | awk '/^(prefill|decode)_tokens_per_second/ {printf "%s %s  ", $1, $2}')
+      echo "OMP_WAIT_POLICY=$policy decode_threads=$t  $rates"
+    done
+  done
+}
+
 # Thread policy while the page engine is busy: headless Servo running page JavaScript non-stop
 # (each run spins for its 10 s script limit, then the next starts).
 echo "== decode tokens/s with Servo busy in another process (OpenMP wait policy x threads)"
@@ -42,13 +53,7 @@ spin='const t = Date.now(); while (Date.now() - t < 60000) {}'
 busy=$!
 trap 'kill $busy 2>/dev/null' EXIT
 sleep 2
-for policy in passive active; do
-  for t in 1 2; do
-    rates=$(OMP_WAIT_POLICY=$policy "$CLEF_BIN" model bench "$CLEF_TEST_MODEL" --threads 2 --decode-threads "$t" --prompt-words 100 --tokens 64 2>/dev/null \
-      | awk '/^(prefill|decode)_tokens_per_second/ {printf "%s %s  ", $1, $2}')
-    echo "OMP_WAIT_POLICY=$policy decode_threads=$t  $rates"
-  done
-done
+thread_policies
 kill $busy 2>/dev/null
 
 # Both cores saturated (two busy loops): the case that decides the default.
@@ -57,11 +62,5 @@ echo "== both cores saturated by other processes"
 saturate=$!
 trap 'kill $busy $saturate 2>/dev/null; pkill -P $saturate 2>/dev/null' EXIT
 sleep 1
-for policy in passive active; do
-  for t in 1 2; do
-    rates=$(OMP_WAIT_POLICY=$policy "$CLEF_BIN" model bench "$CLEF_TEST_MODEL" --threads 2 --decode-threads "$t" --prompt-words 100 --tokens 64 2>/dev/null \
-      | awk '/^(prefill|decode)_tokens_per_second/ {printf "%s %s  ", $1, $2}')
-    echo "OMP_WAIT_POLICY=$policy decode_threads=$t  $rates"
-  done
-done
+thread_policies
 pkill -P $saturate 2>/dev/null || true

@@ -55,6 +55,21 @@ async fn engine() -> Option<Engine> {
     )
 }
 
+/// Generate to the end and return the answer with its stats.
+async fn answer(
+    engine: &Engine,
+    messages: Vec<Message>,
+    params: GenerateParams,
+) -> (String, clef_engine::Stats) {
+    engine
+        .generate(messages, params)
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap()
+}
+
 fn ask(question: &str) -> Vec<Message> {
     vec![
         Message::trusted(Role::System, "You are a concise assistant."),
@@ -117,13 +132,7 @@ async fn streams_tokens_and_greedy_is_deterministic() {
     assert!(pieces.len() > 3, "streamed {} pieces", pieces.len());
     assert_eq!(pieces.concat(), text);
     assert_eq!(stats.generated_tokens, 24.min(stats.generated_tokens));
-    let (again, _) = engine
-        .generate(ask("Name three colours."), params)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let (again, _) = answer(&engine, ask("Name three colours."), params).await;
     assert_eq!(text, again, "greedy decoding must repeat exactly");
 }
 
@@ -134,13 +143,7 @@ async fn stops_at_end_of_generation() {
         max_tokens: 400,
         ..GenerateParams::default()
     };
-    let (text, stats) = engine
-        .generate(ask("Reply with the single word: yes"), params)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let (text, stats) = answer(&engine, ask("Reply with the single word: yes"), params).await;
     assert!(stats.generated_tokens < 400, "ran to the limit: {text:?}");
     assert_eq!(stats.stop, StopReason::End);
     assert!(!text.contains("<|im_end|>"), "end token leaked: {text:?}");
@@ -157,16 +160,7 @@ async fn seeded_sampling_repeats_and_temperature_varies() {
         reuse_prefix: false,
         ..GenerateParams::default()
     };
-    let run = |params| async {
-        engine
-            .generate(ask("Write a word."), params)
-            .await
-            .unwrap()
-            .finish()
-            .await
-            .unwrap()
-            .0
-    };
+    let run = |params| async { answer(&engine, ask("Write a word."), params).await.0 };
     assert_eq!(
         run(sampled(7)).await,
         run(sampled(7)).await,
@@ -247,13 +241,7 @@ async fn json_schema_output_always_validates() {
             json_schema: Some(schema.clone()),
             ..GenerateParams::default()
         };
-        let (text, _) = engine
-            .generate(messages, params)
-            .await
-            .unwrap()
-            .finish()
-            .await
-            .unwrap();
+        let (text, _) = answer(&engine, messages, params).await;
         match validate_text(&text, &schema) {
             Ok(_) => valid += 1,
             Err(error) => eprintln!("call {call}: invalid {text:?}: {error}"),
@@ -272,13 +260,7 @@ async fn gbnf_grammar_constrains_output() {
             grammar: Some(grammar.to_owned()),
             ..GenerateParams::default()
         };
-        let (text, _) = engine
-            .generate(ask(question), params)
-            .await
-            .unwrap()
-            .finish()
-            .await
-            .unwrap();
+        let (text, _) = answer(&engine, ask(question), params).await;
         let (word, number) = text.split_once(' ').expect("word and number");
         assert!(["yes", "no"].contains(&word), "{text:?}");
         assert!(
@@ -334,13 +316,7 @@ async fn prefix_reuse_matches_a_fresh_prefill_in_the_same_chunks() {
         max_tokens: 40,
         ..GenerateParams::default()
     };
-    let (reused_text, reused) = reusing
-        .generate(full.clone(), params.clone())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let (reused_text, reused) = answer(&reusing, full.clone(), params.clone()).await;
     assert!(
         reused.prompt_tokens_evaluated < 40,
         "evaluated {} of {}",
@@ -360,13 +336,7 @@ async fn prefix_reuse_matches_a_fresh_prefill_in_the_same_chunks() {
         prefill_split: Some(split),
         ..params
     };
-    let (fresh_text, fresh_stats) = fresh
-        .generate(full, fresh_params)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let (fresh_text, fresh_stats) = answer(&fresh, full, fresh_params).await;
     assert_eq!(
         fresh_stats.prompt_tokens_evaluated,
         fresh_stats.prompt_tokens
@@ -398,31 +368,21 @@ async fn long_prompts_error_or_truncate() {
         overflow: Overflow::TruncateMiddle,
         ..GenerateParams::default()
     };
-    let (_, stats) = engine
-        .generate(messages, params)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let (_, stats) = answer(&engine, messages, params).await;
     assert!(
         stats.truncated_tokens > 0 && stats.prompt_tokens <= 2048,
         "{stats:?}"
     );
     // The engine still works after both.
-    let (text, _) = engine
-        .generate(
-            ask("Say hi."),
-            GenerateParams {
-                max_tokens: 8,
-                ..GenerateParams::default()
-            },
-        )
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let (text, _) = answer(
+        &engine,
+        ask("Say hi."),
+        GenerateParams {
+            max_tokens: 8,
+            ..GenerateParams::default()
+        },
+    )
+    .await;
     assert!(!text.is_empty());
 }
 
@@ -529,19 +489,15 @@ async fn bad_model_files_are_clear_errors() {
         .await
         .expect("a model without a template still loads");
     assert!(engine.info().chat_template.is_none());
-    let (text, _) = engine
-        .generate(
-            ask("Say hi."),
-            GenerateParams {
-                max_tokens: 8,
-                ..GenerateParams::default()
-            },
-        )
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let (text, _) = answer(
+        &engine,
+        ask("Say hi."),
+        GenerateParams {
+            max_tokens: 8,
+            ..GenerateParams::default()
+        },
+    )
+    .await;
     assert!(!text.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -569,19 +525,15 @@ async fn killed_worker_is_an_error_then_restarts() {
         matches!(error, Some(EngineError::WorkerDied(_))),
         "{error:?}"
     );
-    let (text, _) = engine
-        .generate(
-            ask("Say hi."),
-            GenerateParams {
-                max_tokens: 8,
-                ..GenerateParams::default()
-            },
-        )
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let (text, _) = answer(
+        &engine,
+        ask("Say hi."),
+        GenerateParams {
+            max_tokens: 8,
+            ..GenerateParams::default()
+        },
+    )
+    .await;
     assert!(!text.is_empty(), "the restarted worker answers");
     assert_eq!(engine.restarts(), 1);
     assert_ne!(engine.worker_pid().await, Some(pid));
@@ -672,19 +624,7 @@ async fn vulkan_offload_matches_cpu() {
         ..GenerateParams::default()
     };
     let question = ask("Name a colour.");
-    let (on_gpu, _) = gpu
-        .generate(question.clone(), params.clone())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
-    let (on_cpu, _) = cpu
-        .generate(question, params)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let (on_gpu, _) = answer(&gpu, question.clone(), params.clone()).await;
+    let (on_cpu, _) = answer(&cpu, question, params).await;
     assert_eq!(on_gpu, on_cpu);
 }

@@ -33,32 +33,12 @@ fn main() -> anyhow::Result<()> {
         "{:<34} {:>12} {:>14}",
         "whole process, one page", "median s", "peak RSS MiB"
     );
-    let clef_runs = measure(RUNS, || {
-        let mut command = Command::new(&clef);
-        command.args(["headless", &urls[0], "--text"]);
-        command
-    })?;
+    let clef_runs = measure(RUNS, || clef_command(&clef, &urls[0]))?;
     report("clef headless --text", &clef_runs);
     if let Some(chromium) = &chromium {
         let profile =
             std::env::temp_dir().join(format!("clef-bench-chromium-{}", std::process::id()));
-        let chromium_runs = measure(RUNS, || {
-            let mut command = Command::new(chromium);
-            command.args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ]);
-            command
-                .arg(format!("--user-data-dir={}", profile.display()))
-                .args(["--dump-dom", &urls[0]]);
-            command
-        })?;
+        let chromium_runs = measure(RUNS, || chromium_command(chromium, &profile, &urls[0]))?;
         report("chromium --headless --dump-dom", &chromium_runs);
         let _ = std::fs::remove_dir_all(&profile);
 
@@ -69,27 +49,8 @@ fn main() -> anyhow::Result<()> {
         let mut clef_all = Vec::new();
         let mut chromium_all = Vec::new();
         for (url, (path, _)) in urls.iter().zip(&pages) {
-            let clef_run = measure(1, || {
-                let mut command = Command::new(&clef);
-                command.args(["headless", url, "--text"]);
-                command
-            })?;
-            let chromium_run = measure(1, || {
-                let mut command = Command::new(chromium);
-                command.args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ]);
-                command
-                    .arg(format!("--user-data-dir={}", profile.display()))
-                    .args(["--dump-dom", url]);
-                command
-            })?;
+            let clef_run = measure(1, || clef_command(&clef, url))?;
+            let chromium_run = measure(1, || chromium_command(chromium, &profile, url))?;
             println!(
                 "{path:<40} {:>10.3} {:>10.3}",
                 clef_run[0].wall.as_secs_f64(),
@@ -144,6 +105,32 @@ fn main() -> anyhow::Result<()> {
         self_peak_rss_kib() / 1024
     );
     Ok(())
+}
+
+fn clef_command(clef: &Path, url: &str) -> Command {
+    let mut command = Command::new(clef);
+    command.args(["headless", url, "--text"]);
+    command
+}
+
+/// Headless Chromium as this machine runs it: no sandbox (root), no GPU, and none of the
+/// background connections that a closed network refuses.
+fn chromium_command(chromium: &Path, profile: &Path, url: &str) -> Command {
+    let mut command = Command::new(chromium);
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]);
+    command
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", url]);
+    command
 }
 
 /// The demo page and up to ten real article pages from the shared reader set.

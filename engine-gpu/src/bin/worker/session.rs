@@ -39,6 +39,16 @@ struct Failure {
     message: String,
 }
 
+impl Failure {
+    fn event(self, id: u64) -> Event {
+        Event::Error {
+            id: Some(id),
+            kind: self.kind,
+            message: self.message,
+        }
+    }
+}
+
 fn failure(kind: ErrorKind, message: impl Into<String>) -> Failure {
     Failure {
         kind,
@@ -307,11 +317,7 @@ impl Session {
                     .collect();
                 emitter.emit(&Event::Tokens { id, tokens });
             }
-            Err(Failure { kind, message }) => emitter.emit(&Event::Error {
-                id: Some(id),
-                kind,
-                message,
-            }),
+            Err(failure) => emitter.emit(&failure.event(id)),
         }
     }
 
@@ -336,11 +342,7 @@ impl Session {
                     stats,
                 });
             }
-            Err(Failure { kind, message }) => emitter.emit(&Event::Error {
-                id: Some(id),
-                kind,
-                message,
-            }),
+            Err(failure) => emitter.emit(&failure.event(id)),
         }
     }
 
@@ -354,11 +356,7 @@ impl Session {
     ) {
         match self.run(id, messages, params, cancel, emitter) {
             Ok((text, stats)) => emitter.emit(&Event::Done { id, text, stats }),
-            Err(Failure { kind, message }) => emitter.emit(&Event::Error {
-                id: Some(id),
-                kind,
-                message,
-            }),
+            Err(failure) => emitter.emit(&failure.event(id)),
         }
     }
 
