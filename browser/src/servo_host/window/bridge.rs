@@ -8,16 +8,30 @@ pub(super) const COMMAND_PREFIX: &str = "clef:";
 #[derive(Debug, Deserialize, PartialEq)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub(super) enum Command {
-    Navigate { text: String },
+    Navigate {
+        text: String,
+    },
     Back,
     Forward,
     Reload,
     Stop,
     NewTab,
-    CloseTab { index: usize },
-    SwitchTab { index: usize },
+    CloseTab {
+        index: usize,
+    },
+    SwitchTab {
+        index: usize,
+    },
     TogglePane,
     FocusContent,
+    /// The user's answer to a page's dialog or `<select>`, from the pane.
+    Answer {
+        accept: bool,
+        #[serde(default)]
+        value: Option<String>,
+        #[serde(default)]
+        selected: Vec<usize>,
+    },
 }
 
 impl Command {
@@ -51,6 +65,31 @@ impl ChromeState {
     pub fn render_script(&self) -> String {
         let json = serde_json::to_string(self).unwrap_or_else(|_| "null".to_owned());
         format!("window.clefRender && window.clefRender({json})")
+    }
+}
+
+/// A page's question for the pane to show (`kind`: alert, confirm, prompt or select).
+#[derive(Debug, Serialize)]
+pub(super) struct Question {
+    pub kind: &'static str,
+    pub message: String,
+    pub value: String,
+    pub options: Vec<Choice>,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct Choice {
+    pub id: usize,
+    pub label: String,
+    pub disabled: bool,
+    /// The optgroup this option opens, if it is the first of one.
+    pub group: Option<String>,
+}
+
+impl Question {
+    pub fn render_script(question: Option<&Self>) -> String {
+        let json = serde_json::to_string(&question).unwrap_or_else(|_| "null".to_owned());
+        format!("window.clefAsk && window.clefAsk({json})")
     }
 }
 
@@ -102,6 +141,14 @@ mod tests {
         assert_eq!(
             Command::from_console(r#"clef:{"cmd":"close_tab","index":2}"#),
             Some(Command::CloseTab { index: 2 })
+        );
+        assert_eq!(
+            Command::from_console(r#"clef:{"cmd":"answer","accept":true,"selected":[3]}"#),
+            Some(Command::Answer {
+                accept: true,
+                value: None,
+                selected: vec![3]
+            })
         );
         assert_eq!(Command::from_console(r#"{"cmd":"back"}"#), None);
         assert_eq!(Command::from_console(r#"clef:{"cmd":"format_disk"}"#), None);

@@ -6,8 +6,8 @@ use std::rc::Rc;
 use euclid::{Point2D, Rect, Scale, Size2D};
 use servo::{
     DevicePoint, EmbedderControl, LoadStatus, MouseButtonAction, OffscreenRenderingContext,
-    RenderingContext, Servo, ServoBuilder, SimpleDialog, WebView, WebViewBuilder, WebViewId,
-    WindowRenderingContext,
+    RenderingContext, SelectElement, SelectElementOptionOrOptgroup, Servo, ServoBuilder,
+    SimpleDialog, WebView, WebViewBuilder, WebViewId, WindowRenderingContext,
 };
 use url::Url;
 use winit::dpi::{LogicalSize, PhysicalPosition};
@@ -17,7 +17,7 @@ use winit::keyboard::ModifiersState;
 use winit::raw_window_handle::{HasDisplayHandle, HasWindowHandle};
 use winit::window::Window;
 
-use super::bridge::{self, ChromeState, Command, TabState};
+use super::bridge::{self, Choice, ChromeState, Command, Question, TabState};
 use super::delegate::{Notice, WindowDelegate};
 use super::keymap::{self, Shortcut};
 use super::layout::{Area, Layout, layout};
@@ -37,6 +37,13 @@ enum Focus {
     Chrome,
     Content,
     Pane,
+}
+
+/// A page's dialog or `<select>` waiting for the user's answer in the pane. Dropping one
+/// answers it with the safe default (cancel), so a replaced question never hangs the page.
+enum Pending {
+    Dialog(SimpleDialog),
+    Select(SelectElement),
 }
 
 struct Tab {
@@ -60,6 +67,9 @@ pub(super) struct Ui {
     window: Window,
     active: usize,
     pane_open: bool,
+    pending: Option<Pending>,
+    /// The pane was opened to ask a question, so it closes again once answered.
+    pane_opened_for_question: bool,
     focus: Focus,
     cursor: PhysicalPosition<f64>,
     modifiers: ModifiersState,
@@ -130,6 +140,8 @@ impl Ui {
             window,
             active: 0,
             pane_open: false,
+            pending: None,
+            pane_opened_for_question: false,
             focus: Focus::Content,
             cursor: PhysicalPosition::new(0.0, 0.0),
             modifiers: ModifiersState::empty(),
@@ -400,8 +412,91 @@ impl Ui {
                 });
             }
             Command::FocusContent => self.set_focus(Focus::Content),
+            Command::Answer {
+                accept,
+                value,
+                selected,
+            } => self.answer(accept, value, selected),
         }
         self.refresh_chrome();
+    }
+
+    /// Show a page's dialog or `<select>` in the pane and wait for the user.
+    fn ask(&mut self, from: WebViewId, control: EmbedderControl) {
+        let question = match &control {
+            EmbedderControl::SimpleDialog(dialog) => {
+                let (kind, message, value) = match dialog {
+                    SimpleDialog::Alert(alert) => ("alert", alert.message(), ""),
+                    SimpleDialog::Confirm(confirm) => ("confirm", confirm.message(), ""),
+                    SimpleDialog::Prompt(prompt) => {
+                        ("prompt", prompt.message(), prompt.current_value())
+                    }
+                };
+                Question {
+                    kind,
+                    message: message.to_owned(),
+                    value: value.to_owned(),
+                    options: Vec::new(),
+                }
+            }
+            EmbedderControl::SelectElement(select) => Question {
+                kind: "select",
+                message: String::new(),
+                value: String::new(),
+                options: choices(select),
+            },
+            // Other controls (colour and file pickers, context menus) are cancelled by dropping.
+            _ => return,
+        };
+        tracing::info!(?from, kind = question.kind, "page asks the user");
+        self.pending = match control {
+            EmbedderControl::SimpleDialog(dialog) => Some(Pending::Dialog(dialog)),
+            EmbedderControl::SelectElement(select) => Some(Pending::Select(select)),
+            _ => None,
+        };
+        if !self.pane_open {
+            self.pane_open = true;
+            self.pane_opened_for_question = true;
+            self.resize_views();
+        }
+        self.pane
+            .evaluate_javascript(Question::render_script(Some(&question)), |_| {});
+        // A dialog takes the keyboard; a `<select>` must keep the page focused, or the page
+        // closes it and drops the answer.
+        if !self.select_pending() {
+            self.set_focus(Focus::Pane);
+        }
+        self.refresh_chrome();
+    }
+
+    /// The user's answer from the pane, handed to the waiting dialog or `<select>`.
+    fn answer(&mut self, accept: bool, value: Option<String>, selected: Vec<usize>) {
+        match self.pending.take() {
+            Some(Pending::Dialog(SimpleDialog::Alert(alert))) => alert.confirm(),
+            Some(Pending::Dialog(SimpleDialog::Confirm(confirm))) if accept => confirm.confirm(),
+            Some(Pending::Dialog(SimpleDialog::Confirm(confirm))) => confirm.dismiss(),
+            Some(Pending::Dialog(SimpleDialog::Prompt(mut prompt))) if accept => {
+                prompt.set_current_value(value.as_deref().unwrap_or_default());
+                prompt.confirm();
+            }
+            Some(Pending::Dialog(SimpleDialog::Prompt(prompt))) => prompt.dismiss(),
+            Some(Pending::Select(mut select)) if accept => {
+                select.select(selected);
+                select.submit();
+            }
+            Some(Pending::Select(_)) | None => {}
+        }
+        self.pane
+            .evaluate_javascript(Question::render_script(None), |_| {});
+        if std::mem::take(&mut self.pane_opened_for_question) {
+            self.pane_open = false;
+            self.resize_views();
+        }
+        self.set_focus(Focus::Content);
+    }
+
+    fn select_pending(&self) -> bool {
+        matches!(self.pending, Some(Pending::Select(_)))
     }
 
     fn resize_views(&self) {
@@ -499,7 +594,8 @@ impl Ui {
                 let Some((focus, point)) = self.hit(self.cursor) else {
                     return;
                 };
-                if state == ElementState::Pressed && focus != self.focus {
+                let answering_select = focus == Focus::Pane && self.select_pending();
+                if state == ElementState::Pressed && focus != self.focus && !answering_select {
                     self.set_focus(focus);
                 }
                 let action = match state {
@@ -560,7 +656,7 @@ impl Ui {
                         .build();
                     self.add_tab(webview, context, None);
                 }
-                Notice::Dialog(id, control) => answer_dialog(id, *control),
+                Notice::Dialog(id, control) => self.ask(id, *control),
             }
         }
         if changed {
@@ -569,8 +665,8 @@ impl Ui {
     }
 
     fn console(&mut self, from: WebViewId, message: &str, event_loop: &ActiveEventLoop) {
-        // Only Clef's own chrome page may command the browser; pages' logs are just logs.
-        if from != self.chrome.id() {
+        // Only Clef's own pages (chrome, pane) may command the browser; pages' logs are logs.
+        if from != self.chrome.id() && from != self.pane.id() {
             tracing::debug!(%message, "page console");
             return;
         }
@@ -626,19 +722,29 @@ fn displayed_url(tab: &Tab) -> String {
     }
 }
 
-/// Page dialogs get a safe answer until the pane can ask the user: alerts are acknowledged
-/// (and logged), confirm and prompt are refused. Other controls are cancelled by dropping them.
-fn answer_dialog(from: WebViewId, control: EmbedderControl) {
-    if let EmbedderControl::SimpleDialog(dialog) = control {
-        match dialog {
-            SimpleDialog::Alert(alert) => {
-                tracing::info!(?from, message = alert.message(), "page alert");
-                alert.confirm();
+/// The options of a `<select>`, flattened in document order (Servo answers by that index),
+/// each group's label on its first option.
+fn choices(select: &SelectElement) -> Vec<Choice> {
+    let mut choices = Vec::new();
+    let mut push = |option: &servo::SelectElementOption, group: Option<String>| {
+        choices.push(Choice {
+            id: choices.len(),
+            label: option.label.clone(),
+            disabled: option.is_disabled,
+            group,
+        });
+    };
+    for entry in select.options() {
+        match entry {
+            SelectElementOptionOrOptgroup::Option(option) => push(option, None),
+            SelectElementOptionOrOptgroup::Optgroup { label, options } => {
+                for (index, option) in options.iter().enumerate() {
+                    push(option, (index == 0).then(|| label.clone()));
+                }
             }
-            SimpleDialog::Confirm(confirm) => confirm.dismiss(),
-            SimpleDialog::Prompt(prompt) => prompt.dismiss(),
         }
     }
+    choices
 }
 
 #[derive(Clone)]
