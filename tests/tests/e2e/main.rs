@@ -71,5 +71,9 @@ fn main() -> ExitCode {
             "window_shows_a_page_under_xvfb",
             window::shows_a_page_under_xvfb,
         ),
+        (
+            "window_select_and_dialogs_answered_in_pane",
+            window::select_and_dialogs_are_answered_in_the_pane,
+        ),
     ])
 }

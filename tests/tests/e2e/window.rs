@@ -119,3 +119,80 @@ pub fn shows_a_page_under_xvfb(_: &Ctx) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The page reports each answer in its title, which Clef puts in the window's title.
+const ASK_PAGE: &str = r#"<!doctype html><title>waiting</title>
+<body style="margin:0;font:20px DejaVu Sans,sans-serif">
+<select id=s style="position:absolute;left:20px;top:20px;width:200px;font-size:20px"
+  onchange="document.title = 'picked ' + this.value">
+<option>Apple</option><option>Pear</option><optgroup label=Citrus><option>Lime</option></optgroup></select>
+<button style="position:absolute;left:300px;top:20px;font-size:20px"
+  onclick="document.title = 'answered ' + confirm('Delete it?') + ' ' + prompt('Your name?', 'bob')">Ask</button>
+</body>"#;
+
+fn xdotool(display: &str, args: &[&str]) -> anyhow::Result<bool> {
+    let status = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    Ok(status.success())
+}
+
+/// Wait until a window titled `title` exists.
+fn wait_for_title(display: &str, title: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !xdotool(display, &["search", "--name", title])? {
+        check!(Instant::now() < deadline, "no window titled {title:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+pub fn select_and_dialogs_are_answered_in_the_pane(_: &Ctx) -> anyhow::Result<()> {
+    if !have("Xvfb") || !have("xdotool") {
+        let message = "Xvfb and xdotool are needed (run scripts/setup.sh)";
+        check!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        println!("    skipped: {message}");
+        return Ok(());
+    }
+    let dir = std::env::temp_dir().join(format!("clef-ask-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let page = dir.join("ask.html");
+    std::fs::write(&page, ASK_PAGE)?;
+    let (_xvfb, display) = start_xvfb()?;
+    let _clef = Killed(
+        Command::new(clef_bin())
+            .arg(&page)
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_title(&display, "waiting")?;
+    // No window manager: give the window the keyboard.
+    xdotool(
+        &display,
+        &["search", "--name", "waiting", "windowfocus", "--sync"],
+    )?;
+    std::thread::sleep(Duration::from_millis(500));
+
+    // The <select> opens its options in the pane (right, from x=920); "Lime" is the third.
+    xdotool(&display, &["mousemove", "120", "119", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(800));
+    xdotool(&display, &["mousemove", "1000", "343", "click", "1"])?;
+    wait_for_title(&display, "picked Lime")?;
+
+    // confirm() then prompt(): OK has the keyboard, then the prompt's field does.
+    xdotool(&display, &["mousemove", "330", "119", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(800));
+    xdotool(&display, &["key", "Return"])?;
+    std::thread::sleep(Duration::from_millis(800));
+    xdotool(&display, &["key", "ctrl+a"])?;
+    xdotool(&display, &["type", "--delay", "30", "Ada"])?;
+    xdotool(&display, &["key", "Return"])?;
+    wait_for_title(&display, "answered true Ada")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
