@@ -70,6 +70,8 @@ fn main() -> anyhow::Result<()> {
         println!("chromium not installed: run scripts/setup.sh for the comparison");
     }
 
+    window_idle_cpu(&clef, &urls[0])?;
+
     // In-process (after the process runs: a fork of a process holding Servo would count
     // Servo's pages in the child's peak RSS): start to first load, then each page.
     let started = Instant::now();
@@ -131,6 +133,69 @@ fn chromium_command(chromium: &Path, profile: &Path, url: &str) -> Command {
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(["--dump-dom", url]);
     command
+}
+
+/// CPU time the window uses while showing a page and doing nothing (under Xvfb, if installed).
+fn window_idle_cpu(clef: &Path, url: &str) -> anyhow::Result<()> {
+    let Some(number) = (150..190).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+    else {
+        return Ok(());
+    };
+    let display = format!(":{number}");
+    let Ok(mut xvfb) = Command::new("Xvfb")
+        .args([
+            display.as_str(),
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        println!("\nwindow idle CPU: Xvfb not installed");
+        return Ok(());
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    let mut window = Command::new(clef)
+        .arg(url)
+        .env("DISPLAY", &display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    std::thread::sleep(Duration::from_secs(4));
+    let cpu_ticks = |pid: u32| -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // utime and stime: fields 14 and 15, counted after the command name's closing parenthesis.
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        fields
+            .get(11)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            + fields
+                .get(12)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+    };
+    let before = cpu_ticks(window.id());
+    std::thread::sleep(Duration::from_secs(5));
+    let after = cpu_ticks(window.id());
+    let _ = window.kill();
+    let _ = window.wait();
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    // Kernel clock ticks are 10 ms here (USER_HZ = 100).
+    println!(
+        "\nwindow idle CPU over 5 s, page loaded: {} ms",
+        (after - before) * 10
+    );
+    Ok(())
 }
 
 /// The demo page and up to ten real article pages from the shared reader set.

@@ -12,7 +12,7 @@ use url::Url;
 pub(super) enum Notice {
     /// Title, URL, load status or history changed: refresh the chrome.
     Changed,
-    FrameReady,
+    FrameReady(WebViewId),
     Console(WebViewId, String),
     OpenInNewTab(CreateNewWebViewRequest),
     Dialog(WebViewId, Box<EmbedderControl>),
@@ -51,7 +51,7 @@ impl WebViewDelegate for WindowDelegate {
 
     fn notify_new_frame_ready(&self, webview: WebView) {
         tracing::trace!(id = ?webview.id(), "frame ready");
-        self.push(Notice::FrameReady);
+        self.push(Notice::FrameReady(webview.id()));
     }
 
     fn notify_crashed(&self, webview: WebView, reason: String, _: Option<String>) {

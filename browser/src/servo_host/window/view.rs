@@ -645,7 +645,7 @@ impl Ui {
         for notice in notices {
             match notice {
                 Notice::Changed => changed = true,
-                Notice::FrameReady => self.window.request_redraw(),
+                Notice::FrameReady(id) => self.frame_ready(id),
                 Notice::Console(id, message) => self.console(id, &message, event_loop),
                 Notice::OpenInNewTab(request) => {
                     let context = self.tab_context();
@@ -661,6 +661,24 @@ impl Ui {
         }
         if changed {
             self.refresh_chrome();
+        }
+    }
+
+    /// A visible webview's new frame needs the window repainted. One that is not on screen (the
+    /// closed pane, a background tab) is painted into its own surface only: Servo keeps
+    /// announcing an unpainted frame, and repainting the window for each kept both cores busy.
+    fn frame_ready(&self, id: WebViewId) {
+        let visible = id == self.chrome.id()
+            || (self.pane_open && id == self.pane.id())
+            || self
+                .active_webview()
+                .is_some_and(|webview| webview.id() == id);
+        if visible {
+            self.window.request_redraw();
+        } else if id == self.pane.id() {
+            self.pane.paint();
+        } else if let Some(tab) = self.tabs.iter().find(|tab| tab.webview.id() == id) {
+            tab.webview.paint();
         }
     }
 
