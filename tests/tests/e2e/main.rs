@@ -75,5 +75,9 @@ fn main() -> ExitCode {
             "window_select_and_dialogs_answered_in_pane",
             window::select_and_dialogs_are_answered_in_the_pane,
         ),
+        (
+            "window_hung_navigation_does_not_wedge_the_tab",
+            window::hung_navigation_does_not_wedge_the_tab,
+        ),
     ])
 }

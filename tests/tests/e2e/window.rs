@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clef_tests::clef_bin;
+use clef_tests::server::{Route, TestServer};
 
 use crate::check;
 use crate::harness::Ctx;
@@ -194,5 +195,59 @@ pub fn select_and_dialogs_are_answered_in_the_pane(_: &Ctx) -> anyhow::Result<()
     xdotool(&display, &["key", "Return"])?;
     wait_for_title(&display, "answered true Ada")?;
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A server that never answers must not wedge the tab: a new address still loads, and Esc on a
+/// second hung navigation returns to the page on screen.
+pub fn hung_navigation_does_not_wedge_the_tab(_: &Ctx) -> anyhow::Result<()> {
+    if !have("Xvfb") || !have("xdotool") {
+        let message = "Xvfb and xdotool are needed (run scripts/setup.sh)";
+        check!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        println!("    skipped: {message}");
+        return Ok(());
+    }
+    let server = TestServer::start([
+        ("/start", Route::html("<title>start page</title>start")),
+        ("/hang", Route::Hang(Duration::from_secs(60))),
+        ("/next", Route::html("<title>next page</title>next")),
+    ])?;
+    let (_xvfb, display) = start_xvfb()?;
+    let _clef = Killed(
+        Command::new(clef_bin())
+            .arg(server.url("/start"))
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_title(&display, "start page")?;
+    xdotool(
+        &display,
+        &["search", "--name", "start page", "windowfocus", "--sync"],
+    )?;
+    let go = |address: &str| -> anyhow::Result<()> {
+        xdotool(&display, &["key", "ctrl+l"])?;
+        std::thread::sleep(Duration::from_millis(300));
+        xdotool(&display, &["type", "--delay", "10", address])?;
+        xdotool(&display, &["key", "Return"])?;
+        std::thread::sleep(Duration::from_millis(1000));
+        Ok(())
+    };
+    go(&server.url("/hang"))?;
+    check!(
+        server.hits("/hang") == 1,
+        "the hanging page was not requested"
+    );
+    go(&server.url("/next"))?;
+    wait_for_title(&display, "next page")?;
+    go(&server.url("/hang"))?;
+    // The page has the keyboard again after navigating; Esc stops the hung load.
+    xdotool(&display, &["key", "Escape"])?;
+    wait_for_title(&display, "next page")?;
+    check!(
+        server.hits("/next") == 2,
+        "Stop did not return to the page on screen"
+    );
     Ok(())
 }

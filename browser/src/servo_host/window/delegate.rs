@@ -12,6 +12,8 @@ use url::Url;
 pub(super) enum Notice {
     /// Title, URL, load status or history changed: refresh the chrome.
     Changed,
+    /// The webview's navigation produced a document (a load status or a committed URL).
+    Document(WebViewId),
     FrameReady(WebViewId),
     Console(WebViewId, String),
     OpenInNewTab(CreateNewWebViewRequest),
@@ -32,7 +34,8 @@ impl WindowDelegate {
 }
 
 impl WebViewDelegate for WindowDelegate {
-    fn notify_url_changed(&self, _: WebView, _: Url) {
+    fn notify_url_changed(&self, webview: WebView, _: Url) {
+        self.push(Notice::Document(webview.id()));
         self.push(Notice::Changed);
     }
 
@@ -42,6 +45,7 @@ impl WebViewDelegate for WindowDelegate {
 
     fn notify_load_status_changed(&self, webview: WebView, status: LoadStatus) {
         tracing::debug!(id = ?webview.id(), ?status, url = ?webview.url().map(String::from), "load status");
+        self.push(Notice::Document(webview.id()));
         self.push(Notice::Changed);
     }
 

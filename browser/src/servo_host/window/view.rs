@@ -39,6 +39,12 @@ enum Focus {
     Pane,
 }
 
+impl Tab {
+    fn loading(&self) -> bool {
+        self.navigating || self.webview.load_status() != LoadStatus::Complete
+    }
+}
+
 /// A page's dialog or `<select>` waiting for the user's answer in the pane. Dropping one
 /// answers it with the safe default (cancel), so a replaced question never hangs the page.
 enum Pending {
@@ -52,6 +58,9 @@ struct Tab {
     context: Rc<OffscreenRenderingContext>,
     /// What the user typed when it could not be opened; shown instead of the error page's URL.
     failed_input: Option<String>,
+    /// A navigation Clef started that has produced no document yet. Servo keeps the old page's
+    /// status meanwhile and drops further loads, so this is what says the tab is busy.
+    navigating: bool,
 }
 
 pub(super) struct Ui {
@@ -205,6 +214,7 @@ impl Ui {
             webview,
             context,
             failed_input,
+            navigating: false,
         });
         self.switch_to(self.tabs.len() - 1);
     }
@@ -259,32 +269,39 @@ impl Ui {
     fn navigate(&mut self, input: &str) {
         let (url, failed_input) = self.resolve(input);
         let Some(url) = url else { return };
-        let Some(tab) = self.tabs.get(self.active) else {
+        let Some(tab) = self.tabs.get_mut(self.active) else {
             return;
         };
-        if tab.webview.load_status() == LoadStatus::Complete {
+        if !tab.navigating && tab.webview.load_status() == LoadStatus::Complete {
             tab.webview.load(url);
-            if let Some(tab) = self.tabs.get_mut(self.active) {
-                tab.failed_input = failed_input;
-            }
+            tab.failed_input = failed_input;
+            tab.navigating = true;
         } else {
             // Servo ignores loads while a navigation is pending; one that never answers would
             // wedge the tab, so a new address replaces the tab's webview instead.
-            let context = self.tab_context();
-            let webview = WebViewBuilder::new(&self.servo, context.clone())
-                .url(url)
-                .hidpi_scale_factor(self.scale())
-                .delegate(self.delegate.clone())
-                .build();
-            self.tabs[self.active] = Tab {
-                webview,
-                context,
-                failed_input,
-            };
-            self.switch_to(self.active);
+            self.replace_active_tab(url, failed_input);
         }
         self.set_focus(Focus::Content);
         self.refresh_chrome();
+    }
+
+    /// A fresh webview for the active tab, loading `url` (its history is lost).
+    fn replace_active_tab(&mut self, url: Url, failed_input: Option<String>) {
+        let context = self.tab_context();
+        let webview = WebViewBuilder::new(&self.servo, context.clone())
+            .url(url)
+            .hidpi_scale_factor(self.scale())
+            .delegate(self.delegate.clone())
+            .build();
+        if let Some(tab) = self.tabs.get_mut(self.active) {
+            *tab = Tab {
+                webview,
+                context,
+                failed_input,
+                navigating: false,
+            };
+        }
+        self.switch_to(self.active);
     }
 
     fn set_focus(&mut self, focus: Focus) {
@@ -312,7 +329,7 @@ impl Ui {
             .map(|tab| TabState {
                 title: tab.webview.page_title().unwrap_or_default(),
                 url: displayed_url(tab),
-                loading: tab.webview.load_status() != LoadStatus::Complete,
+                loading: tab.loading(),
             })
             .collect();
         let active = self.active_webview();
@@ -324,7 +341,7 @@ impl Ui {
                 .get(self.active)
                 .map(displayed_url)
                 .unwrap_or_default(),
-            loading: active.is_some_and(|webview| webview.load_status() != LoadStatus::Complete),
+            loading: self.tabs.get(self.active).is_some_and(Tab::loading),
             can_back: active.is_some_and(WebView::can_go_back),
             can_forward: active.is_some_and(WebView::can_go_forward),
             pane_open: self.pane_open,
@@ -392,7 +409,15 @@ impl Ui {
                 }
             }
             Command::Stop => {
-                if let Some(webview) = active.filter(|w| w.load_status() != LoadStatus::Complete) {
+                let pending = self.tabs.get(self.active).is_some_and(|tab| tab.navigating);
+                if pending {
+                    // No document yet and Servo cannot cancel: go back to the page on screen.
+                    if let Some(url) = active.as_ref().and_then(WebView::url) {
+                        self.replace_active_tab(url, None);
+                    }
+                } else if let Some(webview) =
+                    active.filter(|w| w.load_status() != LoadStatus::Complete)
+                {
                     webview.evaluate_javascript("window.stop()", |_| {});
                 }
             }
@@ -566,9 +591,7 @@ impl Ui {
             WindowEvent::KeyboardInput { event, .. } => {
                 if let Some(shortcut) = keymap::shortcut(&event, self.modifiers) {
                     // Escape is the page's own key unless a load is running.
-                    let loading = self
-                        .active_webview()
-                        .is_some_and(|w| w.load_status() != LoadStatus::Complete);
+                    let loading = self.tabs.get(self.active).is_some_and(Tab::loading);
                     if shortcut != Shortcut::Stop || (loading && self.focus == Focus::Content) {
                         self.shortcut(shortcut, event_loop);
                         return;
@@ -645,6 +668,11 @@ impl Ui {
         for notice in notices {
             match notice {
                 Notice::Changed => changed = true,
+                Notice::Document(id) => {
+                    if let Some(tab) = self.tabs.iter_mut().find(|tab| tab.webview.id() == id) {
+                        tab.navigating = false;
+                    }
+                }
                 Notice::FrameReady(id) => self.frame_ready(id),
                 Notice::Console(id, message) => self.console(id, &message, event_loop),
                 Notice::OpenInNewTab(request) => {
