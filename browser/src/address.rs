@@ -12,6 +12,12 @@ use crate::BrowserError;
 /// Schemes the browser loads itself; anything else typed with a scheme is refused.
 const LOADABLE_SCHEMES: &[&str] = &["http", "https", "file", "data", "about"];
 
+/// Resolve address-bar input against the process's working directory.
+pub fn parse_address_in_cwd(input: &str) -> Result<Url, BrowserError> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new("/").to_path_buf());
+    parse_address(input, &cwd)
+}
+
 /// Resolve address-bar input. Relative file paths resolve against `cwd`.
 pub fn parse_address(input: &str, cwd: &Path) -> Result<Url, BrowserError> {
     let input = input.trim();

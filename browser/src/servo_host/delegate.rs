@@ -10,14 +10,13 @@ use servo::{
 
 #[derive(Default)]
 pub(crate) struct PageDelegate {
-    pub(crate) load_complete: Cell<bool>,
+    /// Whether the last load status was Complete (tells an error page's HeadParsed apart).
+    load_complete: Cell<bool>,
     /// Bumped on every navigation start, so waits can tell an old `Complete` from a new one.
     pub(crate) loads_started: Cell<u64>,
     pub(crate) handled_inputs: RefCell<HashSet<InputEventId>>,
     pub(crate) crash: RefCell<Option<String>>,
     pub(crate) dialogs: RefCell<Vec<String>>,
-    pub(crate) console: RefCell<Vec<(String, String)>>,
-    pub(crate) frames: Cell<u64>,
 }
 
 impl WebViewDelegate for PageDelegate {
@@ -41,7 +40,6 @@ impl WebViewDelegate for PageDelegate {
     }
 
     fn notify_new_frame_ready(&self, webview: WebView) {
-        self.frames.set(self.frames.get() + 1);
         webview.paint();
     }
 
@@ -75,8 +73,5 @@ impl WebViewDelegate for PageDelegate {
 
     fn show_console_message(&self, _webview: WebView, level: ConsoleLogLevel, message: String) {
         tracing::debug!(?level, %message, "page console");
-        self.console
-            .borrow_mut()
-            .push((format!("{level:?}"), message));
     }
 }

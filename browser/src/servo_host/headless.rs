@@ -1,7 +1,6 @@
 //! Headless browsing on Servo's software renderer: the API tests, the CLI and the agent use.
 
 use std::cell::RefCell;
-use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -131,9 +130,7 @@ impl Page {
     /// Navigate and wait for load complete. An error page, an HTTP error status or a timeout
     /// comes back as an error; the page stays usable (showing what Servo rendered).
     pub fn goto(&self, address: &str) -> Result<Loaded, BrowserError> {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new("/").to_path_buf());
-        let url = crate::address::parse_address(address, &cwd)?;
-        self.navigate(url)
+        self.navigate(crate::address::parse_address_in_cwd(address)?)
     }
 
     fn navigate(&self, url: Url) -> Result<Loaded, BrowserError> {

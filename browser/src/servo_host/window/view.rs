@@ -2,7 +2,6 @@
 
 mod questions;
 
-use std::path::Path;
 use std::rc::Rc;
 
 use euclid::{Point2D, Rect, Scale, Size2D};
@@ -181,6 +180,12 @@ impl Ui {
             Some(input) => self.resolve(input),
             None => (Url::parse(&bridge::data_url(START_PAGE)).ok(), None),
         };
+        let tab = self.new_tab(url, failed_input);
+        self.add_tab(tab);
+    }
+
+    /// A tab on a surface of its own, loading `url`.
+    fn new_tab(&self, url: Option<Url>, failed_input: Option<String>) -> Tab {
         let context = self.tab_context();
         let mut builder = WebViewBuilder::new(&self.servo, context.clone())
             .hidpi_scale_factor(self.scale())
@@ -189,7 +194,12 @@ impl Ui {
         if let Some(url) = url {
             builder = builder.url(url);
         }
-        self.add_tab(builder.build(), context, failed_input);
+        Tab {
+            webview: builder.build(),
+            context,
+            failed_input,
+            navigating: false,
+        }
     }
 
     fn tab_context(&self) -> Rc<OffscreenRenderingContext> {
@@ -199,25 +209,14 @@ impl Ui {
         )
     }
 
-    fn add_tab(
-        &mut self,
-        webview: WebView,
-        context: Rc<OffscreenRenderingContext>,
-        failed_input: Option<String>,
-    ) {
-        self.tabs.push(Tab {
-            webview,
-            context,
-            failed_input,
-            navigating: false,
-        });
+    fn add_tab(&mut self, tab: Tab) {
+        self.tabs.push(tab);
         self.switch_to(self.tabs.len() - 1);
     }
 
     /// The URL for address-bar input: the page itself, or a local page saying why not.
     fn resolve(&self, input: &str) -> (Option<Url>, Option<String>) {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new("/").to_path_buf());
-        match crate::address::parse_address(input, &cwd) {
+        match crate::address::parse_address_in_cwd(input) {
             Ok(url) => (Some(url), None),
             Err(error) => {
                 tracing::info!(%error, "address not opened");
@@ -282,19 +281,9 @@ impl Ui {
 
     /// A fresh webview for the active tab, loading `url` (its history is lost).
     fn replace_active_tab(&mut self, url: Url, failed_input: Option<String>) {
-        let context = self.tab_context();
-        let webview = WebViewBuilder::new(&self.servo, context.clone())
-            .url(url)
-            .hidpi_scale_factor(self.scale())
-            .delegate(self.delegate.clone())
-            .build();
-        if let Some(tab) = self.tabs.get_mut(self.active) {
-            *tab = Tab {
-                webview,
-                context,
-                failed_input,
-                navigating: false,
-            };
+        let tab = self.new_tab(Some(url), failed_input);
+        if let Some(slot) = self.tabs.get_mut(self.active) {
+            *slot = tab;
         }
         self.switch_to(self.active);
     }
@@ -599,7 +588,12 @@ impl Ui {
                         .hidpi_scale_factor(self.scale())
                         .delegate(self.delegate.clone())
                         .build();
-                    self.add_tab(webview, context, None);
+                    self.add_tab(Tab {
+                        webview,
+                        context,
+                        failed_input: None,
+                        navigating: false,
+                    });
                 }
                 Notice::Dialog(id, control) => self.ask(id, *control),
             }
