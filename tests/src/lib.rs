@@ -4,6 +4,8 @@
 pub mod server;
 
 use std::path::PathBuf;
+use std::process::Child;
+use std::time::{Duration, Instant};
 
 /// The directory holding the workspace's built binaries (`clef`, `clef-engine-worker`).
 ///
@@ -43,4 +45,22 @@ pub fn test_model() -> anyhow::Result<Option<PathBuf>> {
         path.display()
     );
     Ok(None)
+}
+
+/// Stop a child with SIGTERM so it can clean up (Xvfb removes its socket and lock only then),
+/// and SIGKILL it if it has not exited within two seconds.
+pub fn stop_gracefully(child: &mut Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -188,8 +188,7 @@ fn window_idle_cpu(clef: &Path, url: &str) -> anyhow::Result<()> {
     let after = cpu_ticks(window.id());
     let _ = window.kill();
     let _ = window.wait();
-    let _ = xvfb.kill();
-    let _ = xvfb.wait();
+    clef_tests::stop_gracefully(&mut xvfb);
     // Kernel clock ticks are 10 ms here (USER_HZ = 100).
     println!(
         "\nwindow idle CPU over 5 s, page loaded: {} ms",

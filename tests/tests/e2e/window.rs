@@ -22,13 +22,25 @@ fn have(program: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Kills the child when the test ends, however it ends.
+/// Whether every program is installed; outside CI a missing one skips the test (said aloud),
+/// in CI it fails it.
+fn tools_present(programs: &[&str]) -> anyhow::Result<bool> {
+    let missing: Vec<&str> = programs.iter().copied().filter(|p| !have(p)).collect();
+    if missing.is_empty() {
+        return Ok(true);
+    }
+    let message = format!("{missing:?} needed (run scripts/setup.sh)");
+    check!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+    println!("    skipped: {message}");
+    Ok(false)
+}
+
+/// Stops the child when the test ends, however it ends.
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        clef_tests::stop_gracefully(&mut self.0);
     }
 }
 
@@ -62,10 +74,7 @@ fn start_xvfb() -> anyhow::Result<(Killed, String)> {
 }
 
 pub fn shows_a_page_under_xvfb(_: &Ctx) -> anyhow::Result<()> {
-    if !have("Xvfb") || !have("import") {
-        let message = "Xvfb and imagemagick's import are needed (run scripts/setup.sh)";
-        check!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-        println!("    skipped: {message}");
+    if !tools_present(&["Xvfb", "import"])? {
         return Ok(());
     }
     let dir = std::env::temp_dir().join(format!("clef-window-{}", std::process::id()));
@@ -152,10 +161,7 @@ fn wait_for_title(display: &str, title: &str) -> anyhow::Result<()> {
 }
 
 pub fn select_and_dialogs_are_answered_in_the_pane(_: &Ctx) -> anyhow::Result<()> {
-    if !have("Xvfb") || !have("xdotool") {
-        let message = "Xvfb and xdotool are needed (run scripts/setup.sh)";
-        check!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-        println!("    skipped: {message}");
+    if !tools_present(&["Xvfb", "xdotool"])? {
         return Ok(());
     }
     let dir = std::env::temp_dir().join(format!("clef-ask-{}", std::process::id()));
@@ -201,10 +207,7 @@ pub fn select_and_dialogs_are_answered_in_the_pane(_: &Ctx) -> anyhow::Result<()
 /// A server that never answers must not wedge the tab: a new address still loads, and Esc on a
 /// second hung navigation returns to the page on screen.
 pub fn hung_navigation_does_not_wedge_the_tab(_: &Ctx) -> anyhow::Result<()> {
-    if !have("Xvfb") || !have("xdotool") {
-        let message = "Xvfb and xdotool are needed (run scripts/setup.sh)";
-        check!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-        println!("    skipped: {message}");
+    if !tools_present(&["Xvfb", "xdotool"])? {
         return Ok(());
     }
     let server = TestServer::start([
