@@ -3,3 +3,14 @@
 //!
 //! Talks to the page and the model only through traits, so it must not depend on Servo,
 //! llama.cpp or the `browser` crate; its tests run fast without either.
+
+pub mod cited;
+pub mod dom;
+pub mod injection;
+pub mod model;
+pub mod page;
+pub mod passages;
+pub mod question;
+pub mod reader;
+pub mod snapshot;
+pub mod summary;

@@ -1,0 +1,75 @@
+//! The model interface the agent works through; the browser implements it on the local engine,
+//! tests may implement it with a script.
+
+use std::ops::ControlFlow;
+
+/// A piece of a prompt. Page text is never trusted: the engine tokenizes it without parsing
+/// special tokens, and prompts fence it apart from the user's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub text: String,
+    pub trusted: bool,
+}
+
+impl Segment {
+    pub fn trusted(text: impl Into<String>) -> Self {
+        Segment {
+            text: text.into(),
+            trusted: true,
+        }
+    }
+
+    pub fn untrusted(text: impl Into<String>) -> Self {
+        Segment {
+            text: text.into(),
+            trusted: false,
+        }
+    }
+}
+
+/// One request: a system prompt (a stable prefix, so the engine can reuse its cache) and a user
+/// turn built from segments, with an optional GBNF grammar the output must follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRequest {
+    pub system: String,
+    pub user: Vec<Segment>,
+    pub grammar: Option<String>,
+    pub max_tokens: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModelReply {
+    pub text: String,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    /// The caller stopped the generation through its token callback.
+    pub stopped: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("no model is loaded: {0}")]
+    NotLoaded(String),
+    #[error("the page does not fit the model's context ({tokens} tokens, context {context})")]
+    TooLong { tokens: usize, context: usize },
+    #[error("the model failed: {0}")]
+    Failed(String),
+}
+
+/// A local language model.
+pub trait LanguageModel {
+    /// Generate a reply; `on_token` sees each piece as it arrives and may stop the generation.
+    fn generate(
+        &mut self,
+        request: &ModelRequest,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<ModelReply, ModelError>;
+
+    /// Tokens in the model's context window.
+    fn context_tokens(&self) -> usize;
+
+    /// Count the tokens of `text` (an estimate is fine where the model cannot say).
+    fn count_tokens(&mut self, text: &str) -> usize {
+        crate::snapshot::estimate_tokens(text)
+    }
+}

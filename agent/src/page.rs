@@ -1,0 +1,45 @@
+//! The narrow page interface the agent works through; the browser implements it on its own
+//! page type, so nothing here knows Servo.
+
+/// What went wrong talking to the page.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PageError(pub String);
+
+/// One open page.
+pub trait PageAccess {
+    /// Run `script` in the page and return its value as JSON.
+    fn evaluate(&mut self, script: &str) -> Result<serde_json::Value, PageError>;
+    /// The address of the document now shown.
+    fn url(&self) -> Option<String>;
+}
+
+/// Run `script`, which must evaluate to a JSON string, and parse that string as `T`.
+pub fn evaluate_json<T: serde::de::DeserializeOwned>(
+    page: &mut dyn PageAccess,
+    script: &str,
+) -> Result<T, PageError> {
+    let value = page.evaluate(script)?;
+    let text = value
+        .as_str()
+        .ok_or_else(|| PageError(format!("the page script returned {value} instead of text")))?;
+    serde_json::from_str(text)
+        .map_err(|error| PageError(format!("unreadable page script result: {error}")))
+}
+
+/// The page's HTML with everything a user cannot see removed (a clone; the page is untouched).
+pub const VISIBLE_HTML_JS: &str = include_str!("../../resources/agent/visible_html.js");
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct PageDocument {
+    pub url: String,
+    pub title: String,
+    #[serde(rename = "contentType")]
+    pub content_type: String,
+    pub html: String,
+}
+
+/// The visible document of `page`, ready for the reader.
+pub fn visible_document(page: &mut dyn PageAccess) -> Result<PageDocument, PageError> {
+    evaluate_json(page, VISIBLE_HTML_JS)
+}

@@ -1,0 +1,237 @@
+// Page snapshot for the agent: what a user sees, as a flat list of nodes in document order.
+// Interactive elements get ids kept in a WeakMap on this document, so an element keeps its id
+// for as long as it lives and an id is never handed to another element. `__CLEF_FIRST_ID__`
+// is the first id this document may use (the embedder keeps ids unique across documents).
+(() => {
+  const key = Symbol.for("clef.snapshot.ids");
+  const state = window[key] || (window[key] = { ids: new WeakMap(), next: __CLEF_FIRST_ID__ });
+  const idOf = (element) => {
+    let id = state.ids.get(element);
+    if (id === undefined) {
+      id = state.next++;
+      state.ids.set(element, id);
+    }
+    return id;
+  };
+  const nodes = [];
+  const collapse = (text) => (text || "").replace(/\s+/g, " ").trim();
+  const viewport = { width: window.innerWidth, height: window.innerHeight };
+
+  const hiddenByStyle = (element, style) => {
+    if (style.display === "none") return true;
+    if (element.getAttribute("aria-hidden") === "true") return true;
+    if (element.hidden) return true;
+    // Visually-hidden patterns: clipped to nothing.
+    const clip = style.clip || "";
+    if (/rect\(\s*0(px)?[ ,]+0(px)?[ ,]+0(px)?[ ,]+0(px)?\s*\)/.test(clip) && style.position === "absolute") return true;
+    if ((style.clipPath || "").startsWith("inset(50%")) return true;
+    return false;
+  };
+
+  const textOfIds = (root, ids) =>
+    collapse(ids.split(/\s+/).map((id) => {
+      const target = root.getElementById ? root.getElementById(id) : document.getElementById(id);
+      return target ? target.textContent : "";
+    }).join(" "));
+
+  const contentName = (element) => {
+    let out = "";
+    for (const child of element.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) out += child.textContent;
+      else if (child.nodeType === Node.ELEMENT_NODE) {
+        if (child.tagName === "IMG") out += " " + (child.getAttribute("alt") || "") + " ";
+        else if (child.getAttribute("aria-hidden") !== "true") out += " " + (child.getAttribute("aria-label") || contentName(child)) + " ";
+      }
+    }
+    return collapse(out);
+  };
+
+  const labelsOf = (element) => {
+    if (element.labels && element.labels.length) {
+      return collapse(Array.from(element.labels).map((label) => label.textContent).join(" "));
+    }
+    const root = element.getRootNode();
+    if (element.id && root.querySelectorAll) {
+      const label = root.querySelector('label[for="' + CSS.escape(element.id) + '"]');
+      if (label) return collapse(label.textContent);
+    }
+    const wrapping = element.closest("label");
+    return wrapping ? collapse(wrapping.textContent) : "";
+  };
+
+  // Accessible name, in the order of the accname rules.
+  const accessibleName = (element, role) => {
+    const root = element.getRootNode();
+    const labelledby = element.getAttribute("aria-labelledby");
+    if (labelledby) {
+      const name = textOfIds(root, labelledby);
+      if (name) return name;
+    }
+    const label = collapse(element.getAttribute("aria-label"));
+    if (label) return label;
+    const tag = element.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") {
+      const type = (element.getAttribute("type") || "").toLowerCase();
+      if (tag === "INPUT" && ["submit", "button", "reset"].includes(type)) {
+        return collapse(element.value) || (type === "reset" ? "Reset" : type === "submit" ? "Submit" : "");
+      }
+      if (tag === "INPUT" && type === "image") return collapse(element.getAttribute("alt")) || "Submit";
+      const labels = labelsOf(element);
+      if (labels) return labels;
+      const title = collapse(element.getAttribute("title"));
+      if (title) return title;
+      return collapse(element.getAttribute("placeholder"));
+    }
+    if (tag === "IMG") return collapse(element.getAttribute("alt")) || collapse(element.getAttribute("title"));
+    if (["button", "link", "heading", "checkbox", "radio", "tab", "menuitem", "option", "switch", "cell"].includes(role) || tag === "SUMMARY") {
+      const content = contentName(element);
+      if (content) return content;
+    }
+    return collapse(element.getAttribute("title")) || collapse(element.getAttribute("placeholder"));
+  };
+
+  const roleOf = (element) => {
+    const explicit = (element.getAttribute("role") || "").trim().split(/\s+/)[0];
+    if (explicit && explicit !== "presentation" && explicit !== "none") return explicit;
+    const tag = element.tagName;
+    const type = (element.getAttribute("type") || "text").toLowerCase();
+    switch (tag) {
+      case "A": return element.hasAttribute("href") ? "link" : null;
+      case "BUTTON": return "button";
+      case "SUMMARY": return "button";
+      case "SELECT": return element.multiple || element.size > 1 ? "listbox" : "combobox";
+      case "TEXTAREA": return "textbox";
+      case "IMG": return "img";
+      case "INPUT":
+        if (type === "hidden") return null;
+        if (["submit", "button", "reset", "image"].includes(type)) return "button";
+        if (type === "checkbox") return "checkbox";
+        if (type === "radio") return "radio";
+        if (type === "search") return "searchbox";
+        if (type === "number") return "spinbutton";
+        if (type === "range") return "slider";
+        return "textbox";
+    }
+    if (/^H[1-6]$/.test(tag)) return "heading";
+    if (element.isContentEditable && !(element.parentElement && element.parentElement.isContentEditable)) return "textbox";
+    return null;
+  };
+
+  const interactiveRoles = new Set(["link", "button", "combobox", "listbox", "textbox", "searchbox", "spinbutton", "slider",
+    "checkbox", "radio", "switch", "tab", "menuitem", "option"]);
+
+  const boxOf = (element, offset) => {
+    const rect = element.getBoundingClientRect();
+    return [Math.round(rect.left + offset.x), Math.round(rect.top + offset.y), Math.round(rect.width), Math.round(rect.height)];
+  };
+
+  const inViewport = (box) => box[0] < viewport.width && box[1] < viewport.height && box[0] + box[2] > 0 && box[1] + box[3] > 0;
+
+  const pushText = (text, element, offset, depth) => {
+    const value = collapse(text);
+    if (!value) return;
+    const last = nodes[nodes.length - 1];
+    // Runs of inline text in one block become one line.
+    if (last && last.kind === "text" && last.block === element) {
+      last.text += " " + value;
+      return;
+    }
+    const box = boxOf(element, offset);
+    nodes.push({ kind: "text", text: value, block: element, box, visible: inViewport(box), depth });
+  };
+
+  const blockOf = (element) => {
+    let current = element;
+    while (current && current.parentElement) {
+      const display = getComputedStyle(current).display;
+      if (display !== "inline" && display !== "contents") return current;
+      current = current.parentElement;
+    }
+    return current;
+  };
+
+  const walk = (element, offset, depth) => {
+    const style = getComputedStyle(element);
+    if (hiddenByStyle(element, style)) return;
+    const tag = element.tagName;
+    if (["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "HEAD", "META", "LINK"].includes(tag)) return;
+    const invisible = style.visibility === "hidden" || style.visibility === "collapse";
+    const box = boxOf(element, offset);
+    const zeroSize = (box[2] === 0 || box[3] === 0) && (style.overflow === "hidden" || element.childElementCount === 0);
+    const role = roleOf(element);
+    if (!invisible && !zeroSize && role) {
+      const entry = { kind: role, role, name: accessibleName(element, role), box, visible: inViewport(box), depth };
+      if (role === "heading") {
+        const level = /^H([1-6])$/.exec(tag);
+        entry.level = level ? Number(level[1]) : Number(element.getAttribute("aria-level") || 2);
+        entry.name = collapse(element.textContent) || entry.name;
+      }
+      if (interactiveRoles.has(role)) entry.id = idOf(element);
+      if (role === "link") entry.href = element.getAttribute("href");
+      if (tag === "INPUT" || tag === "TEXTAREA") {
+        entry.type = tag === "TEXTAREA" ? "textarea" : (element.getAttribute("type") || "text").toLowerCase();
+        if (entry.type === "checkbox" || entry.type === "radio") entry.checked = element.checked;
+        else if (entry.type !== "password") entry.value = element.value;
+        else entry.value = element.value ? "•".repeat(Math.min(element.value.length, 8)) : "";
+        if (element.placeholder && element.placeholder !== entry.name) entry.placeholder = element.placeholder;
+        if (element.getAttribute("autocomplete")) entry.autocomplete = element.getAttribute("autocomplete");
+      }
+      if (element.getAttribute("aria-checked")) entry.checked = element.getAttribute("aria-checked") === "true";
+      if (tag === "SELECT") {
+        entry.options = Array.from(element.options).map((option) => collapse(option.label || option.textContent));
+        entry.value = element.selectedIndex >= 0 ? collapse(element.options[element.selectedIndex].textContent) : "";
+      }
+      if (element.required || element.getAttribute("aria-required") === "true") entry.required = true;
+      if (element.disabled || element.getAttribute("aria-disabled") === "true") entry.disabled = true;
+      if (role === "img" && !entry.name) return;
+      nodes.push(entry);
+      // The name already carries the text of buttons, links, headings and options.
+      if (["link", "button", "heading", "option", "combobox", "listbox", "textbox", "img", "checkbox", "radio", "tab", "menuitem"].includes(role)) return;
+    }
+    if (tag === "TABLE" && !invisible) {
+      nodes.push({ kind: "table", box, visible: inViewport(box), depth });
+    }
+    if (tag === "IFRAME") {
+      try {
+        const inner = element.contentDocument;
+        if (inner && inner.body) {
+          const frameOffset = { x: box[0], y: box[1] };
+          walk(inner.body, frameOffset, depth + 1);
+        }
+      } catch (error) {
+        // Cross-origin frame: the page cannot read it, nor can we.
+      }
+      return;
+    }
+    // Open shadow roots render instead of the light children; slots render what is assigned to them.
+    const assigned = tag === "SLOT" && element.assignedNodes ? element.assignedNodes() : [];
+    const children = element.shadowRoot ? element.shadowRoot.childNodes : assigned.length ? assigned : element.childNodes;
+    for (const child of children) {
+      if (child.nodeType === Node.TEXT_NODE) {
+        if (!invisible && !zeroSize) {
+          const parent = child.parentElement || element;
+          if (tag === "TD" || tag === "TH") pushText(child.textContent, parent, offset, depth);
+          else pushText(child.textContent, blockOf(parent), offset, depth);
+        }
+      } else if (child.nodeType === Node.ELEMENT_NODE) {
+        walk(child, offset, depth + 1);
+      }
+    }
+    if (tag === "TD" || tag === "TH") {
+      const last = nodes[nodes.length - 1];
+      if (last && last.kind === "text") last.cell = true;
+    }
+    if (tag === "TR") nodes.push({ kind: "row-end", depth });
+  };
+
+  if (document.body) walk(document.body, { x: 0, y: 0 }, 0);
+  for (const node of nodes) delete node.block;
+  return JSON.stringify({
+    url: location.href,
+    title: document.title,
+    viewport: [viewport.width, viewport.height],
+    scroll: [Math.round(window.scrollX), Math.round(window.scrollY)],
+    nextId: state.next,
+    nodes,
+  });
+})()
