@@ -22,7 +22,7 @@ pub struct Label {
 }
 
 /// Longest point, in characters; bounding it keeps a rambling model inside `max_tokens`.
-pub const MAX_POINT_CHARS: usize = 200;
+pub const MAX_POINT_CHARS: usize = 140;
 
 fn alternatives(labels: &[Label]) -> String {
     labels
@@ -32,7 +32,8 @@ fn alternatives(labels: &[Label]) -> String {
         .join(" | ")
 }
 
-/// GBNF for `min..=max` lines of `- text [label]`.
+/// GBNF for `min..=max` lines of `- one sentence. [label]`. A point is one sentence: its full
+/// stop is the only one allowed, which keeps a small model from rambling on.
 pub fn points_grammar(labels: &[Label], min: usize, max: usize) -> String {
     let optional = max.saturating_sub(min);
     let mut root = vec!["point"; min.max(1)].join(" ");
@@ -41,7 +42,7 @@ pub fn points_grammar(labels: &[Label], min: usize, max: usize) -> String {
     }
     format!(
         "root ::= {root}\n\
-         point ::= \"- \" [^\\[\\]\\n -] [^\\[\\]\\n]{{4,{}}} \" [\" cite \"]\\n\"\n\
+         point ::= \"- \" [^\\[\\]\\n. -] [^\\[\\]\\n.]{{4,{}}} \". [\" cite \"]\\n\"\n\
          cite ::= {}\n",
         MAX_POINT_CHARS,
         alternatives(labels)

@@ -221,10 +221,13 @@ fn not_found_grammar(labels: &[Label]) -> String {
     )
 }
 
+/// The request for `question` over the `chosen` passages; `may_decline` offers the model the
+/// "not found" reply (only when retrieval itself is unsure: a small model declines too readily).
 pub fn request(
     sources: &[Passages],
     chosen: &[(usize, &Passage)],
     question: &str,
+    may_decline: bool,
 ) -> (ModelRequest, Vec<Label>) {
     let mut labels = Vec::new();
     let mut user = Vec::new();
@@ -262,7 +265,11 @@ pub fn request(
     let request = ModelRequest {
         system: SYSTEM.to_string(),
         user,
-        grammar: Some(not_found_grammar(&labels)),
+        grammar: Some(if may_decline {
+            not_found_grammar(&labels)
+        } else {
+            cited::points_grammar(&labels, 1, 2)
+        }),
         max_tokens: cited::max_tokens_for(2) + 16,
     };
     (request, labels)
@@ -298,7 +305,15 @@ pub fn ask(
         .collect();
     // Reading order within each page.
     chosen.sort_by_key(|(source, passage)| (*source, passage.number));
-    let (mut request, mut labels) = request(sources, &chosen, question);
+    // Sure: the best passage holds most of what the question asks about.
+    let wanted: HashSet<String> = terms(question).into_iter().collect();
+    let best_words: HashSet<String> = terms(&ranked[0].1.text).into_iter().collect();
+    let covered = wanted
+        .iter()
+        .filter(|term| best_words.contains(*term))
+        .count();
+    let may_decline = covered * 2 < wanted.len();
+    let (mut request, mut labels) = request(sources, &chosen, question, may_decline);
     // Drop the weakest passages until the prompt fits the context.
     while chosen.len() > 1 {
         let prompt: String = request
@@ -321,7 +336,7 @@ pub fn ask(
         if let Some((source, passage, _)) = weakest {
             chosen.retain(|(s, p)| !(s == source && p.number == passage.number));
         }
-        (request, labels) = self::request(sources, &chosen, question);
+        (request, labels) = self::request(sources, &chosen, question, may_decline);
     }
     let mut buffer = LineBuffer::default();
     let mut points = Vec::new();
@@ -380,7 +395,7 @@ mod tests {
     fn labels_name_the_tab_when_several_pages_are_asked() {
         let pages = [page(&["Lyon is in France."]), page(&["Kyoto is in Japan."])];
         let chosen = vec![(0, &pages[0].items[0]), (1, &pages[1].items[0])];
-        let (request, labels) = request(&pages, &chosen, "Where is Kyoto?");
+        let (request, labels) = request(&pages, &chosen, "Where is Kyoto?", true);
         assert_eq!(labels[1].label, "2.1");
         let grammar = request.grammar.unwrap_or_default();
         assert!(grammar.contains("\"1.1\" | \"2.1\""), "{grammar}");

@@ -1,18 +1,21 @@
-//! "Summarize this page": points streamed as the model writes them, each citing a passage.
-//! A page too long for the model's context is summarized in chunks, and the chunk points merged.
+//! "Summarize this page". A small local model cannot condense a whole page reliably, but it can
+//! restate one passage in a sentence. So the page's most informative passages are chosen first
+//! (spread over the whole page, however long: each part contributes its best), and the model
+//! writes one point per passage, streamed as it goes. Each point cites its passage by
+//! construction: the grammar only admits that passage's number.
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use crate::cited::{self, Label, LineBuffer, Point};
 use crate::model::{LanguageModel, ModelError, ModelRequest, Segment};
 use crate::passages::{Passage, Passages};
+use crate::question::terms;
 
 const SYSTEM: &str = include_str!("../../resources/prompts/summary-system.txt");
 
 /// Points in a summary.
 pub const MAX_POINTS: usize = 5;
-/// Points per chunk when a page is summarized in parts.
-const CHUNK_POINTS: usize = 3;
 
 /// What the caller sees while a summary is written.
 #[derive(Debug)]
@@ -21,16 +24,11 @@ pub enum Event<'a> {
     Token(&'a str),
     /// A point is complete.
     Point(&'a Point),
-    /// Starting part `part` of `parts` of a long page.
-    Part { part: usize, parts: usize },
-    /// The merged points replace everything streamed before.
-    Replace(&'a [Point]),
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub points: Vec<Point>,
-    pub parts: usize,
     pub stopped: bool,
 }
 
@@ -42,92 +40,87 @@ pub enum SummaryError {
     Model(#[from] ModelError),
 }
 
-fn labels(passages: &[&Passage]) -> Vec<Label> {
-    passages
-        .iter()
-        .map(|passage| Label {
-            label: passage.number.to_string(),
-            source: 0,
-            passage: passage.number,
-        })
-        .collect()
-}
-
-fn passage_lines(passages: &[&Passage]) -> String {
-    let mut text = String::new();
-    let mut heading: Option<&str> = None;
-    for passage in passages {
-        if passage.heading.as_deref() != heading {
-            heading = passage.heading.as_deref();
-            if let Some(heading) = heading {
-                text.push_str(&format!("## {heading}\n"));
-            }
-        }
-        text.push_str(&format!("[{}] {}\n", passage.number, passage.text));
+/// How informative a passage is: its words' frequency across the page (words the page keeps
+/// coming back to), and the title's words, per word of passage, favouring full paragraphs.
+fn salience(passage: &Passage, frequency: &HashMap<String, usize>, title: &[String]) -> f64 {
+    let words = terms(&passage.text);
+    if words.len() < 8 {
+        return 0.0;
     }
-    text
+    let mut unique: Vec<&String> = words.iter().collect();
+    unique.sort();
+    unique.dedup();
+    let weight: f64 = unique
+        .iter()
+        .map(|word| {
+            let repeated = frequency.get(*word).copied().unwrap_or(0).saturating_sub(1) as f64;
+            repeated.ln_1p() + if title.contains(word) { 2.0 } else { 0.0 }
+        })
+        .sum();
+    weight / (words.len() as f64).sqrt()
 }
 
-/// The request for summarizing `part` of the page: the same words for the pre-read and the real
-/// call, so the engine can reuse the page's cache.
-pub fn request(title: &str, part: &[&Passage], points: usize) -> ModelRequest {
-    let labels = labels(part);
+/// The passages to summarize, in reading order: the most informative of each stretch of page.
+pub fn select(passages: &Passages, points: usize) -> Vec<&Passage> {
+    let mut frequency: HashMap<String, usize> = HashMap::new();
+    for passage in &passages.items {
+        for word in terms(&passage.text) {
+            *frequency.entry(word).or_default() += 1;
+        }
+    }
+    let title = terms(&passages.title);
+    let count = passages.items.len();
+    if count == 0 || points == 0 {
+        return Vec::new();
+    }
+    // One pick per equal stretch of the page, so a long page is covered from start to end.
+    let stretches = points.min(count);
+    let mut chosen = Vec::new();
+    for stretch in 0..stretches {
+        let start = stretch * count / stretches;
+        let end = ((stretch + 1) * count / stretches).max(start + 1);
+        let best = passages.items[start..end].iter().max_by(|a, b| {
+            salience(a, &frequency, &title).total_cmp(&salience(b, &frequency, &title))
+        });
+        if let Some(best) = best
+            && salience(best, &frequency, &title) > 0.0
+        {
+            chosen.push(best);
+        }
+    }
+    if chosen.is_empty() {
+        chosen.extend(passages.items.iter().take(points));
+    }
+    chosen
+}
+
+/// The request that turns `passage` into one cited point.
+pub fn request(title: &str, passage: &Passage) -> ModelRequest {
+    let label = Label {
+        label: passage.number.to_string(),
+        source: 0,
+        passage: passage.number,
+    };
+    let mut context = String::new();
+    if let Some(heading) = &passage.heading {
+        context.push_str(heading);
+        context.push('\n');
+    }
+    context.push_str(&passage.text);
     ModelRequest {
         system: SYSTEM.to_string(),
         user: vec![
-            Segment::trusted("Title: "),
+            Segment::trusted("Page title: "),
             Segment::untrusted(title.to_string()),
-            Segment::trusted("\n<page>\n"),
-            Segment::untrusted(passage_lines(part)),
-            Segment::trusted(format!(
-                "</page>\nSummarize the page above in at most {points} short points, each ending with its passage number."
-            )),
+            Segment::trusted("\n<passage>\n"),
+            Segment::untrusted(context),
+            Segment::trusted(
+                "\n</passage>\nState the main fact of this passage in one short sentence.",
+            ),
         ],
-        grammar: Some(cited::points_grammar(&labels, 1, points)),
-        max_tokens: cited::max_tokens_for(points),
+        grammar: Some(cited::points_grammar(std::slice::from_ref(&label), 1, 1)),
+        max_tokens: cited::max_tokens_for(1),
     }
-}
-
-/// Split passages into parts that fit the model's context next to the prompt and the answer.
-pub fn parts<'a>(passages: &'a Passages, model: &mut dyn LanguageModel) -> Vec<Vec<&'a Passage>> {
-    let reserve = model.count_tokens(SYSTEM) + cited::max_tokens_for(MAX_POINTS) as usize + 160;
-    let budget = model.context_tokens().saturating_sub(reserve).max(256);
-    let mut parts: Vec<Vec<&Passage>> = Vec::new();
-    let mut current: Vec<&Passage> = Vec::new();
-    let mut used = 0;
-    for passage in &passages.items {
-        // Line overhead: the label and a possible heading.
-        let cost = model.count_tokens(&passage.text) + 8;
-        if used + cost > budget && !current.is_empty() {
-            parts.push(std::mem::take(&mut current));
-            used = 0;
-        }
-        used += cost;
-        current.push(passage);
-    }
-    if !current.is_empty() {
-        parts.push(current);
-    }
-    parts
-}
-
-fn generate_points(
-    model: &mut dyn LanguageModel,
-    request: &ModelRequest,
-    labels: &[Label],
-    on_event: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
-) -> Result<(Vec<Point>, bool), ModelError> {
-    let mut buffer = LineBuffer::default();
-    let mut points = Vec::new();
-    let reply = model.generate(request, &mut |piece| {
-        on_event(Event::Token(piece))?;
-        for point in buffer.push(piece, labels) {
-            on_event(Event::Point(&point))?;
-            points.push(point);
-        }
-        ControlFlow::Continue(())
-    })?;
-    Ok((points, reply.stopped))
 }
 
 /// Summarize `passages`, streaming through `on_event`; returning `Break` from it stops.
@@ -139,71 +132,95 @@ pub fn summarize(
     if passages.items.is_empty() {
         return Err(SummaryError::Empty);
     }
-    let parts = parts(passages, model);
-    let points_per_part = if parts.len() == 1 {
-        MAX_POINTS
-    } else {
-        CHUNK_POINTS
-    };
-    let mut all = Vec::new();
-    for (index, part) in parts.iter().enumerate() {
-        if parts.len() > 1
-            && on_event(Event::Part {
-                part: index + 1,
-                parts: parts.len(),
-            })
-            .is_break()
-        {
-            return Ok(Summary {
-                points: all,
-                parts: parts.len(),
-                stopped: true,
-            });
-        }
-        let request = request(&passages.title, part, points_per_part);
-        let (points, stopped) = generate_points(model, &request, &labels(part), on_event)?;
-        all.extend(points);
-        if stopped {
-            return Ok(Summary {
-                points: all,
-                parts: parts.len(),
-                stopped: true,
-            });
-        }
-    }
-    if parts.len() == 1 || all.len() <= MAX_POINTS {
-        return Ok(Summary {
-            points: all,
-            parts: parts.len(),
-            stopped: false,
-        });
-    }
-    // Merge: the model picks and condenses the part points; they keep their passage numbers.
-    let cited: Vec<Passage> = all
-        .iter()
-        .map(|point| Passage {
-            number: point.passage,
-            heading: None,
-            text: point.text.clone(),
-        })
-        .collect();
-    let mut unique: Vec<&Passage> = Vec::new();
-    for passage in &cited {
-        if !unique.iter().any(|seen| seen.number == passage.number) {
-            unique.push(passage);
+    let mut summary = Summary::default();
+    for passage in select(passages, MAX_POINTS) {
+        let request = request(&passages.title, passage);
+        let labels = [Label {
+            label: passage.number.to_string(),
+            source: 0,
+            passage: passage.number,
+        }];
+        let mut buffer = LineBuffer::default();
+        let mut stopped = false;
+        let reply = model.generate(&request, &mut |piece| {
+            if on_event(Event::Token(piece)).is_break() {
+                stopped = true;
+                return ControlFlow::Break(());
+            }
+            for point in buffer.push(piece, &labels) {
+                if on_event(Event::Point(&point)).is_break() {
+                    stopped = true;
+                }
+                summary.points.push(point);
+            }
+            if stopped {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
+        if stopped || reply.stopped {
+            summary.stopped = true;
+            break;
         }
     }
-    let merge = request(&passages.title, &unique, MAX_POINTS);
-    let mut silent = |event: Event<'_>| match event {
-        Event::Token(_) | Event::Point(_) => ControlFlow::Continue(()),
-        other => on_event(other),
-    };
-    let (merged, stopped) = generate_points(model, &merge, &labels(&unique), &mut silent)?;
-    let points = if merged.is_empty() { all } else { merged };
-    let _ = on_event(Event::Replace(&points));
-    Ok(Summary {
-        points,
-        parts: parts.len(),
-        stopped,
-    })
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passages(texts: &[&str]) -> Passages {
+        Passages {
+            title: "Rivers of Europe".into(),
+            url: "http://x/".into(),
+            items: texts
+                .iter()
+                .enumerate()
+                .map(|(index, text)| Passage {
+                    number: index + 1,
+                    heading: None,
+                    text: text.to_string(),
+                })
+                .collect(),
+            left_out: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn selection_covers_the_page_in_reading_order() {
+        let texts: Vec<String> = (0..20)
+            .map(|i| format!("Paragraph {i} tells how European rivers carry barges, water and sediment to the sea."))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let page = passages(&refs);
+        let chosen = select(&page, 5);
+        assert_eq!(chosen.len(), 5);
+        let numbers: Vec<usize> = chosen.iter().map(|p| p.number).collect();
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+        assert!(numbers[0] <= 4 && numbers[4] >= 17, "{numbers:?}");
+    }
+
+    #[test]
+    fn each_request_admits_only_its_own_passage() {
+        let page =
+            passages(&["The Danube flows through ten countries on its way to the Black Sea."]);
+        let request = request(&page.title, &page.items[0]);
+        let grammar = request.grammar.unwrap_or_default();
+        assert!(grammar.contains("cite ::= \"1\"\n"), "{grammar}");
+        assert!(
+            request
+                .user
+                .iter()
+                .any(|s| !s.trusted && s.text.contains("Danube"))
+        );
+        assert!(
+            request
+                .user
+                .iter()
+                .filter(|s| s.trusted)
+                .all(|s| !s.text.contains("Danube"))
+        );
+    }
 }

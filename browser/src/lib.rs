@@ -7,6 +7,7 @@
 //! that belongs to `agent` and `engine-gpu`.
 
 pub mod address;
+pub mod assistant;
 pub mod config;
 pub mod error;
 pub mod keys;

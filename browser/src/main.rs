@@ -1,5 +1,6 @@
 //! Entry point of `clef`: the window, headless runs and (with the engine) model commands.
 
+mod assistant_commands;
 mod model_commands;
 
 use std::path::PathBuf;
@@ -32,6 +33,30 @@ enum Command {
     Model(ModelCommand),
     /// Chat with a local model in the terminal (answers stream as they are generated).
     Chat(model_commands::ModelArgs),
+    /// Print a page's article as the reader view shows it.
+    Read {
+        address: String,
+        #[command(flatten)]
+        page: assistant_commands::PageArgs,
+    },
+    /// Summarize a page with the local model; every point cites a passage of the page.
+    Summarize {
+        address: String,
+        #[command(flatten)]
+        page: assistant_commands::PageArgs,
+        #[command(flatten)]
+        model: model_commands::ModelArgs,
+    },
+    /// Answer a question about one or more pages: `clef ask URL [URL...] QUESTION`.
+    Ask {
+        /// Addresses, then the question.
+        #[arg(required = true, num_args = 2..)]
+        words: Vec<String>,
+        #[command(flatten)]
+        page: assistant_commands::PageArgs,
+        #[command(flatten)]
+        model: model_commands::ModelArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -106,6 +131,18 @@ fn main() -> ExitCode {
             tokens,
         })) => model_commands::bench(&args, path, prompt_words, tokens),
         Some(Command::Chat(args)) => model_commands::chat(&args),
+        Some(Command::Read { address, page }) => assistant_commands::read(&address, &page),
+        Some(Command::Summarize {
+            address,
+            page,
+            model,
+        }) => assistant_commands::summarize(&address, &page, &model),
+        Some(Command::Ask { words, page, model }) => match words.split_last() {
+            Some((question, addresses)) => {
+                assistant_commands::ask(addresses, question, &page, &model)
+            }
+            None => Err(anyhow::anyhow!("give at least one address and a question")),
+        },
         None => window(cli.address),
     };
     match result {

@@ -1,0 +1,12 @@
+//! The assistant's glue: the local engine behind the agent's model trait, headless pages
+//! behind its page trait, and the thread that serves the window's pane.
+
+mod model;
+mod page;
+mod reading;
+mod worker;
+
+pub use model::{LocalModel, ModelStatus};
+pub use page::HeadlessAccess;
+pub use reading::{ReadError, read_page, reader_page_html};
+pub use worker::{AssistantEvent, AssistantJob, AssistantWorker};

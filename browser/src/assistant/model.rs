@@ -1,0 +1,166 @@
+//! [`LanguageModel`] on the local engine: the worker process, driven from a private tokio runtime.
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use clef_agent::model::{LanguageModel, ModelError, ModelReply, ModelRequest};
+use clef_engine::{
+    Engine, EngineError, EngineOptions, GenerateParams, Message, Part, Role, StopReason, TokenEvent,
+};
+use serde::Serialize;
+
+/// What the pane shows about the model.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ModelStatus {
+    pub name: String,
+    /// "CPU" or "GPU (n layers)".
+    pub device: String,
+    /// Decode speed of the last generation.
+    pub tokens_per_second: Option<f64>,
+}
+
+pub struct LocalModel {
+    runtime: tokio::runtime::Runtime,
+    engine: Engine,
+    context: usize,
+    /// Tokens the chat template adds around an empty user message.
+    message_overhead: usize,
+    last_tokens_per_second: Option<f64>,
+}
+
+fn model_error(error: EngineError) -> ModelError {
+    match error {
+        EngineError::PromptTooLong(message) => ModelError::Failed(message),
+        EngineError::NoModel => ModelError::NotLoaded("no model is loaded".to_owned()),
+        other => ModelError::Failed(other.to_string()),
+    }
+}
+
+fn messages(request: &ModelRequest) -> Vec<Message> {
+    let user = Message {
+        role: Role::User,
+        parts: request
+            .user
+            .iter()
+            .map(|segment| Part {
+                text: segment.text.clone(),
+                trusted: segment.trusted,
+            })
+            .collect(),
+    };
+    vec![Message::trusted(Role::System, request.system.clone()), user]
+}
+
+impl LocalModel {
+    /// Start the engine worker and load the model (blocking).
+    pub fn start(options: EngineOptions) -> Result<Self, EngineError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let context = options.context as usize;
+        let engine = runtime.block_on(Engine::start(options, |_| {}))?;
+        let mut model = LocalModel {
+            runtime,
+            engine,
+            context,
+            message_overhead: 0,
+            last_tokens_per_second: None,
+        };
+        model.message_overhead = model.tokens_of(vec![Message::trusted(Role::User, "")])?;
+        Ok(model)
+    }
+
+    fn tokens_of(&self, messages: Vec<Message>) -> Result<usize, EngineError> {
+        self.runtime
+            .block_on(self.engine.tokenize(messages))
+            .map(|tokens| tokens.len())
+    }
+
+    pub fn status(&self) -> ModelStatus {
+        let info = self.engine.info();
+        ModelStatus {
+            name: info.name.clone(),
+            device: if info.gpu_layers > 0 {
+                format!("GPU ({}/{} layers)", info.gpu_layers, info.layers)
+            } else {
+                "CPU".to_owned()
+            },
+            tokens_per_second: self.last_tokens_per_second,
+        }
+    }
+
+    /// Read `request`'s prompt into the cache now, so that generating it later starts at once.
+    pub fn prefill(&mut self, request: &ModelRequest) -> Result<(), ModelError> {
+        self.runtime
+            .block_on(self.engine.prefill(messages(request)))
+            .map(|_| ())
+            .map_err(model_error)
+    }
+}
+
+impl LanguageModel for LocalModel {
+    fn generate(
+        &mut self,
+        request: &ModelRequest,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<ModelReply, ModelError> {
+        let params = GenerateParams {
+            max_tokens: request.max_tokens,
+            grammar: request.grammar.clone(),
+            ..GenerateParams::default()
+        };
+        let engine = &self.engine;
+        let started = Instant::now();
+        let (reply, speed) = self.runtime.block_on(async {
+            let mut generation = engine
+                .generate(messages(request), params)
+                .await
+                .map_err(model_error)?;
+            let mut text = String::new();
+            let mut cancelled = false;
+            while let Some(event) = generation.next().await {
+                match event.map_err(model_error)? {
+                    TokenEvent::Token(piece) => {
+                        text.push_str(&piece);
+                        if !cancelled && on_token(&piece).is_break() {
+                            cancelled = true;
+                            engine.cancel(generation.id).await.map_err(model_error)?;
+                        }
+                    }
+                    TokenEvent::Done { stats, .. } => {
+                        let speed = (stats.decode_seconds > 0.0)
+                            .then(|| stats.generated_tokens as f64 / stats.decode_seconds);
+                        let reply = ModelReply {
+                            text,
+                            prompt_tokens: stats.prompt_tokens,
+                            generated_tokens: stats.generated_tokens,
+                            stopped: cancelled || stats.stop == StopReason::Cancelled,
+                        };
+                        return Ok((reply, speed));
+                    }
+                    TokenEvent::Tokens(_) => {}
+                }
+            }
+            Err(ModelError::Failed(
+                "the model stopped without finishing".to_owned(),
+            ))
+        })?;
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "generation");
+        if speed.is_some() {
+            self.last_tokens_per_second = speed;
+        }
+        Ok(reply)
+    }
+
+    fn context_tokens(&self) -> usize {
+        self.context
+    }
+
+    fn count_tokens(&mut self, text: &str) -> usize {
+        match self.tokens_of(vec![Message::trusted(Role::User, text)]) {
+            Ok(count) => count.saturating_sub(self.message_overhead),
+            Err(_) => clef_agent::snapshot::estimate_tokens(text),
+        }
+    }
+}
