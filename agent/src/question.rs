@@ -212,7 +212,7 @@ fn label(sources: usize, source: usize, passage: usize) -> String {
 }
 
 fn not_found_grammar(labels: &[Label]) -> String {
-    let points = cited::points_grammar(labels, 1, 2);
+    let points = cited::points_grammar(labels, 1, 1);
     // Either cited lines or the exact "not found" sentence.
     points.replacen(
         "root ::= ",
@@ -268,9 +268,9 @@ pub fn request(
         grammar: Some(if may_decline {
             not_found_grammar(&labels)
         } else {
-            cited::points_grammar(&labels, 1, 2)
+            cited::points_grammar(&labels, 1, 1)
         }),
-        max_tokens: cited::max_tokens_for(2) + 16,
+        max_tokens: cited::max_tokens_for(1) + 16,
     };
     (request, labels)
 }

@@ -172,11 +172,8 @@ pub fn render_node(node: &Node) -> String {
         let options: Vec<String> = node.options.iter().map(|option| quoted(option)).collect();
         line.push_str(&format!(" options: {}", options.join(", ")));
     }
-    if let Some(href) = &node.href
-        && !href.starts_with("javascript:")
-    {
-        line.push_str(&format!(" -> {href}"));
-    }
+    // Link targets stay in `Node::href` for the safety checks; the model chooses by name, and
+    // URLs would cost more tokens than the rest of the line.
     line
 }
 

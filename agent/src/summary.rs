@@ -16,6 +16,8 @@ const SYSTEM: &str = include_str!("../../resources/prompts/summary-system.txt");
 
 /// Points in a summary.
 pub const MAX_POINTS: usize = 5;
+/// Words of a passage the model reads to restate it.
+const PROMPT_WORDS: usize = 70;
 
 /// What the caller sees while a summary is written.
 #[derive(Debug)]
@@ -57,7 +59,8 @@ fn salience(passage: &Passage, frequency: &HashMap<String, usize>, title: &[Stri
             repeated.ln_1p() + if title.contains(word) { 2.0 } else { 0.0 }
         })
         .sum();
-    weight / (words.len() as f64).sqrt()
+    // Every full passage stays eligible: on a short page nothing repeats.
+    (weight + 0.1) / (words.len() as f64).sqrt()
 }
 
 /// The passages to summarize, in reading order: the most informative of each stretch of page.
@@ -94,6 +97,17 @@ pub fn select(passages: &Passages, points: usize) -> Vec<&Passage> {
     chosen
 }
 
+/// The summary prompt's fixed start, to read into the model's cache ahead of the first summary:
+/// then only the passage itself is read when the user asks.
+pub fn warm_up_request() -> ModelRequest {
+    ModelRequest {
+        system: SYSTEM.to_string(),
+        user: vec![Segment::trusted("Page title: ")],
+        grammar: None,
+        max_tokens: 1,
+    }
+}
+
 /// The request that turns `passage` into one cited point.
 pub fn request(title: &str, passage: &Passage) -> ModelRequest {
     let label = Label {
@@ -106,7 +120,9 @@ pub fn request(title: &str, passage: &Passage) -> ModelRequest {
         context.push_str(heading);
         context.push('\n');
     }
-    context.push_str(&passage.text);
+    // One sentence needs the passage's start, not all of it; a short prompt answers sooner.
+    let words: Vec<&str> = passage.text.split_whitespace().collect();
+    context.push_str(&words[..words.len().min(PROMPT_WORDS)].join(" "));
     ModelRequest {
         system: SYSTEM.to_string(),
         user: vec![
@@ -148,6 +164,10 @@ pub fn summarize(
                 return ControlFlow::Break(());
             }
             for point in buffer.push(piece, &labels) {
+                // A small model may say the same thing of two passages: say it once.
+                if summary.points.iter().any(|seen| seen.text == point.text) {
+                    continue;
+                }
                 if on_event(Event::Point(&point)).is_break() {
                     stopped = true;
                 }

@@ -58,7 +58,10 @@ fn shorten(text: &str, chars: usize) -> String {
 }
 
 fn start_model(model: &ModelArgs) -> anyhow::Result<LocalModel> {
-    Ok(LocalModel::start(model.options(None)?)?)
+    let mut model = LocalModel::start(model.options(None)?)?;
+    // As the window does at start: the summary prompt's fixed start is read once.
+    model.prefill(&summary::warm_up_request())?;
+    Ok(model)
 }
 
 fn print_sources(points: &[Point], pages: &[(clef_agent::reader::Article, Passages)]) {

@@ -22,6 +22,9 @@ struct Cli {
     command: Option<Command>,
     /// Address to open in the window: a URL, host name or file path.
     address: Option<String>,
+    /// The assistant's model (the window's pane).
+    #[command(flatten)]
+    model: model_commands::ModelArgs,
 }
 
 #[derive(Subcommand)]
@@ -143,7 +146,7 @@ fn main() -> ExitCode {
             }
             None => Err(anyhow::anyhow!("give at least one address and a question")),
         },
-        None => window(cli.address),
+        None => window(cli.address, &cli.model),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -157,16 +160,26 @@ fn main() -> ExitCode {
     }
 }
 
-fn window(address: Option<String>) -> anyhow::Result<()> {
+fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow::Result<()> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|name| std::env::var_os(name).is_some());
     if !has_display {
         anyhow::bail!("no display to open a window on; use `clef headless URL` instead");
     }
+    // No model configured is not an error: the browser works and the pane says how to add one.
+    let model = match model.options(None) {
+        Ok(options) => Some(options),
+        Err(error) if model.path.is_none() => {
+            tracing::info!(%error, "no model for the assistant");
+            None
+        }
+        Err(error) => return Err(error),
+    };
     clef_browser::run_window(WindowOptions {
         address,
         size: None,
+        model,
     })?;
     Ok(())
 }

@@ -206,9 +206,11 @@
     // Open shadow roots render instead of the light children; slots render what is assigned to them.
     const assigned = tag === "SLOT" && element.assignedNodes ? element.assignedNodes() : [];
     const children = element.shadowRoot ? element.shadowRoot.childNodes : assigned.length ? assigned : element.childNodes;
+    // A label's words are already its control's name.
+    const labelling = tag === "LABEL" && element.control;
     for (const child of children) {
       if (child.nodeType === Node.TEXT_NODE) {
-        if (!invisible && !zeroSize) {
+        if (!invisible && !zeroSize && !labelling) {
           const parent = child.parentElement || element;
           if (tag === "TD" || tag === "TH") pushText(child.textContent, parent, offset, depth);
           else pushText(child.textContent, blockOf(parent), offset, depth);

@@ -23,10 +23,6 @@ pub enum AssistantJob {
         sources: Vec<Passages>,
         question: String,
     },
-    /// Read a page's summary prompt into the model's cache while the user looks at the page.
-    PreRead {
-        passages: Passages,
-    },
 }
 
 /// What the pane is told, serialized as the argument of `clefAssistant.event`.
@@ -56,6 +52,10 @@ pub enum AssistantEvent {
         not_found: bool,
     },
     Error {
+        message: String,
+    },
+    /// Something the user should know that is not an error (a passage left out, a tab skipped).
+    Notice {
         message: String,
     },
 }
@@ -89,9 +89,7 @@ impl AssistantWorker {
     }
 
     pub fn submit(&self, job: AssistantJob) {
-        if !matches!(job, AssistantJob::PreRead { .. }) {
-            self.stop.store(false, Ordering::SeqCst);
-        }
+        self.stop.store(false, Ordering::SeqCst);
         let _ = self.jobs.send(job);
     }
 
@@ -126,19 +124,14 @@ fn serve(
             return;
         }
     };
+    if let Err(error) = model.prefill(&summary::warm_up_request()) {
+        tracing::info!(%error, "warm-up failed");
+    }
     send(AssistantEvent::Status {
         model: model.status(),
     });
     while let Ok(job) = jobs.recv() {
         match job {
-            AssistantJob::PreRead { passages } => {
-                if let Some(first) = summary::select(&passages, summary::MAX_POINTS).first() {
-                    let request = summary::request(&passages.title, first);
-                    if let Err(error) = model.prefill(&request) {
-                        tracing::info!(%error, "pre-read failed");
-                    }
-                }
-            }
             AssistantJob::Summarize { passages } => {
                 send(AssistantEvent::Begin {
                     kind: "summary".to_owned(),

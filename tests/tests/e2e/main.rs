@@ -10,6 +10,7 @@ mod cli;
 mod errors;
 mod fixtures;
 mod harness;
+mod reading;
 mod window;
 
 use std::process::ExitCode;
@@ -66,6 +67,42 @@ fn main() -> ExitCode {
         (
             "cli_model_info_and_bad_model",
             cli::model_info_and_bad_model,
+        ),
+        (
+            "snapshot_shows_what_users_see",
+            reading::snapshot_shows_what_users_see,
+        ),
+        (
+            "snapshot_ids_are_stable_and_never_reused",
+            reading::snapshot_ids_are_stable_and_never_reused,
+        ),
+        (
+            "snapshot_budget_trims_and_says_what_was_cut",
+            reading::snapshot_budget_trims_and_says_what_was_cut,
+        ),
+        (
+            "reader_leaves_out_hidden_and_injected_text",
+            reading::reader_leaves_out_hidden_and_injected_text,
+        ),
+        (
+            "summary_streams_cited_points_and_obeys_no_page",
+            reading::summary_streams_cited_points_and_obeys_no_page,
+        ),
+        (
+            "summary_stops_when_asked",
+            reading::summary_stops_when_asked,
+        ),
+        (
+            "questions_cite_passages_or_say_the_pages_do_not",
+            reading::questions_cite_passages_or_say_the_pages_do_not,
+        ),
+        (
+            "cli_summarize_ask_and_read",
+            reading::cli_summarize_ask_and_read,
+        ),
+        (
+            "cli_bad_input_is_a_clear_message",
+            reading::cli_bad_input_is_a_clear_message,
         ),
         (
             "window_shows_a_page_under_xvfb",

@@ -24,6 +24,23 @@ pub(super) enum Command {
     },
     TogglePane,
     FocusContent,
+    /// Summarize the active tab.
+    Summarize,
+    /// A question about the active tab, or about every open tab.
+    Ask {
+        question: String,
+        #[serde(default)]
+        all_tabs: bool,
+    },
+    /// Stop the assistant's generation.
+    StopAssistant,
+    /// Show the passage a point cites.
+    Cite {
+        source: usize,
+        passage: usize,
+    },
+    /// Open the active tab's article in reader view.
+    Reader,
     /// The user's answer to a page's dialog or `<select>`, from the pane.
     Answer {
         accept: bool,

@@ -23,6 +23,8 @@ pub struct WindowOptions {
     pub address: Option<String>,
     /// Inner size in logical pixels.
     pub size: Option<(u32, u32)>,
+    /// The assistant's model; without one the pane says how to configure it.
+    pub model: Option<clef_engine::EngineOptions>,
 }
 
 /// Servo has work for us: spin its event loop.

@@ -1,5 +1,6 @@
 //! The window's state: its webviews, their areas, focus, and what each event does to them.
 
+mod assistant;
 mod questions;
 
 use std::rc::Rc;
@@ -23,6 +24,7 @@ use super::keymap::{self, Shortcut};
 use super::layout::{Area, Layout, layout};
 use super::{Wake, WindowOptions};
 use crate::BrowserError;
+use crate::assistant::AssistantWorker;
 use crate::servo_host::{events, runtime};
 use questions::Pending;
 
@@ -76,6 +78,9 @@ pub(super) struct Ui {
     focus: Focus,
     cursor: PhysicalPosition<f64>,
     modifiers: ModifiersState,
+    assistant: AssistantWorker,
+    reading: Option<assistant::PendingRead>,
+    cited: assistant::Cited,
 }
 
 fn rendering(error: impl std::fmt::Debug) -> BrowserError {
@@ -101,6 +106,10 @@ impl Ui {
         window_context.make_current().map_err(rendering)?;
 
         let waker = ProxyWaker(proxy);
+        let assistant_waker = waker.clone();
+        let assistant = AssistantWorker::start(options.model.clone(), move || {
+            servo::EventLoopWaker::wake(&assistant_waker)
+        });
         let servo = ServoBuilder::default()
             .preferences(runtime::preferences())
             .event_loop_waker(Box::new(waker))
@@ -148,6 +157,9 @@ impl Ui {
             focus: Focus::Content,
             cursor: PhysicalPosition::new(0.0, 0.0),
             modifiers: ModifiersState::empty(),
+            assistant,
+            reading: None,
+            cited: assistant::Cited::default(),
         };
         ui.open_tab(options.address.as_deref());
         if options.address.is_none() {
@@ -374,6 +386,7 @@ impl Ui {
     }
 
     fn command(&mut self, command: Command, event_loop: &ActiveEventLoop) {
+        tracing::debug!(?command, "command");
         let active = self.active_webview().cloned();
         match command {
             Command::Navigate { text } => self.navigate(&text),
@@ -414,12 +427,24 @@ impl Ui {
             Command::TogglePane => {
                 self.pane_open = !self.pane_open;
                 self.resize_views();
-                self.set_focus(if self.pane_open {
-                    Focus::Pane
+                if self.pane_open {
+                    self.set_focus(Focus::Pane);
+                    // Keyboard first: the question field takes the keys at once.
+                    self.pane.evaluate_javascript(
+                        "window.clefAssistant && window.clefAssistant.focus()",
+                        |_| {},
+                    );
                 } else {
-                    Focus::Content
-                });
+                    self.set_focus(Focus::Content);
+                }
             }
+            Command::Summarize => self.read_tabs(assistant::Purpose::Summarize, false),
+            Command::Ask { question, all_tabs } => {
+                self.read_tabs(assistant::Purpose::Ask(question), all_tabs)
+            }
+            Command::Reader => self.read_tabs(assistant::Purpose::Reader, false),
+            Command::StopAssistant => self.assistant.stop(),
+            Command::Cite { source, passage } => self.show_citation(source, passage),
             Command::FocusContent => self.set_focus(Focus::Content),
             Command::Answer {
                 accept,
@@ -598,6 +623,7 @@ impl Ui {
                 Notice::Dialog(id, control) => self.ask(id, *control),
             }
         }
+        self.pump_assistant();
         if changed {
             self.refresh_chrome();
         }

@@ -1,5 +1,8 @@
 //! `clef-bench`: page-load figures for Clef beside Debian's headless Chromium, same pages, same
-//! run. Prints a table; `docs/benchmarks.md` records it with this command.
+//! run; `clef-bench reading`: reader, snapshot and summary figures. Prints tables;
+//! `docs/benchmarks.md` records them with these commands.
+
+mod reading;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -11,6 +14,11 @@ use clef_tests::server::{Route, TestServer};
 const RUNS: usize = 5;
 
 fn main() -> anyhow::Result<()> {
+    match std::env::args().nth(1).as_deref() {
+        Some("reading") => return reading::run(),
+        Some("browser") | None => {}
+        Some(other) => anyhow::bail!("unknown benchmark {other:?}: use `browser` or `reading`"),
+    }
     let pages = fixture_pages()?;
     let routes: Vec<(&'static str, Route)> = pages
         .iter()
