@@ -6,6 +6,7 @@
 
 pub mod cited;
 pub mod dom;
+pub mod forms;
 pub mod injection;
 pub mod model;
 pub mod page;
