@@ -4,6 +4,7 @@
 //! Talks to the page and the model only through traits, so it must not depend on Servo,
 //! llama.cpp or the `browser` crate; its tests run fast without either.
 
+pub mod act;
 pub mod cited;
 pub mod dom;
 pub mod forms;

@@ -11,7 +11,7 @@ use crate::page::{PageAccess, PageError, evaluate_json};
 
 const SNAPSHOT_JS: &str = include_str!("../../resources/agent/snapshot.js");
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct Node {
     pub kind: String,
     #[serde(default)]
@@ -44,6 +44,20 @@ pub struct Node {
     pub options: Vec<String>,
     #[serde(default)]
     pub cell: bool,
+    /// The control's `name` and `id` attributes, for the form classifier.
+    #[serde(default)]
+    pub field_name: Option<String>,
+    #[serde(default)]
+    pub field_id: Option<String>,
+    /// Where the control's form sends its data.
+    #[serde(default)]
+    pub form_action: Option<String>,
+    /// Inside a dialog or modal overlay.
+    #[serde(default)]
+    pub in_dialog: bool,
+    /// A button that submits its form.
+    #[serde(default)]
+    pub submits: bool,
     /// x, y, width, height in CSS pixels, relative to the top-level viewport.
     #[serde(default, rename = "box")]
     pub bounds: Option<[f64; 4]>,
@@ -274,6 +288,11 @@ mod tests {
             disabled: false,
             options: Vec::new(),
             cell: false,
+            field_name: None,
+            field_id: None,
+            form_action: None,
+            in_dialog: false,
+            submits: false,
             bounds: None,
             visible,
         }

@@ -34,7 +34,7 @@ fn load(
     for address in addresses {
         let page = browser.new_page()?;
         page.goto(address)?;
-        let document = visible_document(&mut HeadlessAccess(&page))
+        let document = visible_document(&mut HeadlessAccess::new(&page))
             .map_err(|error| anyhow::anyhow!("cannot read {address}: {error}"))?;
         let (article, passages) =
             read_page(&document).with_context(|| format!("cannot read {address}"))?;

@@ -9,6 +9,22 @@ use serde::Deserialize;
 pub struct Config {
     #[serde(default)]
     pub model: ModelConfig,
+    /// What forms ask about the user; secrets (passwords, card) live in the OS keyring instead.
+    #[serde(default)]
+    pub profile: Profile,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub street_address: Option<String>,
+    pub city: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq)]

@@ -1,5 +1,6 @@
 //! Entry point of `clef`: the window, headless runs and (with the engine) model commands.
 
+mod act_commands;
 mod assistant_commands;
 mod model_commands;
 
@@ -50,6 +51,11 @@ enum Command {
         #[command(flatten)]
         model: model_commands::ModelArgs,
     },
+    /// Carry out a task on pages, step by step (exit 0 done, 1 failed, 6 refused, 7 out of steps).
+    Run(Box<act_commands::RunArgs>),
+    /// Save or forget a site's secret in the OS keyring.
+    #[command(subcommand)]
+    Secret(act_commands::SecretCommand),
     /// Answer a question about one or more pages: `clef ask URL [URL...] QUESTION`.
     Ask {
         /// Addresses, then the question.
@@ -134,6 +140,12 @@ fn main() -> ExitCode {
             tokens,
         })) => model_commands::bench(&args, path, prompt_words, tokens),
         Some(Command::Chat(args)) => model_commands::chat(&args),
+        Some(Command::Run(args)) => match act_commands::run(&args) {
+            Ok(0) => Ok(()),
+            Ok(code) => return ExitCode::from(code),
+            Err(error) => Err(error),
+        },
+        Some(Command::Secret(command)) => act_commands::secret(&command),
         Some(Command::Read { address, page }) => assistant_commands::read(&address, &page),
         Some(Command::Summarize {
             address,

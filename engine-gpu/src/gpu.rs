@@ -18,10 +18,13 @@ impl Adapter {
     }
 }
 
-/// Every adapter on every backend wgpu was built with (Vulkan, GL).
+/// Every Vulkan adapter (what llama.cpp can offload to). GL is left out: probing it makes an
+/// EGL context current on the calling thread, under the embedder's own GL state.
 pub fn list_adapters() -> Vec<Adapter> {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
+    descriptor.backends = wgpu::Backends::VULKAN;
+    let instance = wgpu::Instance::new(descriptor);
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
     adapters
         .into_iter()
         .map(|adapter| {

@@ -4,15 +4,18 @@
 // is the first id this document may use (the embedder keeps ids unique across documents).
 (() => {
   const key = Symbol.for("clef.snapshot.ids");
-  const state = window[key] || (window[key] = { ids: new WeakMap(), next: __CLEF_FIRST_ID__ });
+  const state = window[key] || (window[key] = { ids: new WeakMap(), elements: new Map(), next: __CLEF_FIRST_ID__ });
   const idOf = (element) => {
     let id = state.ids.get(element);
     if (id === undefined) {
       id = state.next++;
       state.ids.set(element, id);
     }
+    // The reverse map lets actions find the element; dead entries are dropped on each snapshot.
+    state.elements.set(id, element);
     return id;
   };
+  for (const [id, element] of state.elements) if (!element.isConnected) state.elements.delete(id);
   const nodes = [];
   const collapse = (text) => (text || "").replace(/\s+/g, " ").trim();
   const viewport = { width: window.innerWidth, height: window.innerHeight };
@@ -167,7 +170,12 @@
         entry.name = collapse(element.textContent) || entry.name;
       }
       if (interactiveRoles.has(role)) entry.id = idOf(element);
-      if (role === "link") entry.href = element.getAttribute("href");
+      if (role === "link") entry.href = element.href || element.getAttribute("href");
+      if (element.closest && element.closest('[role="dialog"], [aria-modal="true"], dialog')) entry.in_dialog = true;
+      if ((tag === "BUTTON" || tag === "INPUT") && element.form) {
+        entry.submits = (element.type || "").toLowerCase() === "submit" || (tag === "BUTTON" && !element.getAttribute("type"));
+        if (element.form.action) entry.form_action = element.form.action;
+      }
       if (tag === "INPUT" || tag === "TEXTAREA") {
         entry.type = tag === "TEXTAREA" ? "textarea" : (element.getAttribute("type") || "text").toLowerCase();
         if (entry.type === "checkbox" || entry.type === "radio") entry.checked = element.checked;
@@ -175,6 +183,9 @@
         else entry.value = element.value ? "•".repeat(Math.min(element.value.length, 8)) : "";
         if (element.placeholder && element.placeholder !== entry.name) entry.placeholder = element.placeholder;
         if (element.getAttribute("autocomplete")) entry.autocomplete = element.getAttribute("autocomplete");
+        if (element.name) entry.field_name = element.name;
+        if (element.id) entry.field_id = element.id;
+        if (element.form && element.form.action) entry.form_action = element.form.action;
       }
       if (element.getAttribute("aria-checked")) entry.checked = element.getAttribute("aria-checked") === "true";
       if (tag === "SELECT") {

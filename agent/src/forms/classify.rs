@@ -412,15 +412,13 @@ pub fn classify_form(fields: &[Field], form_text: &str, submit_text: &str) -> Ve
         .map(|field| classify_in(field, signup))
         .collect();
     // A change-password form: the first password is the current one.
-    if passwords >= 3 || (passwords == 2 && mentions_any(&text, words::CURRENT_PASSWORD)) {
-        if let Some(first) = fields
+    if (passwords >= 3 || (passwords == 2 && mentions_any(&text, words::CURRENT_PASSWORD)))
+        && let Some(first) = fields
             .iter()
             .position(|field| field.input_type.eq_ignore_ascii_case("password"))
-        {
-            if !mentions_any(&normalize(&fields[first].name), words::NEW_PASSWORD) {
-                kinds[first] = FieldKind::Password;
-            }
-        }
+        && !mentions_any(&normalize(&fields[first].name), words::NEW_PASSWORD)
+    {
+        kinds[first] = FieldKind::Password;
     }
     // A login form asks for the account's identifier just before the password, whatever it is
     // called (an email address, a phone number, a card number at a bank).
@@ -445,19 +443,16 @@ pub fn classify_form(fields: &[Field], form_text: &str, submit_text: &str) -> Ve
     if let Some(password) = fields
         .iter()
         .position(|field| field.input_type.eq_ignore_ascii_case("password"))
-    {
-        if let Some(before) = (0..password).rev().find(|&index| {
+        && let Some(before) = (0..password).rev().find(|&index| {
             let kind = fields[index].input_type.to_lowercase();
             matches!(kind.as_str(), "text" | "" | "tel" | "email") && fields[index].tag == "input"
-        }) {
-            if kinds[before] == FieldKind::Other
-                && kinds
-                    .iter()
-                    .all(|kind| *kind != FieldKind::Username && *kind != FieldKind::Email)
-            {
-                kinds[before] = FieldKind::Username;
-            }
-        }
+        })
+        && kinds[before] == FieldKind::Other
+        && kinds
+            .iter()
+            .all(|kind| *kind != FieldKind::Username && *kind != FieldKind::Email)
+    {
+        kinds[before] = FieldKind::Username;
     }
     kinds
 }

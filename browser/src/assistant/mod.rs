@@ -4,9 +4,11 @@
 mod model;
 mod page;
 mod reading;
+mod vault;
 mod worker;
 
 pub use model::{LocalModel, ModelStatus};
 pub use page::HeadlessAccess;
 pub use reading::{ReadError, read_page, reader_page_html};
+pub use vault::{KeyringVault, VaultError, kept_in_keyring};
 pub use worker::{AssistantEvent, AssistantJob, AssistantWorker};

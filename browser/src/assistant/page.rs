@@ -1,19 +1,81 @@
-//! The agent's page trait on a headless page.
+//! The agent's page traits on a headless page.
 
+use std::str::FromStr;
+use std::time::Duration;
+
+use clef_agent::act::ActPage;
 use clef_agent::page::{PageAccess, PageError};
 
 use crate::Page;
+use crate::keys::NamedKey;
 
-pub struct HeadlessAccess<'a>(pub &'a Page);
+pub struct HeadlessAccess<'a> {
+    page: &'a Page,
+    dialogs_seen: usize,
+}
+
+impl<'a> HeadlessAccess<'a> {
+    pub fn new(page: &'a Page) -> Self {
+        HeadlessAccess {
+            page,
+            dialogs_seen: page.dialogs().len(),
+        }
+    }
+}
+
+fn page_error(error: crate::BrowserError) -> PageError {
+    PageError(error.to_string())
+}
 
 impl PageAccess for HeadlessAccess<'_> {
     fn evaluate(&mut self, script: &str) -> Result<serde_json::Value, PageError> {
-        self.0
-            .evaluate(script)
-            .map_err(|error| PageError(error.to_string()))
+        self.page.evaluate(script).map_err(page_error)
     }
 
     fn url(&self) -> Option<String> {
-        self.0.url()
+        self.page.url()
+    }
+}
+
+impl ActPage for HeadlessAccess<'_> {
+    fn click_at(&mut self, x: f64, y: f64) -> Result<(), PageError> {
+        self.page.click(x as f32, y as f32).map_err(page_error)
+    }
+
+    fn type_text(&mut self, text: &str) -> Result<(), PageError> {
+        self.page.type_text(text).map_err(page_error)
+    }
+
+    fn press_key(&mut self, key: &str) -> Result<(), PageError> {
+        let key = NamedKey::from_str(key).map_err(PageError)?;
+        self.page.press_key(key).map_err(page_error)
+    }
+
+    fn scroll_by(&mut self, dy: f64) -> Result<(), PageError> {
+        self.page.scroll(200.0, 200.0, 0.0, dy).map_err(page_error)
+    }
+
+    fn goto(&mut self, url: &str) -> Result<(), PageError> {
+        self.page.goto(url).map(|_| ()).map_err(page_error)
+    }
+
+    fn back(&mut self) -> Result<(), PageError> {
+        self.page.back().map(|_| ()).map_err(page_error)
+    }
+
+    fn settle(&mut self) {
+        // A click may start a navigation a moment later; give it time, then let it finish.
+        self.page.settle(Duration::from_millis(150));
+        let _ = self.page.wait_for_load(Duration::from_secs(15));
+    }
+
+    fn take_dialogs(&mut self) -> Vec<String> {
+        let all = self.page.dialogs();
+        let new = all
+            .get(self.dialogs_seen..)
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
+        self.dialogs_seen = all.len();
+        new
     }
 }

@@ -5,6 +5,7 @@
 //! serves every in-process test. `cargo test --test e2e -- NAME` runs the tests whose names
 //! contain NAME.
 
+mod acting;
 mod browsing;
 mod cli;
 mod errors;
@@ -103,6 +104,39 @@ fn main() -> ExitCode {
         (
             "cli_bad_input_is_a_clear_message",
             reading::cli_bad_input_is_a_clear_message,
+        ),
+        (
+            "act_login_with_a_saved_password_never_shows_it",
+            acting::login_with_a_saved_password_never_shows_it,
+        ),
+        (
+            "act_cli_run_keeps_secrets_out_of_logs",
+            acting::cli_run_prints_steps_and_keeps_secrets_out_of_logs,
+        ),
+        (
+            "act_multi_step_form",
+            acting::multi_step_form_with_select_checkbox_radio_and_date,
+        ),
+        (
+            "act_search_then_open_nth_result",
+            acting::search_then_open_the_nth_result,
+        ),
+        ("act_pagination", acting::pagination_to_find_a_result),
+        (
+            "act_dialog_dismissed_first",
+            acting::a_dialog_is_dismissed_first,
+        ),
+        (
+            "act_re_rendered_element",
+            acting::an_element_that_re_renders_is_found_again,
+        ),
+        (
+            "act_injections_cannot_send_data_away",
+            acting::injected_pages_cannot_send_data_away,
+        ),
+        (
+            "act_impossible_task_fails",
+            acting::an_impossible_task_fails_with_a_reason,
         ),
         (
             "window_shows_a_page_under_xvfb",

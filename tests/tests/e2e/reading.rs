@@ -35,7 +35,7 @@ fn model() -> anyhow::Result<Option<LocalModel>> {
 fn read(ctx: &Ctx, url: &str) -> anyhow::Result<Passages> {
     let page = ctx.browser.new_page()?;
     page.goto(url)?;
-    let document = visible_document(&mut HeadlessAccess(&page))?;
+    let document = visible_document(&mut HeadlessAccess::new(&page))?;
     Ok(read_page(&document)?.1)
 }
 
@@ -43,7 +43,7 @@ pub fn snapshot_shows_what_users_see(ctx: &Ctx) -> anyhow::Result<()> {
     let server = TestServer::start([("/", Route::html(fixtures::SNAPSHOT))])?;
     let page = ctx.browser.new_page()?;
     page.goto(&server.url("/"))?;
-    let snapshot = Snapshotter::new().take(&mut HeadlessAccess(&page))?;
+    let snapshot = Snapshotter::new().take(&mut HeadlessAccess::new(&page))?;
     let text = render(&snapshot, 4000);
     for expected in [
         "# Booking",
@@ -100,7 +100,7 @@ pub fn snapshot_ids_are_stable_and_never_reused(ctx: &Ctx) -> anyhow::Result<()>
     let page = ctx.browser.new_page()?;
     page.goto(&server.url("/"))?;
     let mut snapshotter = Snapshotter::new();
-    let first = snapshotter.take(&mut HeadlessAccess(&page))?;
+    let first = snapshotter.take(&mut HeadlessAccess::new(&page))?;
     let pay = id_of(&first, "Pay now").ok_or_else(|| anyhow::anyhow!("no Pay now"))?;
     let help = id_of(&first, "Help centre").ok_or_else(|| anyhow::anyhow!("no Help centre"))?;
     let highest = first
@@ -114,7 +114,7 @@ pub fn snapshot_ids_are_stable_and_never_reused(ctx: &Ctx) -> anyhow::Result<()>
         "const b = document.createElement('button'); b.textContent = 'Fresh button'; \
          document.body.prepend(b); document.querySelector('a[href=\"/help\"]').remove(); true",
     )?;
-    let second = snapshotter.take(&mut HeadlessAccess(&page))?;
+    let second = snapshotter.take(&mut HeadlessAccess::new(&page))?;
     check!(id_of(&second, "Pay now") == Some(pay), "Pay now changed id");
     let fresh = id_of(&second, "Fresh button").ok_or_else(|| anyhow::anyhow!("no Fresh button"))?;
     check!(
@@ -127,7 +127,7 @@ pub fn snapshot_ids_are_stable_and_never_reused(ctx: &Ctx) -> anyhow::Result<()>
     );
     // A new document continues the numbering: ids are never handed out twice.
     page.goto(&server.url("/second"))?;
-    let third = snapshotter.take(&mut HeadlessAccess(&page))?;
+    let third = snapshotter.take(&mut HeadlessAccess::new(&page))?;
     let next = id_of(&third, "Next page").ok_or_else(|| anyhow::anyhow!("no Next page link"))?;
     check!(
         next > fresh,
@@ -146,7 +146,7 @@ pub fn snapshot_budget_trims_and_says_what_was_cut(ctx: &Ctx) -> anyhow::Result<
     let server = TestServer::start([("/", Route::html(html.clone()))])?;
     let page = ctx.browser.new_page()?;
     page.goto(&server.url("/"))?;
-    let snapshot = Snapshotter::new().take(&mut HeadlessAccess(&page))?;
+    let snapshot = Snapshotter::new().take(&mut HeadlessAccess::new(&page))?;
     let text = render(&snapshot, 400);
     check!(
         text.contains("button \"Checkout\""),

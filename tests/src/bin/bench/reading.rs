@@ -151,7 +151,7 @@ fn snapshot_size(
             failures += 1;
             continue;
         }
-        let Ok(snapshot) = Snapshotter::new().take(&mut HeadlessAccess(&page)) else {
+        let Ok(snapshot) = Snapshotter::new().take(&mut HeadlessAccess::new(&page)) else {
             failures += 1;
             continue;
         };
@@ -253,7 +253,7 @@ fn summary_latency(
             continue;
         };
         let page = open_offline(browser, dir)?;
-        let document = visible_document(&mut HeadlessAccess(&page))?;
+        let document = visible_document(&mut HeadlessAccess::new(&page))?;
         let Ok((article, passages)) = read_page(&document) else {
             continue;
         };
@@ -289,7 +289,7 @@ fn summary_latency(
         .find(|dir| dir.ends_with("nytimes-1"))
         .unwrap_or(&dirs[0]);
     let page = open_offline(browser, dir)?;
-    let (_, passages) = read_page(&visible_document(&mut HeadlessAccess(&page))?)?;
+    let (_, passages) = read_page(&visible_document(&mut HeadlessAccess::new(&page))?)?;
     let mut latencies = Vec::new();
     for _ in 0..5 {
         let mut stopped_at = None;

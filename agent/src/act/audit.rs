@@ -1,0 +1,60 @@
+//! The local audit log: one JSON line per action (time, page, action, element, reason, outcome,
+//! who approved). Actions carry placeholders, never the secrets typed for them.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    /// Seconds since the Unix epoch.
+    pub time: f64,
+    pub url: String,
+    pub action: String,
+    pub element: Option<String>,
+    pub reason: String,
+    pub outcome: String,
+    /// "policy", "user" or "" when no approval was needed.
+    pub approved_by: String,
+}
+
+#[derive(Debug)]
+pub struct AuditLog {
+    path: Option<PathBuf>,
+}
+
+impl AuditLog {
+    /// Append to `path`; `None` keeps no log (tests of pure loop logic).
+    pub fn new(path: Option<&Path>) -> Self {
+        AuditLog {
+            path: path.map(Path::to_path_buf),
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn record(&self, record: &AuditRecord) -> std::io::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        let line = serde_json::to_string(record).map_err(std::io::Error::other)?;
+        writeln!(file, "{line}")
+    }
+}
+
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs_f64())
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,59 @@
+//! Values the agent types but the model never sees: the profile (names, email, address, phone)
+//! and secrets (passwords per site, card). The model writes placeholders such as `{{password}}`;
+//! the browser swaps in the value at the moment it types.
+
+use crate::forms::FieldKind;
+
+/// Where values come from (the OS keyring and the profile, in the browser).
+pub trait Vault {
+    /// The value of `kind` for the site `origin`, if one is saved.
+    fn value(&self, origin: &str, kind: FieldKind) -> Option<String>;
+}
+
+/// The kind a placeholder stands for.
+pub fn placeholder_kind(text: &str) -> Option<FieldKind> {
+    use FieldKind::*;
+    [
+        Username,
+        Email,
+        Password,
+        NewPassword,
+        GivenName,
+        FamilyName,
+        FullName,
+        StreetAddress,
+        City,
+        PostalCode,
+        Country,
+        Phone,
+        CardName,
+        CardNumber,
+        CardExpiry,
+        CardCvc,
+    ]
+    .into_iter()
+    .find(|kind| kind.placeholder() == Some(text))
+}
+
+/// Replace every placeholder in `text`; `Err` names the first one with no saved value.
+pub fn fill(text: &str, origin: &str, vault: &dyn Vault) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start..].find("}}") else {
+            break;
+        };
+        let placeholder = &rest[start..start + end + 2];
+        out.push_str(&rest[..start]);
+        match placeholder_kind(placeholder) {
+            Some(kind) => match vault.value(origin, kind) {
+                Some(value) => out.push_str(&value),
+                None => return Err(format!("no saved {placeholder} for {origin}")),
+            },
+            None => out.push_str(placeholder),
+        }
+        rest = &rest[start + end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}

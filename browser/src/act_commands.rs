@@ -1,0 +1,179 @@
+//! `clef run`: a task carried out headless, step by step; `clef secret`: saved site secrets.
+
+use std::io::{BufRead, IsTerminal};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clef_agent::act::{
+    self, AuditLog, Chooser, Confirm, Policy, PolicyApprover, RunOptions, Status, origin_of,
+};
+use clef_agent::forms::FieldKind;
+use clef_browser::assistant::{HeadlessAccess, KeyringVault, LocalModel, kept_in_keyring};
+use clef_browser::config::Config;
+use clef_browser::{Headless, HeadlessOptions};
+
+use crate::model_commands::ModelArgs;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The page to start on.
+    #[arg(long)]
+    pub start: String,
+    /// What to do, in plain words.
+    #[arg(long)]
+    pub task: String,
+    #[arg(long, default_value_t = 20)]
+    pub max_steps: usize,
+    /// Another site the task may visit (`https://host`); the start page's is always allowed.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Risky steps (paying, sending, submitting a password or personal data to a site not yet
+    /// approved): `refuse` (default) or `allow`.
+    #[arg(long, default_value = "refuse", value_parser = ["refuse", "allow"])]
+    pub confirm: String,
+    /// The audit log (default: `$XDG_DATA_HOME/clef/audit.jsonl`).
+    #[arg(long)]
+    pub audit: Option<PathBuf>,
+    /// Seconds to wait for each page load.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+pub fn default_audit_path() -> Option<PathBuf> {
+    dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl"))
+}
+
+fn config() -> anyhow::Result<Config> {
+    Ok(match Config::default_path() {
+        Some(path) => Config::load(&path)?,
+        None => Config::default(),
+    })
+}
+
+/// The exit status for an outcome: 0 done, 1 failed, 6 refused by policy, 7 out of steps.
+fn exit_code(outcome: &act::Outcome) -> u8 {
+    match outcome.status {
+        Status::Done => 0,
+        Status::StepLimit => 7,
+        _ if outcome.steps.last().is_some_and(|step| step.refused) => 6,
+        _ => 1,
+    }
+}
+
+pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
+    let browser = Headless::new(HeadlessOptions {
+        load_timeout: Duration::from_secs(args.timeout),
+        ..HeadlessOptions::default()
+    });
+    let page = browser.new_page()?;
+    let loaded = page.goto(&args.start)?;
+    let start_origin = origin_of(&loaded.url).context("the start page has no origin to work on")?;
+    let mut origins = vec![start_origin];
+    for origin in &args.allow_origins {
+        origins.push(origin_of(origin).with_context(|| format!("{origin} is not an origin"))?);
+    }
+    let confirm = if args.confirm == "allow" {
+        Confirm::Allow
+    } else {
+        Confirm::Refuse
+    };
+    let policy = Policy {
+        origins: origins.clone(),
+        // Sites named on the command line are approved for the data the task types there.
+        approved: origins[1..].to_vec(),
+        confirm,
+    };
+    let vault = KeyringVault::open(config()?.profile)?;
+    let mut model = LocalModel::start(args.model.options(None)?)?;
+    let audit_path = args.audit.clone().or_else(default_audit_path);
+    let audit = AuditLog::new(audit_path.as_deref());
+    let options = RunOptions {
+        max_steps: args.max_steps,
+        policy,
+        chooser: Chooser::Model,
+        page_budget: 300,
+    };
+    let mut access = HeadlessAccess::new(&page);
+    let outcome = act::run(
+        &args.task,
+        &mut access,
+        &mut model,
+        &vault,
+        &mut PolicyApprover(confirm),
+        &audit,
+        &options,
+        &mut |step| {
+            println!(
+                "{:>2}. {} → {}",
+                step.number, step.description, step.outcome
+            );
+            ControlFlow::Continue(())
+        },
+    )?;
+    let verdict = match outcome.status {
+        Status::Done => "done",
+        Status::Failed => "failed",
+        Status::StepLimit => "out of steps",
+        Status::Stopped => "stopped",
+    };
+    println!("{verdict}: {}", outcome.summary);
+    Ok(exit_code(&outcome))
+}
+
+#[derive(clap::Subcommand)]
+pub enum SecretCommand {
+    /// Save a secret for a site, read from standard input (never from the command line).
+    Set {
+        /// The site, e.g. https://example.org
+        #[arg(long)]
+        site: String,
+        /// username, password, new-password, card-number, card-cvc or card-expiry
+        #[arg(long)]
+        kind: String,
+    },
+    /// Forget a saved secret.
+    Delete {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        kind: String,
+    },
+}
+
+fn kind_of(name: &str) -> anyhow::Result<FieldKind> {
+    let kind: FieldKind = serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .with_context(|| format!("unknown kind {name:?}"))?;
+    anyhow::ensure!(
+        kept_in_keyring(kind),
+        "{name} is not kept in the keyring (set it in the [profile] of config.toml)"
+    );
+    Ok(kind)
+}
+
+pub fn secret(command: &SecretCommand) -> anyhow::Result<()> {
+    let vault = KeyringVault::open(config()?.profile)?;
+    match command {
+        SecretCommand::Set { site, kind } => {
+            let origin = origin_of(site).with_context(|| format!("{site} is not a site"))?;
+            let kind = kind_of(kind)?;
+            if std::io::stdin().is_terminal() {
+                eprintln!("type the value, then Enter:");
+            }
+            let mut value = String::new();
+            std::io::stdin().lock().read_line(&mut value)?;
+            let value = value.trim_end_matches(['\n', '\r']);
+            anyhow::ensure!(!value.is_empty(), "no value given on standard input");
+            vault.save(&origin, kind, value)?;
+            eprintln!("saved for {origin} (kernel keyring: kept until this machine restarts)");
+        }
+        SecretCommand::Delete { site, kind } => {
+            let origin = origin_of(site).with_context(|| format!("{site} is not a site"))?;
+            vault.forget(&origin, kind_of(kind)?)?;
+        }
+    }
+    Ok(())
+}
