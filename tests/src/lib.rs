@@ -1,6 +1,7 @@
 //! Shared pieces of Clef's end-to-end tests and benchmarks: a fixture server on 127.0.0.1
 //! and the paths of the built binaries.
 
+pub mod fixtures;
 pub mod server;
 
 use std::path::PathBuf;

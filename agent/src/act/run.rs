@@ -62,6 +62,8 @@ pub enum Chooser {
     Model,
     /// The best-ranked candidate, no model (the ablation the benchmark reports).
     Ranking,
+    /// The model picks among the five best-ranked steps, ties or not (an ablation).
+    ModelTopFive,
     /// The model picks among every element action, unnarrowed (the other ablation).
     ModelUnnarrowed,
 }
@@ -262,6 +264,11 @@ pub fn run(
                     .take(CHOICES)
                     .cloned()
                     .collect();
+                let index = choose(model, &task, &snapshot, &offered, options.page_budget)?;
+                offered.get(index).cloned()
+            }
+            Chooser::ModelTopFive => {
+                let offered: Vec<Candidate> = ranked.iter().take(CHOICES).cloned().collect();
                 let index = choose(model, &task, &snapshot, &offered, options.page_budget)?;
                 offered.get(index).cloned()
             }

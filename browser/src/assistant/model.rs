@@ -26,6 +26,7 @@ pub struct LocalModel {
     /// Tokens the chat template adds around an empty user message.
     message_overhead: usize,
     last_tokens_per_second: Option<f64>,
+    reuse_prefix: bool,
 }
 
 fn model_error(error: EngineError) -> ModelError {
@@ -66,6 +67,7 @@ impl LocalModel {
             context,
             message_overhead: 0,
             last_tokens_per_second: None,
+            reuse_prefix: true,
         };
         model.message_overhead = model.tokens_of(vec![Message::trusted(Role::User, "")])?;
         Ok(model)
@@ -90,6 +92,12 @@ impl LocalModel {
         }
     }
 
+    /// Keep what the cache holds when a prompt starts the same way (on by default; off only
+    /// to measure what reuse buys).
+    pub fn set_reuse_prefix(&mut self, reuse: bool) {
+        self.reuse_prefix = reuse;
+    }
+
     /// Read `request`'s prompt into the cache now, so that generating it later starts at once.
     pub fn prefill(&mut self, request: &ModelRequest) -> Result<(), ModelError> {
         self.runtime
@@ -108,6 +116,7 @@ impl LanguageModel for LocalModel {
         let params = GenerateParams {
             max_tokens: request.max_tokens,
             grammar: request.grammar.clone(),
+            reuse_prefix: self.reuse_prefix,
             ..GenerateParams::default()
         };
         let engine = &self.engine;

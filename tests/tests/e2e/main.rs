@@ -9,12 +9,13 @@ mod acting;
 mod browsing;
 mod cli;
 mod errors;
-mod fixtures;
 mod harness;
 mod reading;
 mod window;
 
 use std::process::ExitCode;
+
+pub use clef_tests::fixtures;
 
 fn main() -> ExitCode {
     harness::run(&[
@@ -104,6 +105,10 @@ fn main() -> ExitCode {
         (
             "cli_bad_input_is_a_clear_message",
             reading::cli_bad_input_is_a_clear_message,
+        ),
+        (
+            "page_far_beyond_the_context",
+            reading::a_page_far_beyond_the_context_is_summarized_and_answered,
         ),
         (
             "act_login_with_a_saved_password_never_shows_it",

@@ -443,3 +443,47 @@ pub fn cli_bad_input_is_a_clear_message(_: &Ctx) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+pub fn a_page_far_beyond_the_context_is_summarized_and_answered(ctx: &Ctx) -> anyhow::Result<()> {
+    let Some(mut model) = model()? else {
+        return Ok(());
+    };
+    // About 60,000 words: fifteen times the model's 4,096-token context.
+    let paragraphs: String = (0..2000)
+        .map(|i| {
+            format!(
+                "<p>Section {i} of the river survey records water levels, barge traffic and the state of the banks near lock number {i}, with notes from the keeper.</p>"
+            )
+        })
+        .collect();
+    let html = format!(
+        "<!doctype html><html lang=en><title>River survey</title><body><article><h1>River survey</h1>{paragraphs}\
+         <p>The survey ends at the estuary, where the river meets the sea beside the old lighthouse of Saint Marc.</p></article></body></html>"
+    );
+    let server = TestServer::start([("/", Route::html(html))])?;
+    let passages = read(ctx, &server.url("/"))?;
+    check!(
+        passages.items.len() > 1000,
+        "{} passages",
+        passages.items.len()
+    );
+    let summary = summary::summarize(&mut model, &passages, &mut |_| ControlFlow::Continue(()))?;
+    check!(summary.points.len() >= 3, "{} points", summary.points.len());
+    let cited: Vec<usize> = summary.points.iter().map(|point| point.passage).collect();
+    check!(
+        cited.iter().any(|&n| n > passages.items.len() / 2),
+        "the summary covers only the start: passages {cited:?} of {}",
+        passages.items.len()
+    );
+    let answer = question::ask(
+        &mut model,
+        std::slice::from_ref(&passages),
+        "Which lighthouse stands at the estuary?",
+        &mut |_| ControlFlow::Continue(()),
+    )?;
+    check!(
+        !answer.not_found && !answer.points.is_empty(),
+        "no answer from the end of the page"
+    );
+    Ok(())
+}

@@ -1,7 +1,9 @@
 //! `clef-bench`: page-load figures for Clef beside Debian's headless Chromium, same pages, same
-//! run; `clef-bench reading`: reader, snapshot and summary figures. Prints tables;
+//! run; `clef-bench reading`: reader, snapshot and summary figures; `clef-bench acting`: form
+//! fields and agent tasks. Prints tables;
 //! `docs/benchmarks.md` records them with these commands.
 
+mod acting;
 mod reading;
 
 use std::path::{Path, PathBuf};
@@ -16,8 +18,11 @@ const RUNS: usize = 5;
 fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("reading") => return reading::run(),
+        Some("acting") => return acting::run(),
         Some("browser") | None => {}
-        Some(other) => anyhow::bail!("unknown benchmark {other:?}: use `browser` or `reading`"),
+        Some(other) => {
+            anyhow::bail!("unknown benchmark {other:?}: use `browser`, `reading` or `acting`")
+        }
     }
     let pages = fixture_pages()?;
     let routes: Vec<(&'static str, Route)> = pages

@@ -1,4 +1,4 @@
-//! Fixture pages served on 127.0.0.1.
+//! Fixture pages served on 127.0.0.1 (tests and benchmarks).
 
 pub const ARTICLE: &str = r#"<!doctype html><html><head><title>Fixture Article</title></head>
 <body><h1>Hello from Clef</h1><p>The quick brown fox jumps over the lazy dog.</p>
