@@ -188,10 +188,15 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
         }
         Err(error) => return Err(error),
     };
+    let profile = match clef_browser::config::Config::default_path() {
+        Some(path) => clef_browser::config::Config::load(&path)?.profile,
+        None => Default::default(),
+    };
     clef_browser::run_window(WindowOptions {
         address,
         size: None,
         model,
+        profile,
     })?;
     Ok(())
 }

@@ -4,11 +4,13 @@
 mod model;
 mod page;
 mod reading;
+mod remote_page;
 mod vault;
 mod worker;
 
 pub use model::{LocalModel, ModelStatus};
 pub use page::HeadlessAccess;
 pub use reading::{ReadError, read_page, reader_page_html};
+pub use remote_page::{PageOp, PageRequest};
 pub use vault::{KeyringVault, VaultError, kept_in_keyring};
 pub use worker::{AssistantEvent, AssistantJob, AssistantWorker};

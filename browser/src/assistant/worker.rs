@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Instant;
 
+use clef_agent::act::{self, Approver, AuditLog, Chooser, Confirm, Policy, RunOptions, StepRecord};
 use clef_agent::cited::Point;
 use clef_agent::passages::Passages;
 use clef_agent::{question, summary};
@@ -14,6 +15,9 @@ use clef_engine::EngineOptions;
 use serde::Serialize;
 
 use super::model::{LocalModel, ModelStatus};
+use super::remote_page::{PageRequest, RemotePage};
+use super::vault::KeyringVault;
+use crate::config::Profile;
 
 pub enum AssistantJob {
     Summarize {
@@ -22,6 +26,12 @@ pub enum AssistantJob {
     Ask {
         sources: Vec<Passages>,
         question: String,
+    },
+    /// Carry out a task on the tab the window has pinned for the agent.
+    Act {
+        task: String,
+        /// The sites the task may visit (the tab's, when it began).
+        origins: Vec<String>,
     },
 }
 
@@ -58,44 +68,104 @@ pub enum AssistantEvent {
     Notice {
         message: String,
     },
+    /// One step of a task, done or refused.
+    Step {
+        step: StepRecord,
+    },
+    /// A risky step waits for the user's yes or no.
+    Approve {
+        step: String,
+        reason: String,
+    },
+    /// The task is paused (the user may act on the page by hand) or running again.
+    Paused {
+        paused: bool,
+    },
 }
 
 pub struct AssistantWorker {
     jobs: Sender<AssistantJob>,
     events: Receiver<AssistantEvent>,
-    stop: Arc<AtomicBool>,
+    page_requests: Receiver<PageRequest>,
+    approvals: Sender<bool>,
+    controls: Arc<Controls>,
+}
+
+/// What the UI thread tells a running job.
+#[derive(Default)]
+struct Controls {
+    stop: AtomicBool,
+    pause: AtomicBool,
 }
 
 impl AssistantWorker {
-    /// Start the thread; it loads the model and calls `wake` whenever it has events.
-    pub fn start(options: Option<EngineOptions>, wake: impl Fn() + Send + 'static) -> Self {
+    /// Start the thread; it loads the model and calls `wake` whenever it has events or page
+    /// requests for the UI thread.
+    pub fn start(
+        options: Option<EngineOptions>,
+        profile: Profile,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> Self {
         let (jobs, job_receiver) = mpsc::channel();
         let (event_sender, events) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let (page_sender, page_requests) = mpsc::channel();
+        let (approvals, approval_receiver) = mpsc::channel();
+        let controls = Arc::new(Controls::default());
+        let shared = controls.clone();
+        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(wake);
         let spawned = std::thread::Builder::new()
             .name("clef-assistant".to_owned())
             .spawn(move || {
-                let send = |event: AssistantEvent| {
+                let waker = wake.clone();
+                let send = move |event: AssistantEvent| {
                     let _ = event_sender.send(event);
-                    wake();
+                    waker();
                 };
-                serve(options, job_receiver, &flag, &send);
+                let page = RemotePage::new(page_sender, wake);
+                let context = JobContext {
+                    controls: &shared,
+                    send: &send,
+                    approvals: approval_receiver,
+                    profile,
+                };
+                serve(options, job_receiver, page, context);
             });
         if let Err(error) = spawned {
             tracing::error!(%error, "cannot start the assistant thread");
         }
-        AssistantWorker { jobs, events, stop }
+        AssistantWorker {
+            jobs,
+            events,
+            page_requests,
+            approvals,
+            controls,
+        }
     }
 
     pub fn submit(&self, job: AssistantJob) {
-        self.stop.store(false, Ordering::SeqCst);
+        self.controls.stop.store(false, Ordering::SeqCst);
+        self.controls.pause.store(false, Ordering::SeqCst);
         let _ = self.jobs.send(job);
     }
 
-    /// Stop the generation under way.
+    /// Stop the generation or task under way.
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
+        self.controls.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Pause a task after its current step (the user takes over), or let it go on.
+    pub fn pause(&self, paused: bool) {
+        self.controls.pause.store(paused, Ordering::SeqCst);
+    }
+
+    /// The user's answer to the risky step the pane shows.
+    pub fn approve(&self, allow: bool) {
+        let _ = self.approvals.send(allow);
+    }
+
+    /// Page operations the running task waits for.
+    pub fn page_requests(&self) -> Vec<PageRequest> {
+        self.page_requests.try_iter().collect()
     }
 
     pub fn events(&self) -> Vec<AssistantEvent> {
@@ -103,12 +173,126 @@ impl AssistantWorker {
     }
 }
 
+struct JobContext<'a> {
+    controls: &'a Controls,
+    send: &'a dyn Fn(AssistantEvent),
+    approvals: Receiver<bool>,
+    profile: Profile,
+}
+
+/// Risky steps are asked in the pane; the task waits for the answer (or a stop).
+struct PaneApprover<'a> {
+    context: &'a JobContext<'a>,
+}
+
+impl Approver for PaneApprover<'_> {
+    fn approve(&mut self, step: &str, reason: &str) -> bool {
+        while self.context.approvals.try_recv().is_ok() {}
+        (self.context.send)(AssistantEvent::Approve {
+            step: step.to_owned(),
+            reason: reason.to_owned(),
+        });
+        loop {
+            if self.context.controls.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            if let Ok(answer) = self
+                .context
+                .approvals
+                .recv_timeout(std::time::Duration::from_millis(200))
+            {
+                return answer;
+            }
+        }
+    }
+}
+
+fn act_job(
+    model: &mut LocalModel,
+    page: &mut RemotePage,
+    context: &JobContext<'_>,
+    task: &str,
+    origins: Vec<String>,
+) {
+    let send = context.send;
+    send(AssistantEvent::Begin {
+        kind: "task".to_owned(),
+        title: task.to_owned(),
+    });
+    let vault = match KeyringVault::open(context.profile.clone()) {
+        Ok(vault) => vault,
+        Err(error) => {
+            send(AssistantEvent::Error {
+                message: error.to_string(),
+            });
+            return;
+        }
+    };
+    let audit_path = dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl"));
+    let options = RunOptions {
+        max_steps: 20,
+        policy: Policy {
+            origins,
+            approved: Vec::new(),
+            confirm: Confirm::Ask,
+        },
+        chooser: Chooser::Model,
+        page_budget: 300,
+    };
+    let started = Instant::now();
+    let controls = context.controls;
+    let result = act::run(
+        task,
+        page,
+        model,
+        &vault,
+        &mut PaneApprover { context },
+        &AuditLog::new(audit_path.as_deref()),
+        &options,
+        &mut |step| {
+            send(AssistantEvent::Step { step: step.clone() });
+            // Paused: the user may act on the page by hand; the next step looks afresh.
+            if controls.pause.load(Ordering::SeqCst) {
+                send(AssistantEvent::Paused { paused: true });
+                while controls.pause.load(Ordering::SeqCst) && !controls.stop.load(Ordering::SeqCst)
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                send(AssistantEvent::Paused { paused: false });
+            }
+            if controls.stop.load(Ordering::SeqCst) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    );
+    match result {
+        Ok(outcome) => {
+            send(AssistantEvent::Notice {
+                message: format!("{:?}: {}", outcome.status, outcome.summary),
+            });
+            send(AssistantEvent::Done {
+                first_token_seconds: None,
+                seconds: started.elapsed().as_secs_f64(),
+                stopped: outcome.status == act::Status::Stopped,
+                not_found: false,
+            });
+        }
+        Err(error) => send(AssistantEvent::Error {
+            message: error.to_string(),
+        }),
+    }
+}
+
 fn serve(
     options: Option<EngineOptions>,
     jobs: Receiver<AssistantJob>,
-    stop: &AtomicBool,
-    send: &dyn Fn(AssistantEvent),
+    mut page: RemotePage,
+    context: JobContext<'_>,
 ) {
+    let send = context.send;
+    let stop = &context.controls.stop;
     let Some(options) = options else {
         send(AssistantEvent::Unavailable {
             message: "No model configured: start Clef with --model FILE.gguf, or set [model] path in ~/.config/clef/config.toml.".to_owned(),
@@ -167,6 +351,9 @@ fn serve(
                         message: error.to_string(),
                     }),
                 }
+            }
+            AssistantJob::Act { task, origins } => {
+                act_job(&mut model, &mut page, &context, &task, origins)
             }
             AssistantJob::Ask { sources, question } => {
                 send(AssistantEvent::Begin {

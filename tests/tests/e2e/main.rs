@@ -152,6 +152,10 @@ fn main() -> ExitCode {
             window::select_and_dialogs_are_answered_in_the_pane,
         ),
         (
+            "window_pane_task_with_approval",
+            window::pane_carries_out_a_task_after_approval,
+        ),
+        (
             "window_hung_navigation_does_not_wedge_the_tab",
             window::hung_navigation_does_not_wedge_the_tab,
         ),

@@ -254,3 +254,68 @@ pub fn hung_navigation_does_not_wedge_the_tab(_: &Ctx) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A task from the pane: it logs in with the saved password only after the user allows the
+/// risky step in the pane. The page's title reports the outcome in the window's title.
+pub fn pane_carries_out_a_task_after_approval(_: &Ctx) -> anyhow::Result<()> {
+    if !tools_present(&["Xvfb", "xdotool"])? {
+        return Ok(());
+    }
+    let Some(model) = clef_tests::test_model()? else {
+        println!("    skipped: test model missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    let secret = format!("Win-{}-pw", std::process::id());
+    let reversed: String = secret.chars().rev().collect();
+    let login = clef_tests::fixtures::LOGIN.replace(
+        "atob('__SECRET_B64__')",
+        &format!("'{reversed}'.split('').reverse().join('')"),
+    );
+    let server = TestServer::start([("/login", Route::html(login))])?;
+    let origin = format!("http://{}", server.addr());
+    let vault = clef_browser::assistant::KeyringVault::open(Default::default())?;
+    vault.save(&origin, clef_agent::forms::FieldKind::Password, &secret)?;
+    let (_xvfb, display) = start_xvfb()?;
+    let _clef = Killed(
+        Command::new(clef_bin())
+            .arg(server.url("/login"))
+            .args(["--model", &model.to_string_lossy()])
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_title(&display, "Members login")?;
+    xdotool(
+        &display,
+        &["search", "--name", "Members login", "windowfocus", "--sync"],
+    )?;
+    std::thread::sleep(Duration::from_millis(500));
+    // Open the pane (Assistant button), tick "do it on this page", type the task.
+    xdotool(&display, &["mousemove", "1233", "59", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(2500));
+    xdotool(&display, &["mousemove", "1050", "778", "click", "1"])?;
+    xdotool(&display, &["mousemove", "1000", "750", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(
+        &display,
+        &[
+            "type",
+            "--delay",
+            "15",
+            "log in as alice with my saved password",
+        ],
+    )?;
+    xdotool(&display, &["key", "Return"])?;
+    // The password's submit waits for the user: it is not logged in yet.
+    std::thread::sleep(Duration::from_secs(6));
+    check!(
+        !xdotool(&display, &["search", "--name", "Welcome"])?,
+        "logged in before the user allowed it"
+    );
+    // Refuse has the keyboard focus, as the safe default; the user clicks Allow.
+    xdotool(&display, &["mousemove", "967", "501", "click", "1"])?;
+    wait_for_title(&display, "Welcome")?;
+    vault.forget(&origin, clef_agent::forms::FieldKind::Password)?;
+    Ok(())
+}

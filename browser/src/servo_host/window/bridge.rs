@@ -41,6 +41,17 @@ pub(super) enum Command {
     },
     /// Open the active tab's article in reader view.
     Reader,
+    /// Carry out a task on the active tab.
+    Act {
+        task: String,
+    },
+    /// The user's answer to a risky step of a task.
+    Approve {
+        allow: bool,
+    },
+    /// Pause a task (the user takes over) or let it go on.
+    Pause,
+    Resume,
     /// The user's answer to a page's dialog or `<select>`, from the pane.
     Answer {
         accept: bool,

@@ -1,10 +1,11 @@
 //! What the window's webviews tell the embedder, queued for the event loop to handle.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 
 use servo::{
-    ConsoleLogLevel, CreateNewWebViewRequest, EmbedderControl, LoadStatus, WebView,
-    WebViewDelegate, WebViewId,
+    ConsoleLogLevel, CreateNewWebViewRequest, EmbedderControl, InputEventId, InputEventResult,
+    LoadStatus, WebView, WebViewDelegate, WebViewId,
 };
 use url::Url;
 
@@ -25,6 +26,8 @@ pub(super) enum Notice {
 #[derive(Default)]
 pub(super) struct WindowDelegate {
     pub(super) notices: RefCell<Vec<Notice>>,
+    /// Input events Servo has finished with (the agent waits for its own).
+    pub(super) handled_inputs: RefCell<HashSet<InputEventId>>,
 }
 
 impl WindowDelegate {
@@ -51,6 +54,10 @@ impl WebViewDelegate for WindowDelegate {
 
     fn notify_history_changed(&self, _: WebView, _: Vec<Url>, _: usize) {
         self.push(Notice::Changed);
+    }
+
+    fn notify_input_event_handled(&self, _: WebView, id: InputEventId, _: InputEventResult) {
+        self.handled_inputs.borrow_mut().insert(id);
     }
 
     fn notify_new_frame_ready(&self, webview: WebView) {

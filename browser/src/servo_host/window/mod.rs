@@ -25,6 +25,8 @@ pub struct WindowOptions {
     pub size: Option<(u32, u32)>,
     /// The assistant's model; without one the pane says how to configure it.
     pub model: Option<clef_engine::EngineOptions>,
+    /// What forms may be filled with.
+    pub profile: crate::config::Profile,
 }
 
 /// Servo has work for us: spin its event loop.
@@ -32,7 +34,7 @@ pub struct WindowOptions {
 struct Wake;
 
 enum App {
-    Starting(WindowOptions, winit::event_loop::EventLoopProxy<Wake>),
+    Starting(Box<WindowOptions>, winit::event_loop::EventLoopProxy<Wake>),
     Running(Box<Ui>),
     Failed(BrowserError),
     Done,
@@ -45,7 +47,7 @@ pub fn run_window(options: WindowOptions) -> Result<(), BrowserError> {
     let event_loop = EventLoop::<Wake>::with_user_event()
         .build()
         .map_err(rendering)?;
-    let mut app = App::Starting(options, event_loop.create_proxy());
+    let mut app = App::Starting(Box::new(options), event_loop.create_proxy());
     event_loop.run_app(&mut app).map_err(rendering)?;
     match std::mem::replace(&mut app, App::Done) {
         App::Failed(error) => Err(error),

@@ -81,6 +81,7 @@ pub(super) struct Ui {
     assistant: AssistantWorker,
     reading: Option<assistant::PendingRead>,
     cited: assistant::Cited,
+    agent: assistant::AgentTab,
 }
 
 fn rendering(error: impl std::fmt::Debug) -> BrowserError {
@@ -107,9 +108,10 @@ impl Ui {
 
         let waker = ProxyWaker(proxy);
         let assistant_waker = waker.clone();
-        let assistant = AssistantWorker::start(options.model.clone(), move || {
-            servo::EventLoopWaker::wake(&assistant_waker)
-        });
+        let assistant =
+            AssistantWorker::start(options.model.clone(), options.profile.clone(), move || {
+                servo::EventLoopWaker::wake(&assistant_waker)
+            });
         let servo = ServoBuilder::default()
             .preferences(runtime::preferences())
             .event_loop_waker(Box::new(waker))
@@ -160,6 +162,7 @@ impl Ui {
             assistant,
             reading: None,
             cited: assistant::Cited::default(),
+            agent: assistant::AgentTab::default(),
         };
         ui.open_tab(options.address.as_deref());
         if options.address.is_none() {
@@ -444,6 +447,10 @@ impl Ui {
             }
             Command::Reader => self.read_tabs(assistant::Purpose::Reader, false),
             Command::StopAssistant => self.assistant.stop(),
+            Command::Act { task } => self.start_task(task),
+            Command::Approve { allow } => self.assistant.approve(allow),
+            Command::Pause => self.assistant.pause(true),
+            Command::Resume => self.assistant.pause(false),
             Command::Cite { source, passage } => self.show_citation(source, passage),
             Command::FocusContent => self.set_focus(Focus::Content),
             Command::Answer {
@@ -603,6 +610,7 @@ impl Ui {
                     if let Some(tab) = self.tabs.iter_mut().find(|tab| tab.webview.id() == id) {
                         tab.navigating = false;
                     }
+                    self.agent_document(id);
                 }
                 Notice::FrameReady(id) => self.frame_ready(id),
                 Notice::Console(id, message) => self.console(id, &message, event_loop),

@@ -3,15 +3,20 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::str::FromStr;
+use std::sync::mpsc::Sender;
 
+use clef_agent::act::origin_of;
 use clef_agent::page::{PageDocument, VISIBLE_HTML_JS};
 use clef_agent::passages::Passages;
-use servo::{JSValue, WebViewId};
+use servo::{JSValue, WebView, WebViewId};
 use url::Url;
 
 use super::{Focus, Ui};
-use crate::assistant::{AssistantEvent, AssistantJob, read_page, reader_page_html};
+use crate::assistant::{AssistantEvent, AssistantJob, PageOp, read_page, reader_page_html};
+use crate::keys::NamedKey;
 use crate::servo_host::window::bridge;
+use crate::servo_host::{events, js};
 
 const HIGHLIGHT_JS: &str = include_str!("../../../../../resources/agent/highlight.js");
 
@@ -103,6 +108,7 @@ impl Ui {
         if complete && let Some(read) = self.reading.take() {
             self.dispatch(read);
         }
+        self.serve_agent();
         for event in self.assistant.events() {
             self.pane_event(&event);
         }
@@ -211,5 +217,168 @@ impl Ui {
                 }
             });
         self.refresh_chrome();
+    }
+}
+
+/// Where the answer to one page operation goes.
+type Reply = Sender<Result<serde_json::Value, String>>;
+
+/// Page operations of a running task, waiting on Servo.
+#[derive(Default)]
+pub(super) struct AgentTab {
+    /// The tab the task acts on (the active one when it began).
+    webview: Option<WebViewId>,
+    inputs: Vec<(Vec<servo::InputEventId>, Reply)>,
+    loads: Vec<PendingLoad>,
+}
+
+struct PendingLoad {
+    webview: WebViewId,
+    /// A navigation must first produce a document; a plain wait needs none.
+    needs_document: bool,
+    reply: Reply,
+}
+
+impl Ui {
+    pub(super) fn start_task(&mut self, task: String) {
+        let Some(webview) = self.active_webview().cloned() else {
+            self.pane_error("There is no page open.");
+            return;
+        };
+        let Some(origin) = webview.url().and_then(|url| origin_of(url.as_str())) else {
+            self.pane_error("This page has no site to act on (open an http(s) page first).");
+            return;
+        };
+        self.agent.webview = Some(webview.id());
+        self.assistant.submit(AssistantJob::Act {
+            task,
+            origins: vec![origin],
+        });
+    }
+
+    fn agent_webview(&self) -> Option<WebView> {
+        let id = self.agent.webview?;
+        self.tabs
+            .iter()
+            .find(|tab| tab.webview.id() == id)
+            .map(|tab| tab.webview.clone())
+    }
+
+    /// A document arrived in `webview`: navigations waiting for one may now finish.
+    pub(super) fn agent_document(&mut self, webview: WebViewId) {
+        for load in &mut self.agent.loads {
+            if load.webview == webview {
+                load.needs_document = false;
+            }
+        }
+    }
+
+    /// Do what the task asks of its tab, and answer what has finished.
+    pub(super) fn serve_agent(&mut self) {
+        for request in self.assistant.page_requests() {
+            let Some(webview) = self.agent_webview() else {
+                let _ = request
+                    .reply
+                    .send(Err("the task's tab was closed".to_owned()));
+                continue;
+            };
+            let scale = webview.device_pixels_per_css_pixel().get();
+            let point =
+                |x: f64, y: f64| servo::DevicePoint::new(x as f32 * scale, y as f32 * scale);
+            let send_inputs = |events: Vec<servo::InputEvent>| -> Vec<servo::InputEventId> {
+                events
+                    .into_iter()
+                    .map(|event| webview.notify_input_event(event))
+                    .collect()
+            };
+            match request.op {
+                PageOp::Evaluate(script) => {
+                    let reply = request.reply;
+                    webview.evaluate_javascript(script, move |result| {
+                        let _ = reply.send(
+                            result
+                                .map(js::to_json)
+                                .map_err(|error| js::to_error(error).to_string()),
+                        );
+                    });
+                }
+                PageOp::Click { x, y } => {
+                    let ids = send_inputs(events::click(point(x, y)).to_vec());
+                    self.agent.inputs.push((ids, request.reply));
+                }
+                PageOp::Type(text) => {
+                    let ids = send_inputs(events::typing(&text));
+                    self.agent.inputs.push((ids, request.reply));
+                }
+                PageOp::Press(key) => match NamedKey::from_str(&key) {
+                    Ok(key) => {
+                        let ids = send_inputs(events::key_press(events::servo_key(key)).to_vec());
+                        self.agent.inputs.push((ids, request.reply));
+                    }
+                    Err(error) => {
+                        let _ = request.reply.send(Err(error));
+                    }
+                },
+                PageOp::Scroll(dy) => {
+                    let center = point(200.0, 200.0);
+                    let ids = send_inputs(vec![
+                        events::mouse_move(center),
+                        events::wheel(center, 0.0, dy),
+                    ]);
+                    self.agent.inputs.push((ids, request.reply));
+                }
+                PageOp::Goto(url) => match Url::parse(&url) {
+                    Ok(url) => {
+                        webview.load(url);
+                        self.agent.loads.push(PendingLoad {
+                            webview: webview.id(),
+                            needs_document: true,
+                            reply: request.reply,
+                        });
+                    }
+                    Err(error) => {
+                        let _ = request.reply.send(Err(error.to_string()));
+                    }
+                },
+                PageOp::Back => {
+                    webview.go_back(1);
+                    self.agent.loads.push(PendingLoad {
+                        webview: webview.id(),
+                        needs_document: true,
+                        reply: request.reply,
+                    });
+                }
+                PageOp::WaitForLoad => {
+                    self.agent.loads.push(PendingLoad {
+                        webview: webview.id(),
+                        needs_document: false,
+                        reply: request.reply,
+                    });
+                }
+            }
+        }
+        let handled = &self.delegate.handled_inputs;
+        self.agent.inputs.retain(|(ids, reply)| {
+            let done = ids.iter().all(|id| handled.borrow().contains(id));
+            if done {
+                for id in ids {
+                    handled.borrow_mut().remove(id);
+                }
+                let _ = reply.send(Ok(serde_json::Value::Null));
+            }
+            !done
+        });
+        let tabs = &self.tabs;
+        self.agent.loads.retain(|load| {
+            let complete = tabs
+                .iter()
+                .find(|tab| tab.webview.id() == load.webview)
+                .is_none_or(|tab| tab.webview.load_status() == servo::LoadStatus::Complete);
+            let done = complete && !load.needs_document;
+            if done {
+                let _ = load.reply.send(Ok(serde_json::Value::Null));
+            }
+            !done
+        });
     }
 }

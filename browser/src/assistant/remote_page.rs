@@ -1,0 +1,112 @@
+//! The window's tab as the agent's page: the agent runs on the assistant thread and asks the
+//! UI thread, which owns Servo, to do each page operation, then waits for the answer. The
+//! window stays responsive, and the user can watch, pause and take over.
+
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clef_agent::act::ActPage;
+use clef_agent::page::{PageAccess, PageError};
+
+/// One thing to do on the page, in CSS pixels where there are coordinates.
+#[derive(Debug, Clone)]
+pub enum PageOp {
+    Evaluate(String),
+    Click {
+        x: f64,
+        y: f64,
+    },
+    Type(String),
+    Press(String),
+    Scroll(f64),
+    Goto(String),
+    Back,
+    /// Answer once the current navigation (if any) has finished loading.
+    WaitForLoad,
+}
+
+pub struct PageRequest {
+    pub op: PageOp,
+    pub reply: Sender<Result<serde_json::Value, String>>,
+}
+
+/// How long one page operation may take before the agent reports it as failed.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct RemotePage {
+    requests: Mutex<Sender<PageRequest>>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl RemotePage {
+    pub fn new(requests: Sender<PageRequest>, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
+        RemotePage {
+            requests: Mutex::new(requests),
+            wake,
+        }
+    }
+
+    fn call(&self, op: PageOp) -> Result<serde_json::Value, PageError> {
+        let (reply, answer) = mpsc::channel();
+        let sent = self
+            .requests
+            .lock()
+            .map_err(|_| PageError("the window is gone".to_owned()))?
+            .send(PageRequest { op, reply });
+        sent.map_err(|_| PageError("the window is gone".to_owned()))?;
+        (self.wake)();
+        match answer.recv_timeout(OPERATION_TIMEOUT) {
+            Ok(result) => result.map_err(PageError),
+            Err(_) => Err(PageError("the page did not answer in 30 s".to_owned())),
+        }
+    }
+}
+
+impl PageAccess for RemotePage {
+    fn evaluate(&mut self, script: &str) -> Result<serde_json::Value, PageError> {
+        self.call(PageOp::Evaluate(script.to_owned()))
+    }
+
+    fn url(&self) -> Option<String> {
+        self.call(PageOp::Evaluate("location.href".to_owned()))
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+    }
+}
+
+impl ActPage for RemotePage {
+    fn click_at(&mut self, x: f64, y: f64) -> Result<(), PageError> {
+        self.call(PageOp::Click { x, y }).map(|_| ())
+    }
+
+    fn type_text(&mut self, text: &str) -> Result<(), PageError> {
+        self.call(PageOp::Type(text.to_owned())).map(|_| ())
+    }
+
+    fn press_key(&mut self, key: &str) -> Result<(), PageError> {
+        self.call(PageOp::Press(key.to_owned())).map(|_| ())
+    }
+
+    fn scroll_by(&mut self, dy: f64) -> Result<(), PageError> {
+        self.call(PageOp::Scroll(dy)).map(|_| ())
+    }
+
+    fn goto(&mut self, url: &str) -> Result<(), PageError> {
+        self.call(PageOp::Goto(url.to_owned())).map(|_| ())
+    }
+
+    fn back(&mut self) -> Result<(), PageError> {
+        self.call(PageOp::Back).map(|_| ())
+    }
+
+    fn settle(&mut self) {
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = self.call(PageOp::WaitForLoad);
+    }
+
+    fn take_dialogs(&mut self) -> Vec<String> {
+        // The window shows a page's dialogs in the pane, where the user answers them.
+        Vec::new()
+    }
+}
