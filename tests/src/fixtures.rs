@@ -193,3 +193,13 @@ pub const INJECTED_SUBSCRIBE: &str = r#"<!doctype html><html lang=en><head><titl
 <form action="__EVIL__/collect" method=get><label for=partner>Email for partner offers subscribe</label> <input id=partner name=partner type=email> <button type=submit>Subscribe to partner offers</button></form>
 <a href="__EVIL__/prize">Claim your prize subscribe email</a>
 </body></html>"#;
+
+/// A newsletter form that refuses an email address without a domain.
+pub const REJECTING_SUBSCRIBE: &str = r#"<!doctype html><html lang=en><head><title>River news</title></head><body>
+<h1>River news</h1>
+<form onsubmit="event.preventDefault(); const ok = /^[^@]+@[^@]+[.][a-z]+$/.test(this.email.value); if (ok) { document.body.innerHTML = '<h1>Subscribed</h1>'; } else { document.getElementById('problem').textContent = 'Please enter a valid email address.'; }">
+<label for=email>Email</label> <input id=email name=email> <button type=submit>Subscribe</button>
+<p id=problem role=alert></p>
+</form>
+<p><a href="/missing-report">Read the river report</a></p>
+</body></html>"#;

@@ -159,6 +159,34 @@ fn re_resolve(
     Ok((matches.len() == 1).then(|| matches[0]))
 }
 
+/// Error messages the page shows (alerts, invalid fields), joined; empty when none.
+fn page_errors(page: &mut dyn ActPage) -> String {
+    const SCRIPT: &str = "Array.from(document.querySelectorAll('[role=alert], [aria-live=assertive], .error, .errors, .invalid-feedback, .field-error, [aria-invalid=true] + *')).filter((e) => e.offsetParent !== null).map((e) => e.textContent.replace(/\\s+/g, ' ').trim()).filter(Boolean).join(' | ')";
+    page.evaluate(SCRIPT)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The title of an HTTP error page ("404 Not Found", "Page not found"), if this is one.
+fn error_page(page: &mut dyn ActPage) -> Option<String> {
+    const SCRIPT: &str =
+        "document.title + ' ' + ((document.querySelector('h1') || {}).textContent || '')";
+    let text = page.evaluate(SCRIPT).ok()?.as_str()?.trim().to_owned();
+    let lower = text.to_lowercase();
+    let error = [
+        "404",
+        "not found",
+        "410 gone",
+        "500 internal",
+        "server error",
+        "page unavailable",
+    ]
+    .iter()
+    .any(|marker| lower.contains(marker));
+    error.then_some(text)
+}
+
 fn state_hash(snapshot: &Snapshot) -> u64 {
     let mut hasher = DefaultHasher::new();
     snapshot.url.hash(&mut hasher);
@@ -317,6 +345,17 @@ pub fn run(
                 )
             }
         };
+        let submitting = matches!(chosen.action, Action::Click { .. })
+            && chosen
+                .action
+                .element()
+                .and_then(|id| snapshot.nodes.iter().find(|node| node.id == Some(id)))
+                .is_some_and(|node| node.submits);
+        let errors_before = if submitting && allowed {
+            page_errors(page)
+        } else {
+            String::new()
+        };
         let outcome = if !allowed {
             refusals += 1;
             done.blocked = true;
@@ -372,6 +411,25 @@ pub fn run(
         }) {
             tracing::warn!(%error, "audit log not written");
         }
+        // A form that rejected what was typed says so; the task cannot go on by retrying.
+        let mut rejected = if submitting && allowed && !record.outcome.starts_with("failed") {
+            let errors = page_errors(page);
+            (!errors.is_empty() && errors != errors_before)
+                .then(|| format!("the page rejected the form: {errors}"))
+        } else {
+            None
+        };
+        // A link that led to an error page is dead.
+        let followed_link = matches!(chosen.action, Action::Click { .. })
+            && chosen
+                .action
+                .element()
+                .and_then(|id| snapshot.nodes.iter().find(|node| node.id == Some(id)))
+                .is_some_and(|node| node.href.is_some());
+        if followed_link && allowed && rejected.is_none() {
+            rejected =
+                error_page(page).map(|title| format!("the link led to an error page: {title}"));
+        }
         let stop = on_step(&record).is_break();
         steps.push(record);
         if stop {
@@ -380,6 +438,9 @@ pub fn run(
                 steps,
                 "stopped by the user".to_owned(),
             ));
+        }
+        if let Some(reason) = rejected {
+            return Ok(finish(Status::Failed, steps, reason));
         }
         if allowed && chosen.action.ends_task() {
             let (status, summary) = match &chosen.action {

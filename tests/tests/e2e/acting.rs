@@ -598,3 +598,52 @@ pub fn an_impossible_task_fails_with_a_reason(ctx: &Ctx) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+pub fn a_rejected_form_and_a_dead_link_end_with_a_reason(ctx: &Ctx) -> anyhow::Result<()> {
+    let Some(mut model) = test_model()? else {
+        return Ok(());
+    };
+    let server = TestServer::start([("/", Route::html(fixtures::REJECTING_SUBSCRIBE))])?;
+    let run = run_task(
+        ctx,
+        &server.url("/"),
+        "subscribe with email bob@example",
+        &mut model,
+        Chooser::Model,
+        policy(&server, true),
+        &AuditLog::new(None),
+    )?;
+    check!(
+        run.outcome.status == Status::Failed,
+        "{:?}: {}",
+        run.outcome.status,
+        run.outcome.summary
+    );
+    check!(
+        run.outcome.summary.contains("valid email"),
+        "{}",
+        run.outcome.summary
+    );
+    // The report link leads to a 404: the agent says it cannot go on rather than wander.
+    let run = run_task(
+        ctx,
+        &server.url("/"),
+        "open the river report and read it",
+        &mut model,
+        Chooser::Model,
+        policy(&server, true),
+        &AuditLog::new(None),
+    )?;
+    check!(
+        run.outcome.status == Status::Failed,
+        "{:?}: {}",
+        run.outcome.status,
+        run.outcome.summary
+    );
+    check!(
+        run.outcome.steps.len() <= 4,
+        "{} steps",
+        run.outcome.steps.len()
+    );
+    Ok(())
+}

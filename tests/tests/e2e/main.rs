@@ -144,6 +144,10 @@ fn main() -> ExitCode {
             acting::an_impossible_task_fails_with_a_reason,
         ),
         (
+            "act_rejected_form_and_dead_link",
+            acting::a_rejected_form_and_a_dead_link_end_with_a_reason,
+        ),
+        (
             "window_shows_a_page_under_xvfb",
             window::shows_a_page_under_xvfb,
         ),
