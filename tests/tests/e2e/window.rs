@@ -185,10 +185,11 @@ pub fn select_and_dialogs_are_answered_in_the_pane(_: &Ctx) -> anyhow::Result<()
     )?;
     std::thread::sleep(Duration::from_millis(500));
 
-    // The <select> opens its options in the pane (right, from x=920); "Lime" is the third.
+    // The <select> opens its options over the top of the pane (right, from x=920); "Lime" is
+    // the third.
     xdotool(&display, &["mousemove", "120", "119", "click", "1"])?;
     std::thread::sleep(Duration::from_millis(800));
-    xdotool(&display, &["mousemove", "1000", "343", "click", "1"])?;
+    xdotool(&display, &["mousemove", "1000", "261", "click", "1"])?;
     wait_for_title(&display, "picked Lime")?;
 
     // confirm() then prompt(): OK has the keyboard, then the prompt's field does.
