@@ -6,12 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clef_agent::act::{
-    self, AuditLog, Chooser, Confirm, Policy, PolicyApprover, RunOptions, Status, origin_of,
-};
+use clef_agent::act::{self, AuditLog, Chooser, PolicyApprover, RunOptions, Status, origin_of};
 use clef_agent::forms::FieldKind;
 use clef_browser::assistant::{HeadlessAccess, KeyringVault, LocalModel, kept_in_keyring};
 use clef_browser::config::Config;
+use clef_browser::policies::{Policies, PolicyError};
 use clef_browser::{Headless, HeadlessOptions};
 
 use crate::model_commands::ModelArgs;
@@ -24,8 +23,9 @@ pub struct RunArgs {
     /// What to do, in plain words.
     #[arg(long)]
     pub task: String,
-    #[arg(long, default_value_t = 20)]
-    pub max_steps: usize,
+    /// Steps before giving up (default 20, or the policy's limit if lower).
+    #[arg(long)]
+    pub max_steps: Option<usize>,
     /// Another site the task may visit (`https://host`); the start page's is always allowed.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
@@ -76,23 +76,37 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     for origin in &args.allow_origins {
         origins.push(origin_of(origin).with_context(|| format!("{origin} is not an origin"))?);
     }
-    let confirm = if args.confirm == "allow" {
-        Confirm::Allow
-    } else {
-        Confirm::Refuse
+    let policies = Policies::load();
+    crate::policy_notes(&policies);
+    // Sites named on the command line are approved for the data the task types there.
+    let policy = policies.agent_policy(
+        &loaded.url,
+        origins.clone(),
+        origins[1..].to_vec(),
+        args.confirm == "allow",
+    )?;
+    let confirm = policy.confirm;
+    let max_steps = match args.max_steps {
+        Some(requested) => policies.max_steps(requested)?,
+        None => policies.max_steps(20).unwrap_or(1).min(20),
     };
-    let policy = Policy {
-        origins: origins.clone(),
-        // Sites named on the command line are approved for the data the task types there.
-        approved: origins[1..].to_vec(),
-        confirm,
-    };
+    if policies.audit_path().is_some() && args.audit.is_some() {
+        return Err(PolicyError::Locked("the audit log's location".to_owned()).into());
+    }
     let vault = KeyringVault::open(config()?.profile)?;
-    let mut model = LocalModel::start(args.model.options(None)?)?;
-    let audit_path = args.audit.clone().or_else(default_audit_path);
+    let model_options = args.model.options(None)?;
+    policies.check_model(&model_options.model)?;
+    let mut model = LocalModel::start(model_options)?;
+    let audit_path = match policies.audit_path() {
+        Some(path) => Some(path.to_path_buf()),
+        None => args.audit.clone().or_else(default_audit_path),
+    };
     let audit = AuditLog::new(audit_path.as_deref());
+    if let Some(days) = policies.audit_retention_days() {
+        audit.prune(days)?;
+    }
     let options = RunOptions {
-        max_steps: args.max_steps,
+        max_steps,
         policy,
         chooser: Chooser::Model,
         page_budget: 300,

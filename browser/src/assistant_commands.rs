@@ -10,6 +10,7 @@ use clef_agent::page::visible_document;
 use clef_agent::passages::Passages;
 use clef_agent::{question, summary};
 use clef_browser::assistant::{HeadlessAccess, LocalModel, read_page};
+use clef_browser::policies::{Feature, Policies};
 use clef_browser::{Headless, HeadlessOptions};
 
 use crate::model_commands::ModelArgs;
@@ -21,10 +22,12 @@ pub struct PageArgs {
     pub timeout: u64,
 }
 
-/// Load each address and read its article.
+/// Load each address and read its article, where the organization's policy lets the assistant
+/// read it.
 fn load(
     addresses: &[String],
     args: &PageArgs,
+    policies: Option<&Policies>,
 ) -> anyhow::Result<Vec<(clef_agent::reader::Article, Passages)>> {
     let browser = Headless::new(HeadlessOptions {
         load_timeout: Duration::from_secs(args.timeout),
@@ -36,6 +39,9 @@ fn load(
         page.goto(address)?;
         let document = visible_document(&mut HeadlessAccess::new(&page))
             .map_err(|error| anyhow::anyhow!("cannot read {address}: {error}"))?;
+        if let Some(policies) = policies {
+            policies.check_site(&document.url, false)?;
+        }
         let (article, passages) =
             read_page(&document).with_context(|| format!("cannot read {address}"))?;
         for text in &passages.left_out {
@@ -57,8 +63,10 @@ fn shorten(text: &str, chars: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
-fn start_model(model: &ModelArgs) -> anyhow::Result<LocalModel> {
-    let mut model = LocalModel::start(model.options(None)?)?;
+fn start_model(model: &ModelArgs, policies: &Policies) -> anyhow::Result<LocalModel> {
+    let options = model.options(None)?;
+    policies.check_model(&options.model)?;
+    let mut model = LocalModel::start(options)?;
     // As the window does at start: the summary prompt's fixed start is read once.
     model.prefill(&summary::warm_up_request())?;
     Ok(model)
@@ -88,7 +96,8 @@ fn print_sources(points: &[Point], pages: &[(clef_agent::reader::Article, Passag
 
 /// `clef read URL`: the reader view as text.
 pub fn read(address: &str, args: &PageArgs) -> anyhow::Result<()> {
-    let pages = load(std::slice::from_ref(&address.to_owned()), args)?;
+    // Reader view is the browser's, not the assistant's: the policy does not govern it.
+    let pages = load(std::slice::from_ref(&address.to_owned()), args, None)?;
     for (article, _) in pages {
         println!("{}", article.title);
         if let Some(byline) = &article.byline {
@@ -101,8 +110,15 @@ pub fn read(address: &str, args: &PageArgs) -> anyhow::Result<()> {
 
 /// `clef summarize URL`: points stream to stdout as the model writes them, then their sources.
 pub fn summarize(address: &str, args: &PageArgs, model: &ModelArgs) -> anyhow::Result<()> {
-    let pages = load(std::slice::from_ref(&address.to_owned()), args)?;
-    let mut model = start_model(model)?;
+    let policies = Policies::load();
+    crate::policy_notes(&policies);
+    policies.check_feature(Feature::Summary)?;
+    let pages = load(
+        std::slice::from_ref(&address.to_owned()),
+        args,
+        Some(&policies),
+    )?;
+    let mut model = start_model(model, &policies)?;
     let (_, passages) = &pages[0];
     println!("Summary of {} ({})", passages.title, passages.url);
     let started = Instant::now();
@@ -131,8 +147,11 @@ pub fn ask(
     args: &PageArgs,
     model: &ModelArgs,
 ) -> anyhow::Result<()> {
-    let pages = load(addresses, args)?;
-    let mut model = start_model(model)?;
+    let policies = Policies::load();
+    crate::policy_notes(&policies);
+    policies.check_feature(Feature::Questions)?;
+    let pages = load(addresses, args, Some(&policies))?;
+    let mut model = start_model(model, &policies)?;
     let sources: Vec<Passages> = pages.iter().map(|(_, passages)| passages.clone()).collect();
     let mut stdout = std::io::stdout();
     let answer = question::ask(&mut model, &sources, question_text, &mut |event| {

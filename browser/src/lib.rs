@@ -11,6 +11,7 @@ pub mod assistant;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod policies;
 mod servo_host;
 
 pub use error::BrowserError;

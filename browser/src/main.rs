@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use clef_browser::policies::Policies;
 use clef_browser::{BrowserError, Headless, HeadlessOptions, WindowOptions};
 
 #[derive(Parser)]
@@ -192,13 +193,51 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
         Some(path) => clef_browser::config::Config::load(&path)?.profile,
         None => Default::default(),
     };
+    let policies = Policies::load();
+    let mut notes = policy_notes(&policies);
+    let mut model_unavailable = None;
+    let model = match (model, policies.check_assistant()) {
+        (_, Err(error)) => {
+            model_unavailable = Some(error.to_string());
+            None
+        }
+        (Some(options), Ok(())) => match policies.check_model(&options.model) {
+            Ok(()) => Some(options),
+            Err(error) => {
+                notes.push(error.to_string());
+                model_unavailable = Some(error.to_string());
+                None
+            }
+        },
+        (None, Ok(())) => None,
+    };
     clef_browser::run_window(WindowOptions {
         address,
         size: None,
         model,
         profile,
+        policies,
+        model_unavailable,
+        notes,
     })?;
     Ok(())
+}
+
+/// What to tell the user about the organization's policy: that settings are managed, and any
+/// problem in the file (also printed on stderr).
+pub fn policy_notes(policies: &Policies) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(source) = &policies.source {
+        notes.push(format!(
+            "Some assistant settings are managed by your organization ({}).",
+            source.display()
+        ));
+    }
+    for problem in &policies.problems {
+        eprintln!("clef: policy: {problem}");
+        notes.push(format!("Policy problem: {problem}"));
+    }
+    notes
 }
 
 fn headless(args: HeadlessArgs) -> anyhow::Result<()> {

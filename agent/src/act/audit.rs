@@ -36,6 +36,36 @@ impl AuditLog {
         self.path.as_deref()
     }
 
+    /// Drop records older than `days` (the administrator's retention).
+    pub fn prune(&self, days: u64) -> std::io::Result<usize> {
+        let Some(path) = &self.path else {
+            return Ok(0);
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(error) => return Err(error),
+        };
+        let oldest = now() - days as f64 * 86_400.0;
+        let mut kept = String::new();
+        let mut dropped = 0;
+        for line in text.lines() {
+            let time = serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|record| record.get("time").and_then(serde_json::Value::as_f64));
+            if time.is_some_and(|time| time < oldest) {
+                dropped += 1;
+            } else {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+        if dropped > 0 {
+            std::fs::write(path, kept)?;
+        }
+        Ok(dropped)
+    }
+
     pub fn record(&self, record: &AuditRecord) -> std::io::Result<()> {
         let Some(path) = &self.path else {
             return Ok(());

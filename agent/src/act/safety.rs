@@ -34,6 +34,23 @@ pub struct Policy {
     /// Origins the user approved for submitting passwords and personal data.
     pub approved: Vec<String>,
     pub confirm: Confirm,
+    /// Every action needs the user's yes (an administrator's "ask" for the site).
+    pub confirm_every_action: bool,
+    /// Saved data (profile, secrets) may be typed into forms.
+    pub saved_data_allowed: bool,
+}
+
+impl Policy {
+    /// The task's sites, nothing approved in advance, risky steps handled by `confirm`.
+    pub fn new(origins: Vec<String>, approved: Vec<String>, confirm: Confirm) -> Self {
+        Policy {
+            origins,
+            approved,
+            confirm,
+            confirm_every_action: false,
+            saved_data_allowed: true,
+        }
+    }
 }
 
 pub fn origin_of(url: &str) -> Option<String> {
@@ -212,11 +229,7 @@ mod tests {
     }
 
     fn policy(confirm: Confirm) -> Policy {
-        Policy {
-            origins: vec!["http://127.0.0.1:8000".into()],
-            approved: Vec::new(),
-            confirm,
-        }
+        Policy::new(vec!["http://127.0.0.1:8000".into()], Vec::new(), confirm)
     }
 
     #[test]

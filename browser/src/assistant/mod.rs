@@ -13,4 +13,4 @@ pub use page::HeadlessAccess;
 pub use reading::{ReadError, read_page, reader_page_html};
 pub use remote_page::{PageOp, PageRequest};
 pub use vault::{KeyringVault, VaultError, kept_in_keyring};
-pub use worker::{AssistantEvent, AssistantJob, AssistantWorker};
+pub use worker::{AssistantEvent, AssistantJob, AssistantWorker, ModelChoice};

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Instant;
 
-use clef_agent::act::{self, Approver, AuditLog, Chooser, Confirm, Policy, RunOptions, StepRecord};
+use clef_agent::act::{self, Approver, AuditLog, Chooser, Policy, RunOptions, StepRecord};
 use clef_agent::cited::Point;
 use clef_agent::passages::Passages;
 use clef_agent::{question, summary};
@@ -30,8 +30,11 @@ pub enum AssistantJob {
     /// Carry out a task on the tab the window has pinned for the agent.
     Act {
         task: String,
-        /// The sites the task may visit (the tab's, when it began).
-        origins: Vec<String>,
+        /// The sites the task may visit (the tab's, when it began), and what needs a yes.
+        policy: Policy,
+        max_steps: usize,
+        /// Where the audit goes (`None`: the default).
+        audit: Option<std::path::PathBuf>,
     },
 }
 
@@ -83,6 +86,14 @@ pub enum AssistantEvent {
     },
 }
 
+/// The model the assistant may use, or why there is none; and what the pane should say first
+/// (e.g. that settings are managed by the organization).
+pub struct ModelChoice {
+    pub options: Option<EngineOptions>,
+    pub unavailable: Option<String>,
+    pub notes: Vec<String>,
+}
+
 pub struct AssistantWorker {
     jobs: Sender<AssistantJob>,
     events: Receiver<AssistantEvent>,
@@ -102,7 +113,7 @@ impl AssistantWorker {
     /// Start the thread; it loads the model and calls `wake` whenever it has events or page
     /// requests for the UI thread.
     pub fn start(
-        options: Option<EngineOptions>,
+        model: ModelChoice,
         profile: Profile,
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Self {
@@ -128,7 +139,7 @@ impl AssistantWorker {
                     approvals: approval_receiver,
                     profile,
                 };
-                serve(options, job_receiver, page, context);
+                serve(model, job_receiver, page, context);
             });
         if let Err(error) = spawned {
             tracing::error!(%error, "cannot start the assistant thread");
@@ -212,7 +223,9 @@ fn act_job(
     page: &mut RemotePage,
     context: &JobContext<'_>,
     task: &str,
-    origins: Vec<String>,
+    policy: Policy,
+    max_steps: usize,
+    audit: Option<std::path::PathBuf>,
 ) {
     let send = context.send;
     send(AssistantEvent::Begin {
@@ -228,14 +241,11 @@ fn act_job(
             return;
         }
     };
-    let audit_path = dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl"));
+    let audit_path =
+        audit.or_else(|| dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl")));
     let options = RunOptions {
-        max_steps: 20,
-        policy: Policy {
-            origins,
-            approved: Vec::new(),
-            confirm: Confirm::Ask,
-        },
+        max_steps,
+        policy,
         chooser: Chooser::Model,
         page_budget: 300,
     };
@@ -286,17 +296,21 @@ fn act_job(
 }
 
 fn serve(
-    options: Option<EngineOptions>,
+    choice: ModelChoice,
     jobs: Receiver<AssistantJob>,
     mut page: RemotePage,
     context: JobContext<'_>,
 ) {
     let send = context.send;
     let stop = &context.controls.stop;
-    let Some(options) = options else {
-        send(AssistantEvent::Unavailable {
-            message: "No model configured: start Clef with --model FILE.gguf, or set [model] path in ~/.config/clef/config.toml.".to_owned(),
+    for note in choice.notes {
+        send(AssistantEvent::Notice { message: note });
+    }
+    let Some(options) = choice.options else {
+        let message = choice.unavailable.unwrap_or_else(|| {
+            "No model configured: start Clef with --model FILE.gguf, or set [model] path in ~/.config/clef/config.toml.".to_owned()
         });
+        send(AssistantEvent::Unavailable { message });
         return;
     };
     let mut model = match LocalModel::start(options) {
@@ -352,9 +366,14 @@ fn serve(
                     }),
                 }
             }
-            AssistantJob::Act { task, origins } => {
-                act_job(&mut model, &mut page, &context, &task, origins)
-            }
+            AssistantJob::Act {
+                task,
+                policy,
+                max_steps,
+                audit,
+            } => act_job(
+                &mut model, &mut page, &context, &task, policy, max_steps, audit,
+            ),
             AssistantJob::Ask { sources, question } => {
                 send(AssistantEvent::Begin {
                     kind: "answer".to_owned(),

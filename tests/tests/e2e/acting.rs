@@ -158,15 +158,12 @@ fn run_task(
 }
 
 fn policy(server: &TestServer, approved: bool) -> Policy {
-    Policy {
-        origins: vec![origin(server)],
-        approved: if approved {
-            vec![origin(server)]
-        } else {
-            Vec::new()
-        },
-        confirm: Confirm::Refuse,
-    }
+    let approved = if approved {
+        vec![origin(server)]
+    } else {
+        Vec::new()
+    };
+    Policy::new(vec![origin(server)], approved, Confirm::Refuse)
 }
 
 fn text(page: &Page) -> String {

@@ -10,6 +10,7 @@ mod browsing;
 mod cli;
 mod errors;
 mod harness;
+mod policy;
 mod reading;
 mod window;
 
@@ -146,6 +147,14 @@ fn main() -> ExitCode {
         (
             "act_rejected_form_and_dead_link",
             acting::a_rejected_form_and_a_dead_link_end_with_a_reason,
+        ),
+        (
+            "policy_features_sites_and_locked_settings",
+            policy::features_sites_and_locked_settings,
+        ),
+        (
+            "policy_broken_file_fails_closed_and_allow_list",
+            policy::a_broken_file_fails_closed_and_the_allow_list_holds,
         ),
         (
             "window_shows_a_page_under_xvfb",

@@ -27,6 +27,12 @@ pub struct WindowOptions {
     pub model: Option<clef_engine::EngineOptions>,
     /// What forms may be filled with.
     pub profile: crate::config::Profile,
+    /// The organization's policy, enforced in the pane.
+    pub policies: crate::policies::Policies,
+    /// Why there is no model, when there is none.
+    pub model_unavailable: Option<String>,
+    /// What the pane says first (managed settings, policy problems).
+    pub notes: Vec<String>,
 }
 
 /// Servo has work for us: spin its event loop.

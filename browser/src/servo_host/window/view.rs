@@ -82,6 +82,7 @@ pub(super) struct Ui {
     reading: Option<assistant::PendingRead>,
     cited: assistant::Cited,
     agent: assistant::AgentTab,
+    policies: crate::policies::Policies,
 }
 
 fn rendering(error: impl std::fmt::Debug) -> BrowserError {
@@ -108,10 +109,14 @@ impl Ui {
 
         let waker = ProxyWaker(proxy);
         let assistant_waker = waker.clone();
-        let assistant =
-            AssistantWorker::start(options.model.clone(), options.profile.clone(), move || {
-                servo::EventLoopWaker::wake(&assistant_waker)
-            });
+        let choice = crate::assistant::ModelChoice {
+            options: options.model.clone(),
+            unavailable: options.model_unavailable.clone(),
+            notes: options.notes.clone(),
+        };
+        let assistant = AssistantWorker::start(choice, options.profile.clone(), move || {
+            servo::EventLoopWaker::wake(&assistant_waker)
+        });
         let servo = ServoBuilder::default()
             .preferences(runtime::preferences())
             .event_loop_waker(Box::new(waker))
@@ -163,6 +168,7 @@ impl Ui {
             reading: None,
             cited: assistant::Cited::default(),
             agent: assistant::AgentTab::default(),
+            policies: options.policies.clone(),
         };
         ui.open_tab(options.address.as_deref());
         if options.address.is_none() {

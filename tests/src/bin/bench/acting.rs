@@ -112,11 +112,11 @@ fn run_one(
     page.goto(url)?;
     let options = RunOptions {
         max_steps: 12,
-        policy: Policy {
-            origins: vec![origin.to_owned()],
-            approved: vec![origin.to_owned()],
-            confirm: Confirm::Refuse,
-        },
+        policy: Policy::new(
+            vec![origin.to_owned()],
+            vec![origin.to_owned()],
+            Confirm::Refuse,
+        ),
         chooser,
         page_budget: 300,
     };

@@ -2,6 +2,7 @@
 //! its events into the pane, and showing cited passages in the page.
 
 use std::cell::RefCell;
+use std::path::Path;
 use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::mpsc::Sender;
@@ -15,6 +16,7 @@ use url::Url;
 use super::{Focus, Ui};
 use crate::assistant::{AssistantEvent, AssistantJob, PageOp, read_page, reader_page_html};
 use crate::keys::NamedKey;
+use crate::policies::Feature;
 use crate::servo_host::window::bridge;
 use crate::servo_host::{events, js};
 
@@ -71,6 +73,17 @@ impl Ui {
 
     /// Ask the page scripts of `webviews` for their visible documents.
     pub(super) fn read_tabs(&mut self, purpose: Purpose, all_tabs: bool) {
+        let feature = match purpose {
+            Purpose::Summarize => Some(Feature::Summary),
+            Purpose::Ask(_) => Some(Feature::Questions),
+            Purpose::Reader => None,
+        };
+        if let Some(feature) = feature
+            && let Err(error) = self.policies.check_feature(feature)
+        {
+            self.pane_error(error.to_string());
+            return;
+        }
         if self.reading.is_some() {
             self.pane_error("Still reading the page for the previous request.");
             return;
@@ -121,6 +134,11 @@ impl Ui {
         let mut problems = Vec::new();
         for (webview, result) in read.webviews.iter().zip(results) {
             let read_result = result.and_then(|document| {
+                if !matches!(read.purpose, Purpose::Reader) {
+                    self.policies
+                        .check_site(&document.url, false)
+                        .map_err(|error| error.to_string())?;
+                }
                 read_page(&document)
                     .map(|(article, passages)| (article, passages, document.url.clone()))
                     .map_err(|error| format!("{}: {error}", document.url))
@@ -245,14 +263,28 @@ impl Ui {
             self.pane_error("There is no page open.");
             return;
         };
-        let Some(origin) = webview.url().and_then(|url| origin_of(url.as_str())) else {
+        let url = webview.url().map(String::from).unwrap_or_default();
+        let Some(origin) = origin_of(&url) else {
             self.pane_error("This page has no site to act on (open an http(s) page first).");
             return;
         };
+        let policy = match self
+            .policies
+            .agent_policy(&url, vec![origin], Vec::new(), false)
+        {
+            Ok(policy) => policy,
+            Err(error) => {
+                self.pane_error(error.to_string());
+                return;
+            }
+        };
+        let max_steps = self.policies.max_steps(20).unwrap_or(1).min(20);
         self.agent.webview = Some(webview.id());
         self.assistant.submit(AssistantJob::Act {
             task,
-            origins: vec![origin],
+            policy,
+            max_steps,
+            audit: self.policies.audit_path().map(Path::to_path_buf),
         });
     }
 

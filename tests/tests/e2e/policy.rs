@@ -1,0 +1,176 @@
+//! The organization's `policies.json`, through the CLI: features turned off, per-site access,
+//! the model allow-list, locked settings, and a broken file failing closed.
+
+use std::process::{Command, Output};
+
+use clef_tests::clef_bin;
+use clef_tests::server::{Route, TestServer};
+
+use crate::check;
+use crate::fixtures;
+use crate::harness::Ctx;
+
+fn clef_with_policy(policy: &str, args: &[&str]) -> anyhow::Result<Output> {
+    let path = std::env::temp_dir().join(format!(
+        "clef-policies-{}-{}.json",
+        std::process::id(),
+        policy.len()
+    ));
+    std::fs::write(&path, policy)?;
+    let output = Command::new(clef_bin())
+        .env("CLEF_POLICIES", &path)
+        .args(args)
+        .output()?;
+    let _ = std::fs::remove_file(&path);
+    Ok(output)
+}
+
+fn fails_with(output: &Output, expected: &str) -> anyhow::Result<()> {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    check!(!output.status.success(), "succeeded; stderr: {stderr}");
+    check!(
+        stderr.contains(expected),
+        "expected {expected:?} in: {stderr}"
+    );
+    check!(!stderr.contains("panicked"), "panicked: {stderr}");
+    Ok(())
+}
+
+pub fn features_sites_and_locked_settings(_: &Ctx) -> anyhow::Result<()> {
+    let server = TestServer::start([
+        ("/", Route::html(fixtures::DANUBE)),
+        ("/login", Route::html(fixtures::LOGIN)),
+    ])?;
+    let page = server.url("/");
+    let login = server.url("/login");
+    let off = r#"{"policies": {"Features": {"Summary": false}}}"#;
+    fails_with(
+        &clef_with_policy(off, &["summarize", &page, "--model", "/no/model.gguf"])?,
+        "summarizing pages is turned off",
+    )?;
+
+    let read_only = r#"{"policies": {"DomainAccess": {"*": "full", "127.0.0.1": "read-only"}}}"#;
+    fails_with(
+        &clef_with_policy(
+            read_only,
+            &[
+                "run",
+                "--start",
+                &login,
+                "--task",
+                "log in",
+                "--model",
+                "/no/model.gguf",
+            ],
+        )?,
+        "may not act on 127.0.0.1",
+    )?;
+    // Reading stays allowed on a read-only site (it then fails on the missing model, not the policy).
+    fails_with(
+        &clef_with_policy(
+            read_only,
+            &["summarize", &page, "--model", "/no/model.gguf"],
+        )?,
+        "model file not found",
+    )?;
+
+    let no_access =
+        r#"{"policies": {"DomainAccess": {"*.0.0.1": "full", "127.0.0.1": "no-access"}}}"#;
+    fails_with(
+        &clef_with_policy(
+            no_access,
+            &["summarize", &page, "--model", "/no/model.gguf"],
+        )?,
+        "may not read pages on 127.0.0.1",
+    )?;
+
+    let locked =
+        r#"{"policies": {"Agent": {"MaxSteps": 5, "UsersMayApproveRiskyActions": false}}}"#;
+    fails_with(
+        &clef_with_policy(
+            locked,
+            &[
+                "run",
+                "--start",
+                &login,
+                "--task",
+                "log in",
+                "--confirm",
+                "allow",
+                "--model",
+                "/no/model.gguf",
+            ],
+        )?,
+        "approving risky actions is managed by your organization's policy",
+    )?;
+    fails_with(
+        &clef_with_policy(
+            locked,
+            &[
+                "run",
+                "--start",
+                &login,
+                "--task",
+                "log in",
+                "--max-steps",
+                "50",
+                "--model",
+                "/no/model.gguf",
+            ],
+        )?,
+        "the step limit (5) is managed",
+    )?;
+    Ok(())
+}
+
+pub fn a_broken_file_fails_closed_and_the_allow_list_holds(_: &Ctx) -> anyhow::Result<()> {
+    let server = TestServer::start([("/", Route::html(fixtures::DANUBE))])?;
+    let page = server.url("/");
+    let broken = r#"{"policies": {"Features": {"Summary": tru"#;
+    let output = clef_with_policy(broken, &["summarize", &page, "--model", "/no/model.gguf"])?;
+    fails_with(&output, "the assistant is turned off")?;
+    check!(
+        String::from_utf8_lossy(&output.stderr).contains("not valid JSON"),
+        "no reason given"
+    );
+    let unknown = r#"{"policies": {"Telepathy": true, "Features": {"Summary": false}}}"#;
+    let output = clef_with_policy(unknown, &["summarize", &page, "--model", "/no/model.gguf"])?;
+    check!(
+        String::from_utf8_lossy(&output.stderr).contains("unknown policy \"Telepathy\""),
+        "unknown key not reported"
+    );
+    // Reading an article needs no model and no assistant feature.
+    let output = clef_with_policy(broken, &["read", &page])?;
+    check!(
+        output.status.success(),
+        "clef read failed under a broken policy"
+    );
+
+    let Some(model) = clef_tests::test_model()? else {
+        println!("    skipped the allow-list half: test model missing");
+        return Ok(());
+    };
+    let other = format!(
+        r#"{{"policies": {{"Models": {{"AllowedSha256": ["{}"]}}}}}}"#,
+        "0".repeat(64)
+    );
+    fails_with(
+        &clef_with_policy(
+            &other,
+            &["summarize", &page, "--model", &model.to_string_lossy()],
+        )?,
+        "not on your organization's allow-list",
+    )?;
+    // The test model's own hash on the list: the policy lets it load.
+    let pinned = r#"{"policies": {"Models": {"AllowedSha256": ["b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"]}}}"#;
+    let output = clef_with_policy(
+        pinned,
+        &["summarize", &page, "--model", &model.to_string_lossy()],
+    )?;
+    check!(
+        output.status.success(),
+        "the allowed model was refused: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
