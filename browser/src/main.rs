@@ -2,6 +2,7 @@
 
 mod act_commands;
 mod assistant_commands;
+mod audit_commands;
 mod model_commands;
 
 use std::path::PathBuf;
@@ -54,6 +55,9 @@ enum Command {
     },
     /// Carry out a task on pages, step by step (exit 0 done, 1 failed, 6 refused, 7 out of steps).
     Run(Box<act_commands::RunArgs>),
+    /// Show or export the agent's audit log (JSON lines or CSV).
+    #[command(subcommand)]
+    Audit(audit_commands::AuditCommand),
     /// Save or forget a site's secret in the OS keyring.
     #[command(subcommand)]
     Secret(act_commands::SecretCommand),
@@ -147,6 +151,7 @@ fn main() -> ExitCode {
             Err(error) => Err(error),
         },
         Some(Command::Secret(command)) => act_commands::secret(&command),
+        Some(Command::Audit(command)) => audit_commands::audit(&command),
         Some(Command::Read { address, page }) => assistant_commands::read(&address, &page),
         Some(Command::Summarize {
             address,

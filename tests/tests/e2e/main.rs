@@ -157,6 +157,10 @@ fn main() -> ExitCode {
             policy::a_broken_file_fails_closed_and_the_allow_list_holds,
         ),
         (
+            "audit_log_is_shown_and_exported",
+            policy::audit_log_is_shown_and_exported,
+        ),
+        (
             "window_shows_a_page_under_xvfb",
             window::shows_a_page_under_xvfb,
         ),

@@ -174,3 +174,53 @@ pub fn a_broken_file_fails_closed_and_the_allow_list_holds(_: &Ctx) -> anyhow::R
     );
     Ok(())
 }
+
+pub fn audit_log_is_shown_and_exported(_: &Ctx) -> anyhow::Result<()> {
+    let path = std::env::temp_dir().join(format!("clef-audit-export-{}.jsonl", std::process::id()));
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"time":1795600000.5,"url":"http://127.0.0.1:1/login","action":"type \"{{password}}\" into [2] textbox \"Password\"","element":"textbox \"Password\"","reason":"best match","outcome":"typed {{password}}","approved_by":""}"#,
+            "\n",
+            r#"{"time":1795600001.0,"url":"http://127.0.0.1:1/login","action":"click [3] button \"Log in\"","element":"button \"Log in, now\"","reason":"submits Password","outcome":"clicked","approved_by":"user"}"#,
+            "\n"
+        ),
+    )?;
+    let run = |args: &[&str]| Command::new(clef_bin()).args(args).output();
+    let path_text = path.to_string_lossy().into_owned();
+    let csv = run(&["audit", "export", "--format", "csv", "--path", &path_text])?;
+    let csv_text = String::from_utf8_lossy(&csv.stdout);
+    check!(
+        csv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&csv.stderr)
+    );
+    let lines: Vec<&str> = csv_text.lines().collect();
+    check!(
+        lines.first() == Some(&"time,url,action,element,reason,outcome,approved_by"),
+        "{csv_text}"
+    );
+    check!(lines.len() == 3, "{csv_text}");
+    check!(
+        lines[2].contains("\"button \"\"Log in, now\"\"\"") && lines[2].ends_with(",user"),
+        "{}",
+        lines[2]
+    );
+    let jsonl = run(&["audit", "export", "--path", &path_text])?;
+    let records: Vec<serde_json::Value> = String::from_utf8_lossy(&jsonl.stdout)
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    check!(
+        records.len() == 2 && records[1]["approved_by"] == "user",
+        "{records:?}"
+    );
+    let show = run(&["audit", "show", "--path", &path_text])?;
+    let shown = String::from_utf8_lossy(&show.stdout);
+    check!(
+        shown.contains("(2 records)") && shown.contains("approved by user"),
+        "{shown}"
+    );
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}

@@ -49,6 +49,8 @@ pub(super) enum Command {
     Approve {
         allow: bool,
     },
+    /// Open the agent's audit log in a tab.
+    Audit,
     /// Pause a task (the user takes over) or let it go on.
     Pause,
     Resume,

@@ -83,6 +83,7 @@ pub(super) struct Ui {
     cited: assistant::Cited,
     agent: assistant::AgentTab,
     policies: crate::policies::Policies,
+    pane_backlog: Vec<crate::assistant::AssistantEvent>,
 }
 
 fn rendering(error: impl std::fmt::Debug) -> BrowserError {
@@ -169,6 +170,7 @@ impl Ui {
             cited: assistant::Cited::default(),
             agent: assistant::AgentTab::default(),
             policies: options.policies.clone(),
+            pane_backlog: Vec::new(),
         };
         ui.open_tab(options.address.as_deref());
         if options.address.is_none() {
@@ -456,6 +458,7 @@ impl Ui {
             Command::Act { task } => self.start_task(task),
             Command::Approve { allow } => self.assistant.approve(allow),
             Command::Pause => self.assistant.pause(true),
+            Command::Audit => self.open_audit(),
             Command::Resume => self.assistant.pause(false),
             Command::Cite { source, passage } => self.show_citation(source, passage),
             Command::FocusContent => self.set_focus(Focus::Content),

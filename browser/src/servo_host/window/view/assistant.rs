@@ -14,7 +14,9 @@ use servo::{JSValue, WebView, WebViewId};
 use url::Url;
 
 use super::{Focus, Ui};
-use crate::assistant::{AssistantEvent, AssistantJob, PageOp, read_page, reader_page_html};
+use crate::assistant::{
+    AssistantEvent, AssistantJob, PageOp, audit_page_html, read_page, reader_page_html,
+};
 use crate::keys::NamedKey;
 use crate::policies::Feature;
 use crate::servo_host::window::bridge;
@@ -122,8 +124,12 @@ impl Ui {
             self.dispatch(read);
         }
         self.serve_agent();
-        for event in self.assistant.events() {
-            self.pane_event(&event);
+        // Events that arrive before the pane's page has loaded would be lost: keep them.
+        self.pane_backlog.extend(self.assistant.events());
+        if self.pane.load_status() == servo::LoadStatus::Complete {
+            for event in std::mem::take(&mut self.pane_backlog) {
+                self.pane_event(&event);
+            }
         }
     }
 
@@ -286,6 +292,23 @@ impl Ui {
             max_steps,
             audit: self.policies.audit_path().map(Path::to_path_buf),
         });
+    }
+
+    /// The audit log (the policy's place, else the default) as a page in a new tab.
+    pub(super) fn open_audit(&mut self) {
+        let path = self
+            .policies
+            .audit_path()
+            .map(Path::to_path_buf)
+            .or_else(|| dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl")));
+        let Some(path) = path else {
+            self.pane_error("No place for the audit log on this system.");
+            return;
+        };
+        if let Ok(url) = Url::parse(&bridge::data_url(&audit_page_html(&path))) {
+            let tab = self.new_tab(Some(url), None);
+            self.add_tab(tab);
+        }
     }
 
     fn agent_webview(&self) -> Option<WebView> {

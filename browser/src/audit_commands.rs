@@ -1,0 +1,124 @@
+//! `clef audit show|export`: the agent's local audit log, read back.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clef_browser::policies::Policies;
+
+#[derive(clap::Subcommand)]
+pub enum AuditCommand {
+    /// Print the audit log as a table.
+    Show {
+        /// The log (default: the policy's, else `$XDG_DATA_HOME/clef/audit.jsonl`).
+        #[arg(long)]
+        path: Option<PathBuf>,
+    },
+    /// Write the audit log as JSON lines or CSV to standard output.
+    Export {
+        #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
+        format: String,
+        #[arg(long)]
+        path: Option<PathBuf>,
+    },
+}
+
+const FIELDS: [&str; 7] = [
+    "time",
+    "url",
+    "action",
+    "element",
+    "reason",
+    "outcome",
+    "approved_by",
+];
+
+fn log_path(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    let policies = Policies::load();
+    if let Some(path) = policies.audit_path() {
+        return Ok(path.to_path_buf());
+    }
+    given
+        .cloned()
+        .or_else(crate::act_commands::default_audit_path)
+        .context("no audit log location: pass --path")
+}
+
+fn records(path: &PathBuf) -> anyhow::Result<Vec<serde_json::Value>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+    };
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .enumerate()
+        .map(|(number, line)| {
+            serde_json::from_str(line)
+                .with_context(|| format!("{} line {} is not a record", path.display(), number + 1))
+        })
+        .collect()
+}
+
+fn field(record: &serde_json::Value, name: &str) -> String {
+    match record.get(name) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+pub fn audit(command: &AuditCommand) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        AuditCommand::Show { path } => {
+            let path = log_path(path.as_ref())?;
+            let records = records(&path)?;
+            writeln!(out, "{} ({} records)", path.display(), records.len())?;
+            for record in &records {
+                writeln!(
+                    out,
+                    "{:.0}  {}  {}  → {}{}",
+                    record
+                        .get("time")
+                        .and_then(serde_json::Value::as_f64)
+                        .unwrap_or(0.0),
+                    field(record, "url"),
+                    field(record, "action"),
+                    field(record, "outcome"),
+                    match field(record, "approved_by").as_str() {
+                        "" => String::new(),
+                        who => format!("  (approved by {who})"),
+                    }
+                )?;
+            }
+        }
+        AuditCommand::Export { format, path } => {
+            let path = log_path(path.as_ref())?;
+            let records = records(&path)?;
+            if format == "csv" {
+                writeln!(out, "{}", FIELDS.join(","))?;
+                for record in &records {
+                    let cells: Vec<String> = FIELDS
+                        .iter()
+                        .map(|name| csv_cell(&field(record, name)))
+                        .collect();
+                    writeln!(out, "{}", cells.join(","))?;
+                }
+            } else {
+                for record in &records {
+                    writeln!(out, "{}", serde_json::to_string(record)?)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
