@@ -13,3 +13,5 @@ cargo clippy --release --locked --workspace --all-targets -- -D warnings
 # ggml skips CPU-type Vulkan devices (lavapipe) unless told which to use; the CPU worker ignores it.
 export GGML_VK_VISIBLE_DEVICES=0
 cargo test --release --locked --workspace
+# A company edition built at build time carries its name, policy and model pin.
+bash scripts/check-edition.sh

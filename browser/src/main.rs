@@ -55,6 +55,8 @@ enum Command {
     },
     /// Carry out a task on pages, step by step (exit 0 done, 1 failed, 6 refused, 7 out of steps).
     Run(Box<act_commands::RunArgs>),
+    /// What this build is: its edition's name, start page, built-in policy and model pin.
+    Edition,
     /// Show or export the agent's audit log (JSON lines or CSV).
     #[command(subcommand)]
     Audit(audit_commands::AuditCommand),
@@ -152,6 +154,10 @@ fn main() -> ExitCode {
         },
         Some(Command::Secret(command)) => act_commands::secret(&command),
         Some(Command::Audit(command)) => audit_commands::audit(&command),
+        Some(Command::Edition) => {
+            edition();
+            Ok(())
+        }
         Some(Command::Read { address, page }) => assistant_commands::read(&address, &page),
         Some(Command::Summarize {
             address,
@@ -243,6 +249,40 @@ pub fn policy_notes(policies: &Policies) -> Vec<String> {
         notes.push(format!("Policy problem: {problem}"));
     }
     notes
+}
+
+fn edition() {
+    use clef_browser::edition;
+    println!("edition:      {}", edition::NAME);
+    println!("version:      {}", env!("CARGO_PKG_VERSION"));
+    println!(
+        "start page:   {}",
+        edition::START_PAGE.unwrap_or("(Clef's own)")
+    );
+    println!(
+        "policy:       {}",
+        match edition::POLICIES {
+            Some(text) => format!(
+                "built in ({} bytes; {} if the system has none)",
+                text.len(),
+                "used"
+            ),
+            None => "none built in".to_owned(),
+        }
+    );
+    println!(
+        "model pin:    {}",
+        edition::MODEL_SHA256.unwrap_or("any model")
+    );
+    println!(
+        "icon:         {}",
+        if edition::ICON_PNG.is_empty() {
+            "none"
+        } else {
+            "built in"
+        }
+    );
+    println!("built from:   {}", edition::SOURCE);
 }
 
 fn headless(args: HeadlessArgs) -> anyhow::Result<()> {

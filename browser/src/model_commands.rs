@@ -41,7 +41,11 @@ impl ModelArgs {
             .or(config.model.path)
             .context("no model given: pass --model PATH or set [model] path in the config file")?;
         let mut options = EngineOptions::new(path);
-        options.sha256 = self.sha256.clone().or(config.model.sha256);
+        // The edition's pin, if it has one, binds whatever the user picks.
+        options.sha256 = match clef_browser::edition::MODEL_SHA256 {
+            Some(pinned) => Some(pinned.to_owned()),
+            None => self.sha256.clone().or(config.model.sha256),
+        };
         options.context = self.context.or(config.model.context).unwrap_or(4096);
         options.threads = self.threads.or(config.model.threads);
         options.decode_threads = self.decode_threads.or(config.model.decode_threads);

@@ -107,10 +107,18 @@ fn describe(value: &Value) -> String {
 
 impl Policies {
     /// The policy from `CLEF_POLICIES` or the system path; no file means no policy.
+    /// The policy from `CLEF_POLICIES` or the system path; without either file, the policy
+    /// built into this edition, if any.
     pub fn load() -> Policies {
         let path = std::env::var_os("CLEF_POLICIES")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(SYSTEM_PATH));
+        if !path.exists()
+            && let Some(built_in) = crate::edition::POLICIES
+        {
+            let source = PathBuf::from(format!("built into the {} edition", crate::edition::NAME));
+            return Policies::parse(&source, built_in);
+        }
         Policies::load_from(&path)
     }
 

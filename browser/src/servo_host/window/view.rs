@@ -98,7 +98,8 @@ impl Ui {
     ) -> Result<Self, BrowserError> {
         let (width, height) = options.size.unwrap_or((1280, 800));
         let attributes = Window::default_attributes()
-            .with_title("Clef")
+            .with_title(crate::edition::NAME)
+            .with_window_icon(edition_icon())
             .with_inner_size(LogicalSize::new(width, height));
         let window = event_loop.create_window(attributes).map_err(rendering)?;
         let display = event_loop.display_handle().map_err(rendering)?;
@@ -172,8 +173,9 @@ impl Ui {
             policies: options.policies.clone(),
             pane_backlog: Vec::new(),
         };
-        ui.open_tab(options.address.as_deref());
-        if options.address.is_none() {
+        let first = options.address.as_deref().or(crate::edition::START_PAGE);
+        ui.open_tab(first);
+        if first.is_none() {
             ui.focus_address();
         }
         Ok(ui)
@@ -359,8 +361,8 @@ impl Ui {
             .and_then(WebView::page_title)
             .filter(|title| !title.is_empty());
         self.window.set_title(&match title {
-            Some(title) => format!("{title} — Clef"),
-            None => "Clef".to_owned(),
+            Some(title) => format!("{title} — {}", crate::edition::NAME),
+            None => crate::edition::NAME.to_owned(),
         });
     }
 
@@ -708,6 +710,18 @@ impl Ui {
         }
         self.window_context.present();
     }
+}
+
+/// The edition's window icon, if it has one.
+fn edition_icon() -> Option<winit::window::Icon> {
+    if crate::edition::ICON_PNG.is_empty() {
+        return None;
+    }
+    let image = image::load_from_memory(crate::edition::ICON_PNG)
+        .ok()?
+        .to_rgba8();
+    let (width, height) = image.dimensions();
+    winit::window::Icon::from_rgba(image.into_raw(), width, height).ok()
 }
 
 fn displayed_url(tab: &Tab) -> String {
