@@ -45,10 +45,9 @@ pub fn parse_edition(text: &str) -> Result<EditionFile, String> {
     if edition.name.trim().is_empty() {
         return Err("the edition needs a name".to_owned());
     }
-    if !edition.model_sha256.is_empty()
-        && !(edition.model_sha256.len() == 64
-            && edition.model_sha256.chars().all(|c| c.is_ascii_hexdigit()))
-    {
+    let hash = &edition.model_sha256;
+    let valid_hash = hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit());
+    if !hash.is_empty() && !valid_hash {
         return Err("model_sha256 must be 64 hex digits".to_owned());
     }
     Ok(edition)
