@@ -161,6 +161,10 @@ fn main() -> ExitCode {
             policy::audit_log_is_shown_and_exported,
         ),
         (
+            "offline_every_assistant_feature_works",
+            policy::offline_every_assistant_feature_works_on_local_files,
+        ),
+        (
             "window_shows_a_page_under_xvfb",
             window::shows_a_page_under_xvfb,
         ),

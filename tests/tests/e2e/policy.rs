@@ -224,3 +224,87 @@ pub fn audit_log_is_shown_and_exported(_: &Ctx) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&path);
     Ok(())
 }
+
+/// With the network cut entirely (a fresh network namespace with no interfaces, not even
+/// loopback up), Clef opens local files and every assistant feature works on them.
+pub fn offline_every_assistant_feature_works_on_local_files(_: &Ctx) -> anyhow::Result<()> {
+    let Some(model) = clef_tests::test_model()? else {
+        println!("    skipped: test model missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    if !Command::new("unshare")
+        .args(["-n", "true"])
+        .status()
+        .is_ok_and(|status| status.success())
+    {
+        check!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI: cannot create a network namespace (unshare -n)"
+        );
+        println!(
+            "    skipped: this machine cannot create a network namespace (unshare -n needs root or user namespaces)"
+        );
+        return Ok(());
+    }
+    let dir = std::env::temp_dir().join(format!("clef-offline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let article = dir.join("danube.html");
+    std::fs::write(&article, fixtures::DANUBE)?;
+    let form = dir.join("subscribe.html");
+    std::fs::write(&form, fixtures::DIALOG_SUBSCRIBE)?;
+    let model = model.to_string_lossy().into_owned();
+    let offline = |args: &[&str]| -> anyhow::Result<Output> {
+        Ok(Command::new("unshare")
+            .arg("-n")
+            .arg(clef_bin())
+            .args(args)
+            .output()?)
+    };
+    let article_path = article.to_string_lossy().into_owned();
+    let output = offline(&["read", &article_path])?;
+    check!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("Vienna"),
+        "read offline: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = offline(&["summarize", &article_path, "--model", &model])?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    check!(
+        output.status.success() && stdout.contains("Sources:"),
+        "summarize offline: {stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = offline(&[
+        "ask",
+        &article_path,
+        "Which capital cities are on the Danube?",
+        "--model",
+        &model,
+    ])?;
+    check!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("Sources:"),
+        "ask offline: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let audit = dir.join("audit.jsonl");
+    let output = offline(&[
+        "run",
+        "--start",
+        &form.to_string_lossy(),
+        "--task",
+        "subscribe with email bob@example.com",
+        "--audit",
+        &audit.to_string_lossy(),
+        "--model",
+        &model,
+    ])?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    check!(
+        output.status.success() && stdout.contains("done:"),
+        "run offline ({:?}): {stdout} {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
