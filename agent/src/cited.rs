@@ -54,14 +54,6 @@ pub fn max_tokens_for(points: usize) -> u32 {
     u32::try_from(points * (MAX_POINT_CHARS / 3 + 12)).unwrap_or(u32::MAX)
 }
 
-/// Parse complete lines of `- text [label]`.
-pub fn parse_points(output: &str, labels: &[Label]) -> Vec<Point> {
-    output
-        .lines()
-        .filter_map(|line| parse_line(line, labels))
-        .collect()
-}
-
 pub fn parse_line(line: &str, labels: &[Label]) -> Option<Point> {
     let line = line.trim();
     let body = line.strip_prefix("- ").unwrap_or(line);

@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clef_agent::act::{self, AuditLog, Chooser, PolicyApprover, RunOptions, Status, origin_of};
 use clef_agent::forms::FieldKind;
-use clef_browser::assistant::{HeadlessAccess, KeyringVault, LocalModel, kept_in_keyring};
+use clef_browser::assistant::{
+    HeadlessAccess, KeyringVault, LocalModel, default_audit_path, kept_in_keyring,
+};
 use clef_browser::config::Config;
 use clef_browser::policies::{Policies, PolicyError};
 use clef_browser::{Headless, HeadlessOptions};
@@ -41,17 +43,6 @@ pub struct RunArgs {
     pub timeout: u64,
     #[command(flatten)]
     pub model: ModelArgs,
-}
-
-pub fn default_audit_path() -> Option<PathBuf> {
-    dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl"))
-}
-
-fn config() -> anyhow::Result<Config> {
-    Ok(match Config::default_path() {
-        Some(path) => Config::load(&path)?,
-        None => Config::default(),
-    })
 }
 
 /// The exit status for an outcome: 0 done, 1 failed, 6 refused by policy, 7 out of steps.
@@ -93,7 +84,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if policies.audit_path().is_some() && args.audit.is_some() {
         return Err(PolicyError::Locked("the audit log's location".to_owned()).into());
     }
-    let vault = KeyringVault::open(config()?.profile)?;
+    let vault = KeyringVault::open(Config::load_default()?.profile)?;
     let model_options = args.model.options(None)?;
     policies.check_model(&model_options.model)?;
     let mut model = LocalModel::start(model_options)?;
@@ -169,7 +160,7 @@ fn kind_of(name: &str) -> anyhow::Result<FieldKind> {
 }
 
 pub fn secret(command: &SecretCommand) -> anyhow::Result<()> {
-    let vault = KeyringVault::open(config()?.profile)?;
+    let vault = KeyringVault::open(Config::load_default()?.profile)?;
     match command {
         SecretCommand::Set { site, kind } => {
             let origin = origin_of(site).with_context(|| format!("{site} is not a site"))?;

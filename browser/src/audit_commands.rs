@@ -40,7 +40,7 @@ fn log_path(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     }
     given
         .cloned()
-        .or_else(crate::act_commands::default_audit_path)
+        .or_else(clef_browser::assistant::default_audit_path)
         .context("no audit log location: pass --path")
 }
 

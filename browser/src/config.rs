@@ -57,6 +57,14 @@ impl Config {
         dirs::config_dir().map(|dir| dir.join("clef").join("config.toml"))
     }
 
+    /// The user's config file (`default_path`), or defaults where there is none.
+    pub fn load_default() -> Result<Self, ConfigError> {
+        match Self::default_path() {
+            Some(path) => Self::load(&path),
+            None => Ok(Self::default()),
+        }
+    }
+
     /// Read the config file; a missing file means defaults, a broken one is an error.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = match std::fs::read_to_string(path) {

@@ -200,10 +200,7 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
         }
         Err(error) => return Err(error),
     };
-    let profile = match clef_browser::config::Config::default_path() {
-        Some(path) => clef_browser::config::Config::load(&path)?.profile,
-        None => Default::default(),
-    };
+    let profile = clef_browser::config::Config::load_default()?.profile;
     let policies = Policies::load();
     let mut notes = policy_notes(&policies);
     let mut model_unavailable = None;

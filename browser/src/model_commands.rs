@@ -32,10 +32,7 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     pub fn options(&self, positional: Option<PathBuf>) -> anyhow::Result<EngineOptions> {
-        let config = match Config::default_path() {
-            Some(path) => Config::load(&path)?,
-            None => Config::default(),
-        };
+        let config = Config::load_default()?;
         let path = positional
             .or_else(|| self.path.clone())
             .or(config.model.path)

@@ -453,7 +453,7 @@ impl Policies {
         let Some(allowed) = &self.allowed_models else {
             return Ok(());
         };
-        let hash = sha256_of(path)
+        let hash = clef_engine::gguf::sha256_file(path)
             .map_err(|error| PolicyError::ModelUnreadable(path.to_owned(), error.to_string()))?;
         if allowed.contains(&hash) {
             Ok(())
@@ -513,22 +513,6 @@ impl Policies {
     pub fn audit_retention_days(&self) -> Option<u64> {
         self.audit_retention_days
     }
-}
-
-fn sha256_of(path: &Path) -> std::io::Result<String> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
 
 #[cfg(test)]

@@ -104,21 +104,7 @@ fn words_of(node: &Node) -> Vec<String> {
         text.push(' ');
         text.push_str(extra);
     }
-    terms(&forms_normalize(&text))
-}
-
-fn forms_normalize(text: &str) -> String {
-    // camelCase and snake_case names read as words.
-    let mut out = String::new();
-    let mut previous_lower = false;
-    for c in text.chars() {
-        if c.is_uppercase() && previous_lower {
-            out.push(' ');
-        }
-        previous_lower = c.is_lowercase();
-        out.push(if c == '_' || c == '-' { ' ' } else { c });
-    }
-    out
+    terms(&forms::normalize(&text))
 }
 
 const SAVED_WORDS: &[&str] = &["saved", "my", "profile", "details", "stored", "usual"];

@@ -317,11 +317,12 @@ pub fn run(
             ));
         };
         seen.push((state, chosen.action.clone()));
-        let element_name = chosen
+        let target = chosen
             .action
             .element()
-            .and_then(|id| snapshot.nodes.iter().find(|node| node.id == Some(id)))
-            .map(|node| format!("{} \"{}\"", node.kind, node.label()));
+            .and_then(|id| snapshot.nodes.iter().find(|node| node.id == Some(id)));
+        let element_name = target.map(|node| format!("{} \"{}\"", node.kind, node.label()));
+        let clicking = matches!(chosen.action, Action::Click { .. });
         let verdict = options
             .policy
             .check(&chosen.action, &snapshot, &typed_personal);
@@ -345,12 +346,7 @@ pub fn run(
                 )
             }
         };
-        let submitting = matches!(chosen.action, Action::Click { .. })
-            && chosen
-                .action
-                .element()
-                .and_then(|id| snapshot.nodes.iter().find(|node| node.id == Some(id)))
-                .is_some_and(|node| node.submits);
+        let submitting = clicking && target.is_some_and(|node| node.submits);
         let errors_before = if submitting && allowed {
             page_errors(page)
         } else {
@@ -420,12 +416,7 @@ pub fn run(
             None
         };
         // A link that led to an error page is dead.
-        let followed_link = matches!(chosen.action, Action::Click { .. })
-            && chosen
-                .action
-                .element()
-                .and_then(|id| snapshot.nodes.iter().find(|node| node.id == Some(id)))
-                .is_some_and(|node| node.href.is_some());
+        let followed_link = clicking && target.is_some_and(|node| node.href.is_some());
         if followed_link && allowed && rejected.is_none() {
             rejected =
                 error_page(page).map(|title| format!("the link led to an error page: {title}"));

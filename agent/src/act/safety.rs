@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::snapshot::{Node, Snapshot};
+use crate::snapshot::Snapshot;
 
 use super::action::Action;
 
@@ -197,26 +197,10 @@ impl Policy {
     }
 }
 
-/// Nodes a page could use to smuggle data out: links and forms pointing off the task's sites.
-pub fn outside_targets<'a>(policy: &Policy, snapshot: &'a Snapshot) -> Vec<&'a Node> {
-    snapshot
-        .nodes
-        .iter()
-        .filter(|node| {
-            node.href
-                .as_deref()
-                .is_some_and(|href| !policy.allows_origin(href))
-                || node
-                    .form_action
-                    .as_deref()
-                    .is_some_and(|action| !policy.allows_origin(action))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::Node;
 
     fn snapshot(nodes: Vec<Node>) -> Snapshot {
         Snapshot {

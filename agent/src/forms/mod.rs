@@ -10,7 +10,7 @@ pub mod dataset;
 mod extract;
 mod keywords;
 
-pub use classify::{classify, classify_form, submit_score};
+pub use classify::{classify, classify_form, normalize, submit_score};
 pub use extract::{Button, FormDocument, FormGroup, extract};
 
 use serde::{Deserialize, Serialize};

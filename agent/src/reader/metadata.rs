@@ -231,7 +231,9 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn similar(a: &str, b: &str) -> bool {
+/// Whether most of `b`'s words (weighted by length) appear in `a`, as Readability compares
+/// titles and headings.
+pub(super) fn similar(a: &str, b: &str) -> bool {
     let a = words(a);
     let b = words(b);
     if a.is_empty() || b.is_empty() {

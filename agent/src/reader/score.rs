@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use crate::dom::{Document, Kind, NodeId};
 
+use super::metadata::similar;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Flags {
     pub strip_unlikely: bool,
@@ -310,31 +312,7 @@ fn is_valid_byline(doc: &Document, node: NodeId, match_string: &str) -> bool {
 }
 
 fn similar_to_title(doc: &Document, node: NodeId, title: &str) -> bool {
-    if !matches!(doc.tag(node), "h1" | "h2") || title.is_empty() {
-        return false;
-    }
-    let heading = doc.inner_text(node).to_lowercase();
-    let title = title.to_lowercase();
-    if heading.is_empty() {
-        return false;
-    }
-    let words = |text: &str| -> Vec<String> {
-        text.split(|c: char| !c.is_alphanumeric())
-            .filter(|word| !word.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    let (a, b) = (words(&title), words(&heading));
-    let total: usize = b.iter().map(|word| word.len() + 1).sum();
-    if total == 0 {
-        return false;
-    }
-    let missing: usize = b
-        .iter()
-        .filter(|word| !a.contains(word))
-        .map(|word| word.len() + 1)
-        .sum();
-    1.0 - missing as f64 / total as f64 >= 0.75
+    matches!(doc.tag(node), "h1" | "h2") && similar(title, &doc.inner_text(node))
 }
 
 fn initial_score(doc: &Document, node: NodeId, flags: Flags) -> f64 {

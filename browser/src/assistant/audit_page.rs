@@ -2,12 +2,7 @@
 
 use std::path::Path;
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use super::escape_html;
 
 /// An HTML table of the records in `path` (newest first); a missing file is an empty log.
 pub fn audit_page_html(path: &Path) -> String {
@@ -20,9 +15,9 @@ pub fn audit_page_html(path: &Path) -> String {
         };
         count += 1;
         let cell = |name: &str| match record.get(name) {
-            Some(serde_json::Value::String(text)) => escape(text),
+            Some(serde_json::Value::String(text)) => escape_html(text),
             Some(serde_json::Value::Null) | None => String::new(),
-            Some(other) => escape(&other.to_string()),
+            Some(other) => escape_html(&other.to_string()),
         };
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -40,6 +35,6 @@ pub fn audit_page_html(path: &Path) -> String {
          <style>body{{font:14px sans-serif;margin:1.5em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top}}th{{background:#eee}}</style>\
          <h1>Audit log</h1><p>{count} actions, newest first, from <code>{}</code>. Export: <code>clef audit export --format csv</code>.</p>\
          <table><tr><th>time</th><th>page</th><th>action</th><th>element</th><th>reason</th><th>outcome</th><th>approved by</th></tr>{rows}</table>",
-        escape(&path.display().to_string())
+        escape_html(&path.display().to_string())
     )
 }

@@ -15,4 +15,17 @@ pub use page::HeadlessAccess;
 pub use reading::{ReadError, read_page, reader_page_html};
 pub use remote_page::{PageOp, PageRequest};
 pub use vault::{KeyringVault, VaultError, kept_in_keyring};
+/// Where the agent's audit log goes unless a policy or the user says otherwise.
+pub fn default_audit_path() -> Option<std::path::PathBuf> {
+    dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl"))
+}
+
+/// Text made safe to put inside HTML elements and quoted attributes.
+pub(crate) fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 pub use worker::{AssistantEvent, AssistantJob, AssistantWorker, ModelChoice};

@@ -241,8 +241,7 @@ fn act_job(
             return;
         }
     };
-    let audit_path =
-        audit.or_else(|| dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl")));
+    let audit_path = audit.or_else(super::default_audit_path);
     let options = RunOptions {
         max_steps,
         policy,

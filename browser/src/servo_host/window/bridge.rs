@@ -138,12 +138,7 @@ pub(super) fn data_url(html: &str) -> String {
 
 /// A local page explaining why an address could not be opened.
 pub(super) fn error_page(input: &str, message: &str) -> String {
-    let escape = |text: &str| {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    let escape = crate::assistant::escape_html;
     data_url(&format!(
         "<!doctype html><meta charset=utf-8><title>Cannot open {input}</title>\
          <body style=\"font:16px sans-serif;margin:3em;color:#222\">\

@@ -89,11 +89,6 @@ fn fixtures_list() -> Vec<Fixture> {
     ]
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
 struct Result {
     success: bool,
     steps: Vec<StepRecord>,
@@ -232,10 +227,10 @@ pub fn run() -> anyhow::Result<()> {
     println!();
     println!(
         "  model on ties: median step {:.3} s over {} steps; steps where the model was asked: {} (median {:.3} s)",
-        median(&mut step_times.clone()),
+        super::median_of(&mut step_times.clone()),
         step_times.len(),
         consulted.len(),
-        median(&mut consulted.clone())
+        super::median_of(&mut consulted.clone())
     );
 
     // Step time with the model asked every step, with and without prefix reuse.
@@ -264,8 +259,8 @@ pub fn run() -> anyhow::Result<()> {
         println!(
             "  model asked every step (top 5), prefix reuse {}: median step {:.3} s (model {:.3} s) over {} steps, {:.1} s in all",
             if reuse { "on " } else { "off" },
-            median(&mut times),
-            median(&mut model_times),
+            super::median_of(&mut times),
+            super::median_of(&mut model_times),
             model_times.len(),
             started.elapsed().as_secs_f64()
         );

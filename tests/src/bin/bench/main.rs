@@ -266,10 +266,18 @@ fn report(name: &str, runs: &[Run]) {
     println!("{name:<34} {:>12.3} {rss:>14}", median(&walls));
 }
 
+/// The middle value (sorting `values` in place); NaN when there are none.
+fn median_of(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 fn median(values: &[Duration]) -> f64 {
-    let mut sorted: Vec<f64> = values.iter().map(Duration::as_secs_f64).collect();
-    sorted.sort_by(f64::total_cmp);
-    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+    let mut seconds: Vec<f64> = values.iter().map(Duration::as_secs_f64).collect();
+    if seconds.is_empty() {
+        return 0.0;
+    }
+    median_of(&mut seconds)
 }
 
 fn mean(values: &[Duration]) -> f64 {

@@ -20,11 +20,6 @@ fn readability_dir() -> PathBuf {
     )
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
 pub fn run() -> anyhow::Result<()> {
     let dirs = page_dirs(&readability_dir())?;
     anyhow::ensure!(
@@ -179,7 +174,7 @@ fn snapshot_size(
     println!(
         "  total {snapshot_total} vs {html_total} tokens = {:.1}%; per-page median {:.1}%, worst {:.1}%",
         100.0 * snapshot_total as f64 / html_total.max(1) as f64,
-        100.0 * median(&mut ratios.clone()),
+        100.0 * super::median_of(&mut ratios.clone()),
         100.0 * ratios.iter().copied().fold(0.0, f64::max),
     );
     Ok(())
@@ -278,10 +273,10 @@ fn summary_latency(
     println!(
         "  median over {} articles (median {} words): first token warm {:.3} s, cold {:.3} s; whole summary {:.2} s",
         warm_first.len(),
-        median(&mut words) as usize,
-        median(&mut warm_first),
-        median(&mut cold_first),
-        median(&mut totals)
+        super::median_of(&mut words) as usize,
+        super::median_of(&mut warm_first),
+        super::median_of(&mut cold_first),
+        super::median_of(&mut totals)
     );
     // Stop latency: from the caller's stop to the call returning.
     let dir = dirs
@@ -310,7 +305,7 @@ fn summary_latency(
     }
     println!(
         "  stop: median {:.1} ms from the stop to the call returning (5 runs)",
-        median(&mut latencies)
+        super::median_of(&mut latencies)
     );
     Ok(())
 }

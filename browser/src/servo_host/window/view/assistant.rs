@@ -58,13 +58,15 @@ fn document_from(
     }
 }
 
+/// The script that hands `event` to the pane page.
+fn pane_script(event: &AssistantEvent) -> String {
+    let json = serde_json::to_string(event).unwrap_or_else(|_| "null".to_owned());
+    format!("window.clefAssistant && window.clefAssistant.event({json})")
+}
+
 impl Ui {
     pub(super) fn pane_event(&self, event: &AssistantEvent) {
-        let json = serde_json::to_string(event).unwrap_or_else(|_| "null".to_owned());
-        self.pane.evaluate_javascript(
-            format!("window.clefAssistant && window.clefAssistant.event({json})"),
-            |_| {},
-        );
+        self.pane.evaluate_javascript(pane_script(event), |_| {});
     }
 
     fn pane_error(&self, message: impl Into<String>) {
@@ -233,11 +235,7 @@ impl Ui {
                     let event = AssistantEvent::Notice {
                         message: message.to_owned(),
                     };
-                    let json = serde_json::to_string(&event).unwrap_or_else(|_| "null".to_owned());
-                    pane.evaluate_javascript(
-                        format!("window.clefAssistant && window.clefAssistant.event({json})"),
-                        |_| {},
-                    );
+                    pane.evaluate_javascript(pane_script(&event), |_| {});
                 }
             });
         self.refresh_chrome();
@@ -300,7 +298,7 @@ impl Ui {
             .policies
             .audit_path()
             .map(Path::to_path_buf)
-            .or_else(|| dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl")));
+            .or_else(crate::assistant::default_audit_path);
         let Some(path) = path else {
             self.pane_error("No place for the audit log on this system.");
             return;
