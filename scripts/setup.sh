@@ -11,8 +11,8 @@ packages=(
   # Headless software rendering (surfman falls back to Mesa's surfaceless EGL) and the window.
   libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libx11-6 libx11-dev libxkbcommon-x11-0
   libxcursor1 libxi6 libxrandr2 fonts-dejavu-core
-  # Window tests and screenshots; network namespace checks.
-  xvfb xauth imagemagick xdotool iproute2 util-linux openssl
+  # Window tests and screenshots; network namespaces and the egress test's packet capture.
+  xvfb xauth imagemagick xdotool iproute2 util-linux openssl tcpdump
   # The benchmark compares against Debian's Chromium.
   chromium
   # The GPU path, tested without a GPU: llama.cpp's Vulkan backend on Mesa's lavapipe.

@@ -1,4 +1,5 @@
-//! A tiny HTTP/1.1 server on 127.0.0.1 for fixture pages, with the misbehaviours tests need.
+//! A tiny HTTP/1.1 server on 127.0.0.1 (or any listener a test opens) for fixture pages, with
+//! the misbehaviours tests need; it remembers every request it was sent.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -43,13 +44,20 @@ impl Route {
 pub struct TestServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    hits: Arc<Mutex<HashMap<String, usize>>>,
+    requests: Arc<Mutex<Vec<String>>>,
     connections: Arc<AtomicUsize>,
 }
 
 impl TestServer {
     pub fn start(routes: impl IntoIterator<Item = (&'static str, Route)>) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        Self::on(TcpListener::bind("127.0.0.1:0")?, routes)
+    }
+
+    /// Serve on a listener the caller opened (another address, another network namespace).
+    pub fn on(
+        listener: TcpListener,
+        routes: impl IntoIterator<Item = (&'static str, Route)>,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let routes: Arc<HashMap<String, Route>> = Arc::new(
             routes
@@ -58,9 +66,9 @@ impl TestServer {
                 .collect(),
         );
         let stop = Arc::new(AtomicBool::new(false));
-        let hits = Arc::new(Mutex::new(HashMap::new()));
+        let requests = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
-        let (stop_flag, hit_log, count) = (stop.clone(), hits.clone(), connections.clone());
+        let (stop_flag, request_log, count) = (stop.clone(), requests.clone(), connections.clone());
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop_flag.load(Ordering::SeqCst) {
@@ -68,14 +76,15 @@ impl TestServer {
                 }
                 let Ok(stream) = stream else { continue };
                 count.fetch_add(1, Ordering::SeqCst);
-                let (routes, hit_log, stop) = (routes.clone(), hit_log.clone(), stop_flag.clone());
-                thread::spawn(move || serve(stream, &routes, &hit_log, &stop));
+                let (routes, request_log, stop) =
+                    (routes.clone(), request_log.clone(), stop_flag.clone());
+                thread::spawn(move || serve(stream, &routes, &request_log, &stop));
             }
         });
         Ok(Self {
             addr,
             stop,
-            hits,
+            requests,
             connections,
         })
     }
@@ -90,10 +99,18 @@ impl TestServer {
 
     /// How many requests reached `path` (any method).
     pub fn hits(&self, path: &str) -> usize {
-        self.hits
+        self.requests()
+            .iter()
+            .filter(|request| request.split_once(' ').is_some_and(|(_, p)| p == path))
+            .count()
+    }
+
+    /// Every request so far, in arrival order, as "METHOD /path".
+    pub fn requests(&self) -> Vec<String> {
+        self.requests
             .lock()
-            .map(|hits| hits.get(path).copied().unwrap_or(0))
-            .unwrap_or(0)
+            .map(|requests| requests.clone())
+            .unwrap_or_default()
     }
 
     pub fn connections(&self) -> usize {
@@ -112,7 +129,7 @@ impl Drop for TestServer {
 fn serve(
     stream: TcpStream,
     routes: &HashMap<String, Route>,
-    hits: &Mutex<HashMap<String, usize>>,
+    requests: &Mutex<Vec<String>>,
     stop: &AtomicBool,
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
@@ -135,8 +152,8 @@ fn serve(
         let method = parts.next().unwrap_or_default().to_owned();
         let target = parts.next().unwrap_or("/");
         let path = target.split('?').next().unwrap_or("/").to_owned();
-        if let Ok(mut hits) = hits.lock() {
-            *hits.entry(path.clone()).or_default() += 1;
+        if let Ok(mut requests) = requests.lock() {
+            requests.push(format!("{method} {path}"));
         }
         let route = routes
             .get(&path)

@@ -8,6 +8,7 @@
 mod acting;
 mod browsing;
 mod cli;
+mod egress;
 mod errors;
 mod harness;
 mod policy;
@@ -163,6 +164,10 @@ fn main() -> ExitCode {
         (
             "offline_every_assistant_feature_works",
             policy::offline_every_assistant_feature_works_on_local_files,
+        ),
+        (
+            "egress_only_the_pages_asked_for_leave",
+            egress::only_the_pages_asked_for_leave_the_namespace,
         ),
         (
             "window_shows_a_page_under_xvfb",
