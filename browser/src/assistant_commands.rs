@@ -10,6 +10,7 @@ use clef_agent::page::visible_document;
 use clef_agent::passages::Passages;
 use clef_agent::{question, summary};
 use clef_browser::assistant::{HeadlessAccess, LocalModel, read_page};
+use clef_browser::page_cache::PageCache;
 use clef_browser::policies::{Feature, Policies};
 use clef_browser::{Headless, HeadlessOptions};
 
@@ -23,7 +24,8 @@ pub struct PageArgs {
 }
 
 /// Load each address and read its article, where the organization's policy lets the assistant
-/// read it.
+/// read it. Each web page is kept in the user's page cache; one the network cannot reach is read
+/// from its saved copy, with a note saying so.
 fn load(
     addresses: &[String],
     args: &PageArgs,
@@ -33,12 +35,25 @@ fn load(
         load_timeout: Duration::from_secs(args.timeout),
         ..HeadlessOptions::default()
     });
+    let cache = PageCache::user_default();
     let mut pages = Vec::new();
     for address in addresses {
         let page = browser.new_page()?;
-        page.goto(address)?;
-        let document = visible_document(&mut HeadlessAccess::new(&page))
+        let saved_copy = match &cache {
+            Some(cache) => page.goto_keeping_copies(address, cache)?.saved_copy,
+            None => page.goto(address).map(|_| None)?,
+        };
+        let mut document = visible_document(&mut HeadlessAccess::new(&page))
             .map_err(|error| anyhow::anyhow!("cannot read {address}: {error}"))?;
+        if let Some((saved, reason)) = saved_copy {
+            eprintln!(
+                "note: {} cannot be reached ({reason}); reading the copy saved {}",
+                saved.url,
+                saved.saved_at_utc()
+            );
+            // The page is the site's, wherever its copy lies: the site's policy applies.
+            document.url = saved.url;
+        }
         if let Some(policies) = policies {
             policies.check_site(&document.url, false)?;
         }

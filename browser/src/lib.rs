@@ -12,8 +12,9 @@ pub mod config;
 pub mod edition;
 pub mod error;
 pub mod keys;
+pub mod page_cache;
 pub mod policies;
 mod servo_host;
 
 pub use error::BrowserError;
-pub use servo_host::{Headless, HeadlessOptions, Loaded, Page, WindowOptions, run_window};
+pub use servo_host::{Headless, HeadlessOptions, Loaded, Opened, Page, WindowOptions, run_window};

@@ -227,6 +227,7 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
         policies,
         model_unavailable,
         notes,
+        page_cache: clef_browser::page_cache::PageCache::user_default(),
     })?;
     Ok(())
 }

@@ -16,6 +16,7 @@ use super::runtime::Runtime;
 use super::{events, js};
 use crate::BrowserError;
 use crate::keys::NamedKey;
+use crate::page_cache::{COPY_SCRIPT, PageCache, SavedPage};
 
 /// How headless pages are created.
 #[derive(Debug, Clone)]
@@ -43,6 +44,15 @@ impl Default for HeadlessOptions {
 pub struct Loaded {
     pub url: String,
     pub title: String,
+}
+
+/// What [`Page::goto_keeping_copies`] opened: the page itself, or its saved copy when the
+/// network could not reach it.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub loaded: Loaded,
+    /// The copy shown instead, and why the page itself could not be loaded.
+    pub saved_copy: Option<(SavedPage, String)>,
 }
 
 /// The headless browser: one Servo instance; create any number of pages from it.
@@ -131,6 +141,64 @@ impl Page {
     /// comes back as an error; the page stays usable (showing what Servo rendered).
     pub fn goto(&self, address: &str) -> Result<Loaded, BrowserError> {
         self.navigate(crate::address::parse_address_in_cwd(address)?)
+    }
+
+    /// Like [`goto`](Self::goto), and keep a copy of each web page in `cache`; where the network
+    /// cannot reach a page (the machine is offline), open its saved copy instead.
+    pub fn goto_keeping_copies(
+        &self,
+        address: &str,
+        cache: &PageCache,
+    ) -> Result<Opened, BrowserError> {
+        let url = crate::address::parse_address_in_cwd(address)?;
+        match self.navigate(url.clone()) {
+            Ok(loaded) => {
+                self.keep_copy(&url, &loaded, cache);
+                Ok(Opened {
+                    loaded,
+                    saved_copy: None,
+                })
+            }
+            Err(BrowserError::Network {
+                url: address,
+                reason,
+            }) => {
+                let Some(saved) = cache.find(&url) else {
+                    return Err(BrowserError::Network {
+                        url: address,
+                        reason,
+                    });
+                };
+                let copy = Url::from_file_path(&saved.file)
+                    .map_err(|()| BrowserError::MissingFile(saved.file.display().to_string()))?;
+                let loaded = self.navigate(copy)?;
+                Ok(Opened {
+                    loaded,
+                    saved_copy: Some((saved, reason)),
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A failed copy costs the user nothing now, so it is logged rather than returned.
+    fn keep_copy(&self, url: &Url, loaded: &Loaded, cache: &PageCache) {
+        if !matches!(url.scheme(), "http" | "https") {
+            return;
+        }
+        // Kept under the address asked for, which is what the user will ask for again.
+        let saved = self
+            .evaluate(COPY_SCRIPT)
+            .map_err(|error| error.to_string())
+            .and_then(|html| {
+                let html = html.as_str().unwrap_or_default();
+                cache
+                    .save(url, &loaded.title, html)
+                    .map_err(|error| error.to_string())
+            });
+        if let Err(error) = saved {
+            tracing::warn!(%error, url = %loaded.url, "could not keep a copy of the page");
+        }
     }
 
     fn navigate(&self, url: Url) -> Result<Loaded, BrowserError> {

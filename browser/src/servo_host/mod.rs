@@ -8,5 +8,5 @@ mod js;
 mod runtime;
 mod window;
 
-pub use headless::{Headless, HeadlessOptions, Loaded, Page};
+pub use headless::{Headless, HeadlessOptions, Loaded, Opened, Page};
 pub use window::{WindowOptions, run_window};

@@ -182,6 +182,10 @@ fn main() -> ExitCode {
             window::pane_carries_out_a_task_after_approval,
         ),
         (
+            "window_saved_copy_opens_offline",
+            window::saved_copy_opens_offline,
+        ),
+        (
             "window_hung_navigation_does_not_wedge_the_tab",
             window::hung_navigation_does_not_wedge_the_tab,
         ),

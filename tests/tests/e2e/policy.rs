@@ -248,6 +248,19 @@ pub fn offline_every_assistant_feature_works_on_local_files(_: &Ctx) -> anyhow::
     }
     let dir = std::env::temp_dir().join(format!("clef-offline-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    // A web page read once while online is kept in the user's page cache.
+    let cache_home = dir.join("cache");
+    let server = TestServer::start([("/danube", Route::html(fixtures::DANUBE))])?;
+    let web_page = server.url("/danube");
+    let output = Command::new(clef_bin())
+        .env("XDG_CACHE_HOME", &cache_home)
+        .args(["read", &web_page])
+        .output()?;
+    check!(
+        output.status.success(),
+        "read online: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let article = dir.join("danube.html");
     std::fs::write(&article, fixtures::DANUBE)?;
     let form = dir.join("subscribe.html");
@@ -258,8 +271,51 @@ pub fn offline_every_assistant_feature_works_on_local_files(_: &Ctx) -> anyhow::
             .arg("-n")
             .arg(clef_bin())
             .args(args)
+            .env("XDG_CACHE_HOME", &cache_home)
             .output()?)
     };
+    // Offline, the web page is read, summarized and asked about from its saved copy.
+    for args in [
+        vec!["read", &web_page],
+        vec!["summarize", &web_page, "--model", &model],
+        vec![
+            "ask",
+            &web_page,
+            "Which capital cities are on the Danube?",
+            "--model",
+            &model,
+        ],
+    ] {
+        let output = offline(&args)?;
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+        );
+        check!(
+            output.status.success()
+                && (stdout.contains("Vienna") || stdout.contains("Sources:"))
+                && stderr.contains("reading the copy saved"),
+            "{} offline from the saved copy: {stdout}\n{stderr}",
+            args[0]
+        );
+    }
+    // The copy is the site's page: the site's policy still governs it.
+    let policy = dir.join("no-access.json");
+    std::fs::write(
+        &policy,
+        r#"{"policies": {"DomainAccess": {"127.0.0.1": "no-access"}}}"#,
+    )?;
+    let output = Command::new("unshare")
+        .arg("-n")
+        .arg(clef_bin())
+        .args(["ask", &web_page, "Which capital cities?", "--model", &model])
+        .env("XDG_CACHE_HOME", &cache_home)
+        .env("CLEF_POLICIES", &policy)
+        .output()?;
+    fails_with(&output, "127.0.0.1")?;
+    // A page never opened has no copy: a clear network error.
+    let output = offline(&["read", &server.url("/never-opened")])?;
+    fails_with(&output, "could not load")?;
     let article_path = article.to_string_lossy().into_owned();
     let output = offline(&["read", &article_path])?;
     check!(

@@ -320,3 +320,91 @@ pub fn pane_carries_out_a_task_after_approval(_: &Ctx) -> anyhow::Result<()> {
     vault.forget(&origin, clef_agent::forms::FieldKind::Password)?;
     Ok(())
 }
+
+const SAVED_PAGE: &str = "<!doctype html><title>Loading</title><body><h1>River notes</h1>\
+    <p id=note></p><script>document.title = 'Saved river page'; \
+    document.getElementById('note').textContent = 'Written by a script.';</script>";
+/// The colour of the toolbar's "Offline: the copy saved …" label.
+const SAVED_LABEL: [u8; 3] = [0xf0, 0xc6, 0x74];
+
+pub fn saved_copy_opens_offline(_: &Ctx) -> anyhow::Result<()> {
+    if !tools_present(&["Xvfb", "xdotool", "import", "unshare"])? {
+        return Ok(());
+    }
+    let dir = std::env::temp_dir().join(format!("clef-saved-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let cache = dir.join("cache");
+    let server = TestServer::start([("/river", Route::html(SAVED_PAGE))])?;
+    let url = server.url("/river");
+    let (_xvfb, display) = start_xvfb()?;
+    let window = |offline: bool| -> anyhow::Result<Killed> {
+        let mut command = if offline {
+            let mut command = Command::new("unshare");
+            command.arg("-n").arg(clef_bin());
+            command
+        } else {
+            Command::new(clef_bin())
+        };
+        Ok(Killed(
+            command
+                .arg(&url)
+                .env("DISPLAY", &display)
+                .env("XDG_CACHE_HOME", &cache)
+                .env_remove("WAYLAND_DISPLAY")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        ))
+    };
+    {
+        let _online = window(false)?;
+        wait_for_title(&display, "Saved river page")?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_dir(cache.join("clef/pages")).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|entry| entry.path().extension().is_some_and(|ext| ext == "json"))
+        }) {
+            check!(Instant::now() < deadline, "no copy was kept");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    drop(server);
+    // No network at all now: the window shows the copy, labelled as one.
+    let _offline = window(true)?;
+    wait_for_title(&display, "Saved river page")?;
+    let shot = dir.join("saved.png");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let grabbed = Command::new("import")
+            .args(["-display", &display, "-window", "root"])
+            .arg(&shot)
+            .stderr(Stdio::null())
+            .status()?;
+        let labelled = grabbed.success()
+            && image::open(&shot).is_ok_and(|image| {
+                let image = image.to_rgba8();
+                (36..84).any(|y| {
+                    (0..image.width()).any(|x| {
+                        let pixel = image.get_pixel(x, y).0;
+                        pixel[..3]
+                            .iter()
+                            .zip(SAVED_LABEL)
+                            .all(|(a, b)| a.abs_diff(b) < 24)
+                    })
+                })
+            });
+        if labelled {
+            break;
+        }
+        check!(
+            Instant::now() < deadline,
+            "the toolbar does not say the page is a saved copy (screenshot {})",
+            shot.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -88,6 +88,8 @@ pub(super) struct ChromeState {
     pub can_back: bool,
     pub can_forward: bool,
     pub pane_open: bool,
+    /// Set when the active tab shows a saved copy instead of the unreachable page.
+    pub saved_copy: Option<String>,
 }
 
 impl ChromeState {

@@ -33,6 +33,8 @@ pub struct WindowOptions {
     pub model_unavailable: Option<String>,
     /// What the pane says first (managed settings, policy problems).
     pub notes: Vec<String>,
+    /// Where web pages are kept for reading offline; none keeps nothing.
+    pub page_cache: Option<crate::page_cache::PageCache>,
 }
 
 /// Servo has work for us: spin its event loop.

@@ -2,6 +2,7 @@
 
 mod assistant;
 mod questions;
+mod saved_copies;
 
 use std::rc::Rc;
 
@@ -57,6 +58,10 @@ struct Tab {
     /// A navigation Clef started that has produced no document yet. Servo keeps the old page's
     /// status meanwhile and drops further loads, so this is what says the tab is busy.
     navigating: bool,
+    /// The web page whose copy was last asked for, so that each load is copied once.
+    copied: Option<Url>,
+    /// The saved copy shown because the page could not be reached.
+    saved_copy: Option<crate::page_cache::SavedPage>,
 }
 
 pub(super) struct Ui {
@@ -84,6 +89,8 @@ pub(super) struct Ui {
     agent: assistant::AgentTab,
     policies: crate::policies::Policies,
     pane_backlog: Vec<crate::assistant::AssistantEvent>,
+    page_cache: Option<crate::page_cache::PageCache>,
+    copies: saved_copies::Copies,
 }
 
 fn rendering(error: impl std::fmt::Debug) -> BrowserError {
@@ -172,6 +179,8 @@ impl Ui {
             agent: assistant::AgentTab::default(),
             policies: options.policies.clone(),
             pane_backlog: Vec::new(),
+            page_cache: options.page_cache.clone(),
+            copies: saved_copies::Copies::default(),
         };
         let first = options.address.as_deref().or(crate::edition::START_PAGE);
         ui.open_tab(first);
@@ -224,6 +233,8 @@ impl Ui {
             context,
             failed_input,
             navigating: false,
+            copied: None,
+            saved_copy: None,
         }
     }
 
@@ -291,6 +302,7 @@ impl Ui {
         let Some(tab) = self.tabs.get_mut(self.active) else {
             return;
         };
+        tab.saved_copy = None;
         if !tab.navigating && tab.webview.load_status() == LoadStatus::Complete {
             tab.webview.load(url);
             tab.failed_input = failed_input;
@@ -354,6 +366,11 @@ impl Ui {
             can_back: active.is_some_and(WebView::can_go_back),
             can_forward: active.is_some_and(WebView::can_go_forward),
             pane_open: self.pane_open,
+            saved_copy: self
+                .tabs
+                .get(self.active)
+                .and_then(|tab| tab.saved_copy.as_ref())
+                .map(|saved| format!("Offline: the copy saved {}", saved.saved_at_utc())),
         };
         self.chrome
             .evaluate_javascript(state.render_script(), |_| {});
@@ -414,8 +431,19 @@ impl Ui {
                 }
             }
             Command::Reload => {
-                if let Some(webview) = active {
-                    webview.reload();
+                // Reloading a saved copy tries the page itself again.
+                let saved = self
+                    .tabs
+                    .get_mut(self.active)
+                    .and_then(|tab| tab.saved_copy.take());
+                match saved {
+                    Some(saved) => self.navigate(&saved.url),
+                    None => {
+                        if let Some(tab) = self.tabs.get_mut(self.active) {
+                            tab.copied = None;
+                            tab.webview.reload();
+                        }
+                    }
                 }
             }
             Command::Stop => {
@@ -622,6 +650,7 @@ impl Ui {
                         tab.navigating = false;
                     }
                     self.agent_document(id);
+                    self.check_for_copy(id);
                 }
                 Notice::FrameReady(id) => self.frame_ready(id),
                 Notice::Console(id, message) => self.console(id, &message, event_loop),
@@ -637,11 +666,14 @@ impl Ui {
                         context,
                         failed_input: None,
                         navigating: false,
+                        copied: None,
+                        saved_copy: None,
                     });
                 }
                 Notice::Dialog(id, control) => self.ask(id, *control),
             }
         }
+        self.take_copies();
         self.pump_assistant();
         if changed {
             self.refresh_chrome();
@@ -725,6 +757,9 @@ fn edition_icon() -> Option<winit::window::Icon> {
 }
 
 fn displayed_url(tab: &Tab) -> String {
+    if let Some(saved) = &tab.saved_copy {
+        return saved.url.clone();
+    }
     match &tab.failed_input {
         Some(input) => input.clone(),
         None => tab

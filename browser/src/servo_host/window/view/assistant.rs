@@ -141,7 +141,12 @@ impl Ui {
         let mut articles = Vec::new();
         let mut problems = Vec::new();
         for (webview, result) in read.webviews.iter().zip(results) {
-            let read_result = result.and_then(|document| {
+            let saved_url = self.saved_copy_in(*webview).map(|saved| saved.url.clone());
+            let read_result = result.and_then(|mut document| {
+                // A saved copy is the site's page, wherever it lies: the site's policy applies.
+                if let Some(url) = saved_url {
+                    document.url = url;
+                }
                 if !matches!(read.purpose, Purpose::Reader) {
                     self.policies
                         .check_site(&document.url, false)

@@ -1,0 +1,248 @@
+//! Copies of the web pages the user opened, kept on this machine so that they can be read,
+//! summarized and asked about with the network cut: `$XDG_CACHE_HOME/clef/pages/<key>.html`
+//! beside `<key>.json` (address, title, when). A copy is the page as it was shown (the DOM after
+//! scripts ran, scripts themselves left out) with a `<base>` so its links still point home.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Run in the page: its DOM as HTML, without scripts, with a charset and a base address.
+pub const COPY_SCRIPT: &str = r#"(() => {
+  const root = document.documentElement.cloneNode(true);
+  for (const script of root.querySelectorAll('script, noscript')) script.remove();
+  let head = root.querySelector('head');
+  if (!head) { head = document.createElement('head'); root.prepend(head); }
+  for (const meta of head.querySelectorAll('meta[charset], meta[http-equiv]')) meta.remove();
+  if (!head.querySelector('base[href]')) {
+    const base = document.createElement('base');
+    base.href = document.baseURI;
+    head.prepend(base);
+  }
+  const charset = document.createElement('meta');
+  charset.setAttribute('charset', 'utf-8');
+  head.prepend(charset);
+  return '<!doctype html>\n' + root.outerHTML;
+})()"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageCacheError {
+    #[error("only web pages are kept, not {0}")]
+    NotAWebPage(String),
+    #[error("cannot write the saved copy in {dir}: {source}")]
+    Write {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A saved copy of one address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedPage {
+    pub url: String,
+    pub title: String,
+    /// Seconds since the Unix epoch.
+    pub saved_at: u64,
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+impl SavedPage {
+    /// When the copy was saved, as "YYYY-MM-DD HH:MM UTC".
+    pub fn saved_at_utc(&self) -> String {
+        let days = i64::try_from(self.saved_at / 86_400).unwrap_or(0);
+        let minutes = self.saved_at % 86_400 / 60;
+        let (year, month, day) = civil_date(days);
+        format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+            minutes / 60,
+            minutes % 60
+        )
+    }
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (Hinnant's days-to-civil algorithm).
+fn civil_date(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = u32::try_from(day_of_year - (153 * month_index + 2) / 5 + 1).unwrap_or(1);
+    let month = u32::try_from(if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    })
+    .unwrap_or(1);
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The folder of saved copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCache {
+    dir: PathBuf,
+}
+
+impl PageCache {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// `$XDG_CACHE_HOME/clef/pages`, where the user's cache directory is known.
+    pub fn user_default() -> Option<Self> {
+        dirs::cache_dir().map(|dir| Self::new(dir.join("clef").join("pages")))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Keep `html` as the copy of `url` (http and https only), replacing an older one.
+    pub fn save(&self, url: &Url, title: &str, html: &str) -> Result<SavedPage, PageCacheError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(PageCacheError::NotAWebPage(url.scheme().to_owned()));
+        }
+        let address = address(url);
+        let key = key(&address);
+        let saved = SavedPage {
+            url: address,
+            title: title.to_owned(),
+            saved_at: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs()),
+            file: self.dir.join(format!("{key}.html")),
+        };
+        let write = |source| PageCacheError::Write {
+            dir: self.dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&self.dir).map_err(write)?;
+        // The page first, then the record that points to it: a record is never left pointing
+        // at half a page.
+        write_atomically(&saved.file, html.as_bytes()).map_err(write)?;
+        let record = serde_json::to_vec(&saved).unwrap_or_default();
+        write_atomically(&self.dir.join(format!("{key}.json")), &record).map_err(write)?;
+        Ok(saved)
+    }
+
+    /// The saved copy of `url`, if there is a whole one.
+    pub fn find(&self, url: &Url) -> Option<SavedPage> {
+        let address = address(url);
+        let key = key(&address);
+        let record = std::fs::read(self.dir.join(format!("{key}.json"))).ok()?;
+        let mut saved: SavedPage = serde_json::from_slice(&record).ok()?;
+        // Two addresses may share a key; the record says which one it holds.
+        if saved.url != address {
+            return None;
+        }
+        saved.file = self.dir.join(format!("{key}.html"));
+        saved.file.exists().then_some(saved)
+    }
+}
+
+/// The address a copy is kept under: the fragment names a place in the page, not a page.
+fn address(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    url.into()
+}
+
+/// FNV-1a (64 bits) of the address: a short, stable file name.
+fn key(address: &str) -> String {
+    let hash = address
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    format!("{hash:016x}")
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(name: &str) -> PageCache {
+        let dir =
+            std::env::temp_dir().join(format!("clef-page-cache-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        PageCache::new(dir)
+    }
+
+    #[test]
+    fn a_saved_page_is_found_by_its_address_without_the_fragment() {
+        let cache = cache("found");
+        let url = Url::parse("http://example.test/a?b=1#part").unwrap();
+        let saved = cache.save(&url, "A page", "<p>hello").unwrap();
+        let found = cache
+            .find(&Url::parse("http://example.test/a?b=1").unwrap())
+            .unwrap();
+        assert_eq!(found, saved);
+        assert_eq!(found.url, "http://example.test/a?b=1");
+        assert_eq!(std::fs::read_to_string(&found.file).unwrap(), "<p>hello");
+        assert!(
+            cache
+                .find(&Url::parse("http://example.test/a").unwrap())
+                .is_none()
+        );
+        let _ = std::fs::remove_dir_all(cache.dir());
+    }
+
+    #[test]
+    fn a_newer_copy_replaces_the_older_one() {
+        let cache = cache("newer");
+        let url = Url::parse("https://example.test/").unwrap();
+        cache.save(&url, "Old", "old").unwrap();
+        cache.save(&url, "New", "new").unwrap();
+        let found = cache.find(&url).unwrap();
+        assert_eq!(found.title, "New");
+        assert_eq!(std::fs::read_to_string(&found.file).unwrap(), "new");
+        let _ = std::fs::remove_dir_all(cache.dir());
+    }
+
+    #[test]
+    fn only_web_pages_are_kept_and_broken_records_are_not_found() {
+        let cache = cache("broken");
+        let file = Url::parse("file:///tmp/page.html").unwrap();
+        assert!(matches!(
+            cache.save(&file, "", ""),
+            Err(PageCacheError::NotAWebPage(_))
+        ));
+        let url = Url::parse("http://example.test/").unwrap();
+        let saved = cache.save(&url, "Page", "<p>x").unwrap();
+        std::fs::write(saved.file.with_extension("json"), "{not json").unwrap();
+        assert!(cache.find(&url).is_none());
+        let _ = std::fs::remove_dir_all(cache.dir());
+    }
+
+    #[test]
+    fn saved_times_read_as_utc_dates() {
+        let at = |saved_at| SavedPage {
+            url: String::new(),
+            title: String::new(),
+            saved_at,
+            file: PathBuf::new(),
+        };
+        assert_eq!(at(0).saved_at_utc(), "1970-01-01 00:00 UTC");
+        assert_eq!(at(951_782_400).saved_at_utc(), "2000-02-29 00:00 UTC");
+        assert_eq!(at(1_795_613_918).saved_at_utc(), "2026-11-25 13:38 UTC");
+    }
+
+    #[test]
+    fn keys_are_stable() {
+        // A changed key would orphan every copy users already have.
+        assert_eq!(key(""), "cbf29ce484222325");
+        assert_eq!(key("a"), "af63dc4c8601ec8c");
+    }
+}

@@ -1,0 +1,107 @@
+//! The page cache in the window: each web page a tab finishes loading is kept; a page the
+//! network cannot reach is replaced by its saved copy, marked as such in the toolbar.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use servo::{LoadStatus, WebViewId};
+use url::Url;
+
+use super::{Tab, Ui};
+use crate::page_cache::{COPY_SCRIPT, SavedPage};
+use crate::servo_host::js;
+
+/// Pages that answered the copy script: `None` is Servo's network error page.
+pub(super) type Copies = Rc<RefCell<Vec<(WebViewId, Url, Option<String>)>>>;
+
+/// The title of Servo's network error page (`neterror.html`).
+const NET_ERROR_TITLE: &str = "Error loading page";
+
+impl Tab {
+    /// Whether the tab shows `saved`'s copy, or the error page it replaced.
+    fn shows_saved_copy(&self, url: &Url) -> bool {
+        self.saved_copy.as_ref().is_some_and(|saved| {
+            saved.url == url.as_str()
+                || Url::from_file_path(&saved.file).is_ok_and(|file| file == *url)
+        })
+    }
+}
+
+impl Ui {
+    /// A tab's document changed: once a web page has loaded, ask it for a copy (or learn that
+    /// it is the network error page).
+    pub(super) fn check_for_copy(&mut self, id: WebViewId) {
+        if self.page_cache.is_none() {
+            return;
+        }
+        let Some(tab) = self.tabs.iter_mut().find(|tab| tab.webview.id() == id) else {
+            return;
+        };
+        let Some(url) = tab.webview.url() else { return };
+        if tab.webview.load_status() != LoadStatus::Complete || tab.shows_saved_copy(&url) {
+            return;
+        }
+        tab.saved_copy = None;
+        if !matches!(url.scheme(), "http" | "https") || tab.copied.as_ref() == Some(&url) {
+            return;
+        }
+        tab.copied = Some(url.clone());
+        let copies = self.copies.clone();
+        let script = format!("document.title === {NET_ERROR_TITLE:?} ? null : {COPY_SCRIPT}");
+        tab.webview.evaluate_javascript(script, move |result| {
+            let html = result
+                .ok()
+                .map(js::to_json)
+                .and_then(|value| value.as_str().map(str::to_owned));
+            copies.borrow_mut().push((id, url, html));
+        });
+    }
+
+    /// Called from `pump`: keep the copies pages sent; open saved copies for failed pages.
+    pub(super) fn take_copies(&mut self) {
+        let answers = std::mem::take(&mut *self.copies.borrow_mut());
+        let Some(cache) = &self.page_cache else {
+            return;
+        };
+        let mut changed = false;
+        for (id, url, html) in answers {
+            let Some(tab) = self.tabs.iter_mut().find(|tab| tab.webview.id() == id) else {
+                continue;
+            };
+            match html {
+                Some(html) => {
+                    let title = tab.webview.page_title().unwrap_or_default();
+                    if let Err(error) = cache.save(&url, &title, &html) {
+                        tracing::warn!(%error, %url, "could not keep a copy of the page");
+                    }
+                }
+                None => {
+                    // The error page stays until the copy has loaded, for a moment.
+                    tab.copied = None;
+                    let Some(saved) = cache.find(&url) else {
+                        continue;
+                    };
+                    let Ok(file) = Url::from_file_path(&saved.file) else {
+                        continue;
+                    };
+                    tracing::info!(%url, saved = %saved.saved_at_utc(), "offline: showing the saved copy");
+                    tab.webview.load(file);
+                    tab.navigating = true;
+                    tab.saved_copy = Some(saved);
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            self.refresh_chrome();
+        }
+    }
+
+    /// The saved copy the tab of `webview` shows, if it shows one.
+    pub(super) fn saved_copy_in(&self, webview: WebViewId) -> Option<&SavedPage> {
+        self.tabs
+            .iter()
+            .find(|tab| tab.webview.id() == webview)
+            .and_then(|tab| tab.saved_copy.as_ref())
+    }
+}
