@@ -22,6 +22,13 @@ pub enum Feature {
 }
 
 impl Feature {
+    pub const ALL: [Feature; 4] = [
+        Feature::Summary,
+        Feature::Questions,
+        Feature::AgentActions,
+        Feature::FormFilling,
+    ];
+
     fn key(self) -> &'static str {
         match self {
             Feature::Summary => "Summary",
@@ -204,7 +211,10 @@ impl Policies {
     }
 
     fn boolean_in(&mut self, value: &Value, name: &str, field: &str) -> Option<bool> {
-        let object = self.object(value, name)?;
+        // Not even an object (`"Assistant": false`): restrict, as for any bad value.
+        let Some(object) = self.object(value, name) else {
+            return Some(false);
+        };
         let mut result = None;
         for (key, inner) in object {
             if key == field {
@@ -368,6 +378,14 @@ impl Policies {
         self.source.is_some()
     }
 
+    /// The features this policy turns off (all of them when the assistant is off).
+    pub fn turned_off(&self) -> Vec<Feature> {
+        Feature::ALL
+            .into_iter()
+            .filter(|feature| self.check_feature(*feature).is_err())
+            .collect()
+    }
+
     pub fn check_assistant(&self) -> Result<(), PolicyError> {
         if self.closed || self.assistant == Some(false) {
             return Err(PolicyError::Disabled(
@@ -521,6 +539,23 @@ mod tests {
 
     fn parse(text: &str) -> Policies {
         Policies::parse(Path::new("/etc/clef/policies.json"), text)
+    }
+
+    #[test]
+    fn turned_off_lists_the_features_refused() {
+        let policies =
+            parse(r#"{"policies": {"Features": {"Summary": false, "FormFilling": false}}}"#);
+        assert_eq!(
+            policies.turned_off(),
+            vec![Feature::Summary, Feature::FormFilling]
+        );
+        let off = parse(r#"{"policies": {"Assistant": {"Enabled": false}}}"#);
+        assert_eq!(off.turned_off(), Feature::ALL.to_vec());
+        // The wrong shape restricts too, and is reported.
+        let misshapen = parse(r#"{"policies": {"Assistant": false}}"#);
+        assert_eq!(misshapen.turned_off(), Feature::ALL.to_vec());
+        assert_eq!(misshapen.problems.len(), 1);
+        assert!(parse(r#"{"policies": {}}"#).turned_off().is_empty());
     }
 
     #[test]

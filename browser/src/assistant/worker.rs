@@ -67,6 +67,12 @@ pub enum AssistantEvent {
     Error {
         message: String,
     },
+    /// The organization manages the assistant: the pane marks it, and turns off (and labels)
+    /// the controls of the features the policy turns off (`off`: the controls' ids).
+    Managed {
+        source: String,
+        off: Vec<&'static str>,
+    },
     /// Something the user should know that is not an error (a passage left out, a tab skipped).
     Notice {
         message: String,

@@ -182,6 +182,10 @@ fn main() -> ExitCode {
             window::pane_carries_out_a_task_after_approval,
         ),
         (
+            "window_pane_shows_what_is_managed",
+            window::pane_shows_what_the_organization_manages,
+        ),
+        (
             "window_saved_copy_opens_offline",
             window::saved_copy_opens_offline,
         ),

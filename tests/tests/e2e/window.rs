@@ -408,3 +408,95 @@ pub fn saved_copy_opens_offline(_: &Ctx) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// The badge colour of "Managed by your organization" and of each control's "managed" tag.
+const MANAGED_BADGE: [u8; 3] = [0x7a, 0x4f, 0xd6];
+/// The pane's error text colour.
+const ERROR_TEXT: [u8; 3] = [0xff, 0x8f, 0x8f];
+
+/// Pixels of `colour` (within a small tolerance) in the right `width` pixels of `image`.
+fn pixels_of(image: &image::RgbaImage, colour: [u8; 3], width: u32) -> usize {
+    image
+        .enumerate_pixels()
+        .filter(|(x, _, pixel)| {
+            *x >= image.width().saturating_sub(width)
+                && pixel.0[..3]
+                    .iter()
+                    .zip(colour)
+                    .all(|(a, b)| a.abs_diff(b) < 12)
+        })
+        .count()
+}
+
+pub fn pane_shows_what_the_organization_manages(_: &Ctx) -> anyhow::Result<()> {
+    if !tools_present(&["Xvfb", "xdotool", "import"])? {
+        return Ok(());
+    }
+    let Some(model) = clef_tests::test_model()? else {
+        println!("    skipped: test model missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    let dir = std::env::temp_dir().join(format!("clef-managed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let policy = dir.join("policies.json");
+    std::fs::write(
+        &policy,
+        r#"{"policies": {"Features": {"Summary": false, "AgentActions": false}}}"#,
+    )?;
+    let page = dir.join("page.html");
+    std::fs::write(&page, clef_tests::fixtures::DANUBE)?;
+    let (_xvfb, display) = start_xvfb()?;
+    let _clef = Killed(
+        Command::new(clef_bin())
+            .arg(&page)
+            .args(["--model", &model.to_string_lossy()])
+            .env("CLEF_POLICIES", &policy)
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_title(&display, "Danube")?;
+    xdotool(
+        &display,
+        &["search", "--name", "Danube", "windowfocus", "--sync"],
+    )?;
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(&display, &["mousemove", "1233", "59", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(2500));
+    let shot = dir.join("managed.png");
+    let grab = || -> anyhow::Result<image::RgbaImage> {
+        let grabbed = Command::new("import")
+            .args(["-display", &display, "-window", "root"])
+            .arg(&shot)
+            .stderr(Stdio::null())
+            .status()?;
+        check!(grabbed.success(), "could not grab the X screen");
+        Ok(image::open(&shot)?.to_rgba8())
+    };
+    // The badge and two tags (Summarize, "do it on this page"): well over one badge's pixels.
+    let badge_pixels = pixels_of(&grab()?, MANAGED_BADGE, 400);
+    check!(
+        badge_pixels > 2_000,
+        "the pane does not show what is managed ({badge_pixels} badge pixels; {})",
+        shot.display()
+    );
+    // The turned-off Summarize button does nothing: no "turned off" error appears either.
+    for (x, y) in [(998, 208), (998, 236)] {
+        xdotool(
+            &display,
+            &["mousemove", &x.to_string(), &y.to_string(), "click", "1"],
+        )?;
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let image = grab()?;
+    check!(
+        pixels_of(&image, ERROR_TEXT, 400) == 0
+            && !xdotool(&display, &["search", "--name", "Summary"])?,
+        "the turned-off Summarize button still answered ({})",
+        shot.display()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -182,6 +182,8 @@ impl Ui {
             page_cache: options.page_cache.clone(),
             copies: saved_copies::Copies::default(),
         };
+        ui.pane_backlog
+            .extend(assistant::managed_event(&options.policies));
         let first = options.address.as_deref().or(crate::edition::START_PAGE);
         ui.open_tab(first);
         if first.is_none() {

@@ -18,7 +18,7 @@ use crate::assistant::{
     AssistantEvent, AssistantJob, PageOp, audit_page_html, read_page, reader_page_html,
 };
 use crate::keys::NamedKey;
-use crate::policies::Feature;
+use crate::policies::{Feature, Policies};
 use crate::servo_host::window::bridge;
 use crate::servo_host::{events, js};
 
@@ -62,6 +62,29 @@ fn document_from(
 fn pane_script(event: &AssistantEvent) -> String {
     let json = serde_json::to_string(event).unwrap_or_else(|_| "null".to_owned());
     format!("window.clefAssistant && window.clefAssistant.event({json})")
+}
+
+/// What the pane shows of the organization's policy: that it is managed, and which controls
+/// it turns off (by their ids in `pane.html`).
+pub(super) fn managed_event(policies: &Policies) -> Option<AssistantEvent> {
+    let source = policies.source.as_ref()?.display().to_string();
+    let off_features = policies.turned_off();
+    let is_off = |feature| off_features.contains(&feature);
+    let mut off = Vec::new();
+    if is_off(Feature::Summary) {
+        off.push("summarize");
+    }
+    if is_off(Feature::Questions) {
+        off.push("alltabs");
+    }
+    if is_off(Feature::AgentActions) {
+        off.push("act");
+    }
+    // The question field also takes tasks: it goes only when both are off.
+    if is_off(Feature::Questions) && is_off(Feature::AgentActions) {
+        off.push("question");
+    }
+    Some(AssistantEvent::Managed { source, off })
 }
 
 impl Ui {
