@@ -49,20 +49,22 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    pub fn start(routes: impl IntoIterator<Item = (&'static str, Route)>) -> std::io::Result<Self> {
+    pub fn start(
+        routes: impl IntoIterator<Item = (impl Into<String>, Route)>,
+    ) -> std::io::Result<Self> {
         Self::on(TcpListener::bind("127.0.0.1:0")?, routes)
     }
 
     /// Serve on a listener the caller opened (another address, another network namespace).
     pub fn on(
         listener: TcpListener,
-        routes: impl IntoIterator<Item = (&'static str, Route)>,
+        routes: impl IntoIterator<Item = (impl Into<String>, Route)>,
     ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let routes: Arc<HashMap<String, Route>> = Arc::new(
             routes
                 .into_iter()
-                .map(|(path, route)| (path.to_owned(), route))
+                .map(|(path, route)| (path.into(), route))
                 .collect(),
         );
         let stop = Arc::new(AtomicBool::new(false));
@@ -141,7 +143,8 @@ fn serve(
     // Keep-alive: answer requests on this connection until the client closes it.
     loop {
         let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        // A dropped server answers nothing, even on a connection kept alive from before.
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 || stop.load(Ordering::SeqCst) {
             return;
         }
         let mut header = String::new();

@@ -314,13 +314,14 @@ impl Namespaces {
         Ok(bound)
     }
 
-    /// `clef ARGS` inside the browser's namespace, with a config directory of its own.
+    /// `clef ARGS` inside the browser's namespace, with config and cache directories of its own.
     fn run_clef(&self, dir: &Path, args: &[&str]) -> anyhow::Result<Output> {
         Ok(Command::new("ip")
             .args(["netns", "exec", &self.browser])
             .arg(clef_bin())
             .args(args)
             .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env("XDG_CACHE_HOME", dir.join("cache"))
             .output()?)
     }
 }

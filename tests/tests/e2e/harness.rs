@@ -23,6 +23,10 @@ pub fn run(tests: &[(&str, Test)]) -> ExitCode {
             filters.is_empty() || filters.iter().any(|filter| name.contains(filter.as_str()))
         })
         .collect();
+    // Pages the tests' `clef` processes keep go to a cache of the run's own, not the user's.
+    let cache = std::env::temp_dir().join(format!("clef-e2e-cache-{}", std::process::id()));
+    // SAFETY: no other thread exists yet (Servo starts below).
+    unsafe { std::env::set_var("XDG_CACHE_HOME", &cache) };
     let ctx = Ctx {
         browser: Headless::new(HeadlessOptions {
             viewport: (800, 600),
@@ -52,6 +56,7 @@ pub fn run(tests: &[(&str, Test)]) -> ExitCode {
         }
     }
     println!("\ne2e: {passed} passed, {failed} failed");
+    let _ = std::fs::remove_dir_all(&cache);
     if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -5,6 +5,7 @@
 
 mod acting;
 mod reading;
+mod sovereign;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,9 +20,12 @@ fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("reading") => return reading::run(),
         Some("acting") => return acting::run(),
+        Some("sovereign") => return sovereign::run(),
         Some("browser") | None => {}
         Some(other) => {
-            anyhow::bail!("unknown benchmark {other:?}: use `browser`, `reading` or `acting`")
+            anyhow::bail!(
+                "unknown benchmark {other:?}: use `browser`, `reading`, `acting` or `sovereign`"
+            )
         }
     }
     let pages = fixture_pages()?;

@@ -13,7 +13,7 @@ use clef_browser::assistant::{HeadlessAccess, LocalModel, read_page};
 use clef_browser::{Headless, HeadlessOptions};
 use clef_engine::EngineOptions;
 
-fn readability_dir() -> PathBuf {
+pub fn readability_dir() -> PathBuf {
     std::env::var_os("CLEF_READABILITY_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/readability"),
         PathBuf::from,
@@ -99,7 +99,7 @@ fn file_url(path: &Path) -> String {
 /// The page with its outside subresources (scripts, styles, images, frames) switched off: this
 /// machine has no network, and each would wait for a connection timeout. The text and markup
 /// the snapshot and the token count see are unchanged.
-fn offline_copy(html: &str) -> String {
+pub fn offline_copy(html: &str) -> String {
     let mut out = html.to_owned();
     for attribute in ["src", "srcset"] {
         for quote in ['"', '\''] {
