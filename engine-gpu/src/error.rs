@@ -30,6 +30,13 @@ pub enum EngineError {
     WorkerStart { path: PathBuf, reason: String },
     #[error("no model is loaded")]
     NoModel,
+    // The reason is in the message and not a `source`: error chains would print it twice.
     #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for EngineError {
+    fn from(error: std::io::Error) -> Self {
+        Self::Io(error)
+    }
 }

@@ -106,10 +106,17 @@ pub struct Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActError {
+    // The reason is in the message and not a `source`: error chains would print it twice.
     #[error("the page failed: {0}")]
-    Page(#[from] PageError),
+    Page(PageError),
     #[error(transparent)]
     Model(#[from] ModelError),
+}
+
+impl From<PageError> for ActError {
+    fn from(error: PageError) -> Self {
+        Self::Page(error)
+    }
 }
 
 #[derive(Debug, Deserialize)]

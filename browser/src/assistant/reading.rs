@@ -10,7 +10,7 @@ use super::escape_html;
 pub enum ReadError {
     #[error("this is a {0} document, not a web page: the assistant reads HTML pages")]
     NotHtml(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Reader(#[from] ReaderError),
 }
 

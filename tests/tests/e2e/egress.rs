@@ -5,7 +5,8 @@
 //! browser's namespace while Clef reads, summarizes, answers questions, carries out a task and
 //! fills a form; every packet must belong to a load of the site's pages, and the site must have
 //! been asked only for the pages the user or the task opened. The model worker runs in a
-//! namespace with no interfaces at all, nested inside: it has nowhere to send anything.
+//! namespace with no interfaces at all, nested inside: it has nowhere to send anything. The
+//! window then does the same in the same namespace, under Xvfb.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -14,7 +15,7 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clef_tests::server::{Route, TestServer};
 use clef_tests::{clef_bin, stop_gracefully};
@@ -22,6 +23,7 @@ use clef_tests::{clef_bin, stop_gracefully};
 use crate::check;
 use crate::fixtures;
 use crate::harness::Ctx;
+use crate::window::{Killed, pixels_of, start_xvfb, tools_present, wait_for_title, xdotool};
 
 const SITE: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const BROWSER: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
@@ -125,6 +127,11 @@ pub fn only_the_pages_asked_for_leave_the_namespace(_: &Ctx) -> anyhow::Result<(
         "the form was not filled from the profile: {stdout}"
     );
 
+    // The window adds nothing of its own: the article again, the pane, a summary, a question.
+    if tools_present(&["Xvfb", "xdotool", "import"])? {
+        window_summary_and_question(&namespaces, &dir, &site.url("/article"), &model)?;
+    }
+
     let packets = capture.finish(&namespaces.browser)?;
     let _ = std::fs::remove_dir_all(&dir);
     let site_port = site.addr().port();
@@ -169,6 +176,75 @@ pub fn only_the_pages_asked_for_leave_the_namespace(_: &Ctx) -> anyhow::Result<(
     for path in asked_for {
         check!(site.hits(path) > 0, "{path} was never loaded");
     }
+    Ok(())
+}
+
+/// The colour of a summary point's citation in the pane.
+const CITATION: [u8; 3] = [0xf2, 0xb7, 0x05];
+
+/// The window in the browser's namespace (Xvfb outside it: X clients reach it by its socket
+/// file): open the pane, summarize the page, ask about it.
+fn window_summary_and_question(
+    namespaces: &Namespaces,
+    dir: &Path,
+    url: &str,
+    model: &str,
+) -> anyhow::Result<()> {
+    let (_xvfb, display) = start_xvfb()?;
+    let _clef = Killed(
+        Command::new("ip")
+            .args(["netns", "exec", &namespaces.browser])
+            .arg(clef_bin())
+            .args([url, "--model", model])
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env("XDG_CACHE_HOME", dir.join("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_title(&display, "Danube")?;
+    xdotool(
+        &display,
+        &["search", "--name", "Danube", "windowfocus", "--sync"],
+    )?;
+    std::thread::sleep(Duration::from_millis(500));
+    // The Assistant button, then Summarize.
+    xdotool(&display, &["mousemove", "1233", "59", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(2500));
+    xdotool(&display, &["mousemove", "998", "208", "click", "1"])?;
+    let shot = dir.join("window.png");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let grabbed = Command::new("import")
+            .args(["-display", &display, "-window", "root"])
+            .arg(&shot)
+            .stderr(Stdio::null())
+            .status()?;
+        if grabbed.success()
+            && image::open(&shot).is_ok_and(|image| pixels_of(&image.to_rgba8(), CITATION, 400) > 0)
+        {
+            break;
+        }
+        check!(
+            Instant::now() < deadline,
+            "no cited summary in the window's pane within 30 s"
+        );
+    }
+    xdotool(&display, &["mousemove", "1000", "750", "click", "1"])?;
+    xdotool(
+        &display,
+        &[
+            "type",
+            "--delay",
+            "10",
+            "Which capital cities are on the Danube?",
+        ],
+    )?;
+    xdotool(&display, &["key", "Return"])?;
+    std::thread::sleep(Duration::from_secs(6));
     Ok(())
 }
 

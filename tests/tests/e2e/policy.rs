@@ -250,17 +250,28 @@ pub fn offline_every_assistant_feature_works_on_local_files(_: &Ctx) -> anyhow::
     std::fs::create_dir_all(&dir)?;
     // A web page read once while online is kept in the user's page cache.
     let cache_home = dir.join("cache");
-    let server = TestServer::start([("/danube", Route::html(fixtures::DANUBE))])?;
+    let server = TestServer::start([
+        ("/danube", Route::html(fixtures::DANUBE)),
+        ("/subscribe", Route::html(fixtures::DIALOG_SUBSCRIBE)),
+    ])?;
     let web_page = server.url("/danube");
-    let output = Command::new(clef_bin())
-        .env("XDG_CACHE_HOME", &cache_home)
-        .args(["read", &web_page])
-        .output()?;
-    check!(
-        output.status.success(),
-        "read online: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let web_form = server.url("/subscribe");
+    // A page without an article is kept too, though reader view finds nothing to show.
+    for (page, readable) in [(&web_page, true), (&web_form, false)] {
+        let output = Command::new(clef_bin())
+            .env("XDG_CACHE_HOME", &cache_home)
+            .args(["read", page])
+            .output()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        check!(
+            output.status.success() == readable,
+            "read {page} online: {stderr}"
+        );
+        check!(
+            stderr.matches("no article found").count() <= 1,
+            "the reason is said twice: {stderr}"
+        );
+    }
     let article = dir.join("danube.html");
     std::fs::write(&article, fixtures::DANUBE)?;
     let form = dir.join("subscribe.html");
@@ -299,6 +310,30 @@ pub fn offline_every_assistant_feature_works_on_local_files(_: &Ctx) -> anyhow::
             args[0]
         );
     }
+    // A task on a saved copy: the form is filled and sent, locally, in the copy.
+    let audit_for_copy = dir.join("audit-copy.jsonl");
+    let output = offline(&[
+        "run",
+        "--start",
+        &web_form,
+        "--task",
+        "subscribe with email bob@example.com",
+        "--audit",
+        &audit_for_copy.to_string_lossy(),
+        "--model",
+        &model,
+    ])?;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    check!(
+        output.status.success()
+            && stdout.contains("done:")
+            && stderr.contains("working on the copy saved"),
+        "run offline on the saved copy ({:?}): {stdout}\n{stderr}",
+        output.status.code()
+    );
     // The copy is the site's page: the site's policy still governs it.
     let policy = dir.join("no-access.json");
     std::fs::write(

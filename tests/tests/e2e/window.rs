@@ -14,7 +14,7 @@ const PAGE: &str = "<!doctype html><title>Window smoke</title>\
     <body style=\"margin:0;background:#ff00ff\"><h1>Clef window</h1></body>";
 const MAGENTA: [u8; 4] = [255, 0, 255, 255];
 
-fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     Command::new("which")
         .arg(program)
         .stdout(Stdio::null())
@@ -24,7 +24,7 @@ fn have(program: &str) -> bool {
 
 /// Whether every program is installed; outside CI a missing one skips the test (said aloud),
 /// in CI it fails it.
-fn tools_present(programs: &[&str]) -> anyhow::Result<bool> {
+pub(crate) fn tools_present(programs: &[&str]) -> anyhow::Result<bool> {
     let missing: Vec<&str> = programs.iter().copied().filter(|p| !have(p)).collect();
     if missing.is_empty() {
         return Ok(true);
@@ -36,7 +36,7 @@ fn tools_present(programs: &[&str]) -> anyhow::Result<bool> {
 }
 
 /// Stops the child when the test ends, however it ends.
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -44,7 +44,7 @@ impl Drop for Killed {
     }
 }
 
-fn start_xvfb() -> anyhow::Result<(Killed, String)> {
+pub(crate) fn start_xvfb() -> anyhow::Result<(Killed, String)> {
     let number = (90..140)
         .find(|n| {
             !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
@@ -140,7 +140,7 @@ const ASK_PAGE: &str = r#"<!doctype html><title>waiting</title>
   onclick="document.title = 'answered ' + confirm('Delete it?') + ' ' + prompt('Your name?', 'bob')">Ask</button>
 </body>"#;
 
-fn xdotool(display: &str, args: &[&str]) -> anyhow::Result<bool> {
+pub(crate) fn xdotool(display: &str, args: &[&str]) -> anyhow::Result<bool> {
     let status = Command::new("xdotool")
         .args(args)
         .env("DISPLAY", display)
@@ -151,7 +151,7 @@ fn xdotool(display: &str, args: &[&str]) -> anyhow::Result<bool> {
 }
 
 /// Wait until a window titled `title` exists.
-fn wait_for_title(display: &str, title: &str) -> anyhow::Result<()> {
+pub(crate) fn wait_for_title(display: &str, title: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !xdotool(display, &["search", "--name", title])? {
         check!(Instant::now() < deadline, "no window titled {title:?}");
@@ -415,7 +415,7 @@ const MANAGED_BADGE: [u8; 3] = [0x7a, 0x4f, 0xd6];
 const ERROR_TEXT: [u8; 3] = [0xff, 0x8f, 0x8f];
 
 /// Pixels of `colour` (within a small tolerance) in the right `width` pixels of `image`.
-fn pixels_of(image: &image::RgbaImage, colour: [u8; 3], width: u32) -> usize {
+pub(crate) fn pixels_of(image: &image::RgbaImage, colour: [u8; 3], width: u32) -> usize {
     image
         .enumerate_pixels()
         .filter(|(x, _, pixel)| {
