@@ -191,9 +191,18 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
     if !has_display {
         anyhow::bail!("no display to open a window on; use `clef headless URL` instead");
     }
-    // No model configured is not an error: the browser works and the pane says how to add one.
+    let policies = Policies::load();
+    let mut notes = policy_notes(&policies);
+    let mut model_unavailable = None;
+    // No model configured is not an error: the browser works and the pane says how to add one,
+    // or, where the organization's policy names a model that is missing, says that.
     let model = match model.options(None) {
         Ok(options) => Some(options),
+        Err(error) if model.path.is_none() && policies.manages_model() => {
+            eprintln!("clef: {error:#}");
+            model_unavailable = Some(format!("{error:#}"));
+            None
+        }
         Err(error) if model.path.is_none() => {
             tracing::info!(%error, "no model for the assistant");
             None
@@ -201,9 +210,6 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
         Err(error) => return Err(error),
     };
     let profile = clef_browser::config::Config::load_default()?.profile;
-    let policies = Policies::load();
-    let mut notes = policy_notes(&policies);
-    let mut model_unavailable = None;
     let model = match (model, policies.check_assistant()) {
         (_, Err(error)) => {
             model_unavailable = Some(error.to_string());

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clef_browser::config::Config;
+use clef_browser::policies::Policies;
 use clef_engine::{Engine, EngineOptions, GenerateParams, Message, Role, TokenEvent};
 
 #[derive(clap::Args)]
@@ -33,8 +34,10 @@ pub struct ModelArgs {
 impl ModelArgs {
     pub fn options(&self, positional: Option<PathBuf>) -> anyhow::Result<EngineOptions> {
         let config = Config::load_default()?;
-        let path = positional
-            .or_else(|| self.path.clone())
+        // A model the organization's policy names replaces the user's config; one given on the
+        // command line must be that model.
+        let path = Policies::load()
+            .choose_model(positional.or_else(|| self.path.clone()))?
             .or(config.model.path)
             .context("no model given: pass --model PATH or set [model] path in the config file")?;
         let mut options = EngineOptions::new(path);

@@ -81,6 +81,10 @@ pub enum PolicyError {
     Locked(String),
     #[error("cannot read the model file {0}: {1}")]
     ModelUnreadable(PathBuf, String),
+    #[error(
+        "the model your organization's policy names is missing: {0} ({1}); ask your administrator"
+    )]
+    ModelMissing(PathBuf, String),
 }
 
 /// The policy in force, with what was wrong with the file.
@@ -95,6 +99,8 @@ pub struct Policies {
     /// Domain patterns (`example.org`, `*.example.org`, `*`) and their access.
     domains: Vec<(String, Access)>,
     allowed_models: Option<Vec<String>>,
+    /// The model the organization deploys; users cannot pick another.
+    model_path: Option<PathBuf>,
     max_steps: Option<usize>,
     users_may_approve: Option<bool>,
     audit_path: Option<PathBuf>,
@@ -293,6 +299,19 @@ impl Policies {
             return;
         };
         for (key, inner) in object {
+            if key == "Path" {
+                match inner.as_str().map(PathBuf::from) {
+                    Some(path) if path.is_absolute() => self.model_path = Some(path),
+                    _ => {
+                        self.problems.push(format!(
+                            "\"Models.Path\" must be an absolute path, not {}; no model is allowed",
+                            describe(inner)
+                        ));
+                        self.allowed_models = Some(Vec::new());
+                    }
+                }
+                continue;
+            }
             if key != "AllowedSha256" {
                 self.problems
                     .push(format!("unknown key \"Models.{key}\" ignored"));
@@ -467,6 +486,35 @@ impl Policies {
     }
 
     /// Refuse a model file not on the allow-list.
+    /// The model to use: the one the policy names, if it names one (then the user's own
+    /// choice, if different, is refused), else the user's.
+    pub fn choose_model(
+        &self,
+        users_choice: Option<PathBuf>,
+    ) -> Result<Option<PathBuf>, PolicyError> {
+        let Some(managed) = &self.model_path else {
+            return Ok(users_choice);
+        };
+        if users_choice
+            .as_ref()
+            .is_some_and(|choice| choice != managed)
+        {
+            return Err(PolicyError::Locked("the assistant's model".to_owned()));
+        }
+        if !managed.is_file() {
+            return Err(PolicyError::ModelMissing(
+                managed.clone(),
+                self.source_text(),
+            ));
+        }
+        Ok(Some(managed.clone()))
+    }
+
+    /// Whether the policy names the model.
+    pub fn manages_model(&self) -> bool {
+        self.model_path.is_some()
+    }
+
     pub fn check_model(&self, path: &Path) -> Result<(), PolicyError> {
         let Some(allowed) = &self.allowed_models else {
             return Ok(());
@@ -539,6 +587,42 @@ mod tests {
 
     fn parse(text: &str) -> Policies {
         Policies::parse(Path::new("/etc/clef/policies.json"), text)
+    }
+
+    #[test]
+    fn a_named_model_binds_the_choice() {
+        let model =
+            std::env::temp_dir().join(format!("clef-policy-model-{}.gguf", std::process::id()));
+        std::fs::write(&model, b"GGUF").unwrap();
+        let text = format!(
+            r#"{{"policies": {{"Models": {{"Path": {:?}}}}}}}"#,
+            model.display().to_string()
+        );
+        let policies = parse(&text);
+        assert!(policies.problems.is_empty(), "{:?}", policies.problems);
+        assert_eq!(policies.choose_model(None), Ok(Some(model.clone())));
+        assert_eq!(
+            policies.choose_model(Some(model.clone())),
+            Ok(Some(model.clone()))
+        );
+        assert!(matches!(
+            policies.choose_model(Some(PathBuf::from("/other.gguf"))),
+            Err(PolicyError::Locked(_))
+        ));
+        std::fs::remove_file(&model).unwrap();
+        assert!(matches!(
+            policies.choose_model(None),
+            Err(PolicyError::ModelMissing(..))
+        ));
+        // A relative path is a bad value: reported, and no model is allowed.
+        let bad = parse(r#"{"policies": {"Models": {"Path": "models/x.gguf"}}}"#);
+        assert_eq!(bad.problems.len(), 1);
+        assert!(bad.check_model(Path::new("/any.gguf")).is_err());
+        // Without a named model the user's choice stands.
+        assert_eq!(
+            parse(r#"{"policies": {}}"#).choose_model(Some(PathBuf::from("/mine.gguf"))),
+            Ok(Some(PathBuf::from("/mine.gguf")))
+        );
     }
 
     #[test]

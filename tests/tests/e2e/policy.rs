@@ -161,6 +161,26 @@ pub fn a_broken_file_fails_closed_and_the_allow_list_holds(_: &Ctx) -> anyhow::R
         )?,
         "not on your organization's allow-list",
     )?;
+    // A model the policy names: used without --model, another one refused, a missing one said.
+    let missing = r#"{"policies": {"Models": {"Path": "/no/such/org-model.gguf"}}}"#;
+    fails_with(
+        &clef_with_policy(missing, &["summarize", &page])?,
+        "the model your organization's policy names is missing: /no/such/org-model.gguf",
+    )?;
+    let named = format!(
+        r#"{{"policies": {{"Models": {{"Path": {:?}}}}}}}"#,
+        model.to_string_lossy()
+    );
+    fails_with(
+        &clef_with_policy(&named, &["summarize", &page, "--model", "/my/own.gguf"])?,
+        "the assistant's model is managed by your organization's policy",
+    )?;
+    let output = clef_with_policy(&named, &["summarize", &page])?;
+    check!(
+        output.status.success(),
+        "the organization's model was not used: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     // The test model's own hash on the list: the policy lets it load.
     let pinned = r#"{"policies": {"Models": {"AllowedSha256": ["b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"]}}}"#;
     let output = clef_with_policy(
