@@ -590,6 +590,23 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_valid() {
+        let doc = include_str!("../../docs/policies.md");
+        let example = doc
+            .split("```json")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("docs/policies.md has a JSON example");
+        let policies = parse(example);
+        assert!(policies.problems.is_empty(), "{:?}", policies.problems);
+        assert_eq!(policies.turned_off(), vec![Feature::FormFilling]);
+        assert_eq!(policies.access("intranet.example.org"), Access::Full);
+        assert_eq!(policies.access("www.example.org"), Access::ReadOnly);
+        assert_eq!(policies.access("elsewhere.test"), Access::Ask);
+        assert!(policies.manages_model());
+    }
+
+    #[test]
     fn a_named_model_binds_the_choice() {
         let model =
             std::env::temp_dir().join(format!("clef-policy-model-{}.gguf", std::process::id()));
