@@ -68,6 +68,14 @@ fn field(record: &serde_json::Value, name: &str) -> String {
     }
 }
 
+/// The record's time as a UTC date; records keep seconds since the epoch.
+fn record_time(record: &serde_json::Value) -> String {
+    match record.get("time").and_then(serde_json::Value::as_f64) {
+        Some(seconds) if seconds >= 0.0 => clef_browser::utc::seconds(seconds as u64),
+        _ => "(no time)".to_owned(),
+    }
+}
+
 fn csv_cell(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
@@ -86,11 +94,8 @@ pub fn audit(command: &AuditCommand) -> anyhow::Result<()> {
             for record in &records {
                 writeln!(
                     out,
-                    "{:.0}  {}  {}  → {}{}",
-                    record
-                        .get("time")
-                        .and_then(serde_json::Value::as_f64)
-                        .unwrap_or(0.0),
+                    "{}  {}  {}  → {}{}",
+                    record_time(record),
                     field(record, "url"),
                     field(record, "action"),
                     field(record, "outcome"),

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod page_cache;
 pub mod policies;
 mod servo_host;
+pub mod utc;
 
 pub use error::BrowserError;
 pub use servo_host::{Headless, HeadlessOptions, Loaded, Opened, Page, WindowOptions, run_window};

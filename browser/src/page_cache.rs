@@ -52,35 +52,8 @@ pub struct SavedPage {
 impl SavedPage {
     /// When the copy was saved, as "YYYY-MM-DD HH:MM UTC".
     pub fn saved_at_utc(&self) -> String {
-        let days = i64::try_from(self.saved_at / 86_400).unwrap_or(0);
-        let minutes = self.saved_at % 86_400 / 60;
-        let (year, month, day) = civil_date(days);
-        format!(
-            "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-            minutes / 60,
-            minutes % 60
-        )
+        crate::utc::minutes(self.saved_at)
     }
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (Hinnant's days-to-civil algorithm).
-fn civil_date(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = u32::try_from(day_of_year - (153 * month_index + 2) / 5 + 1).unwrap_or(1);
-    let month = u32::try_from(if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    })
-    .unwrap_or(1);
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// The folder of saved copies.
@@ -224,19 +197,6 @@ mod tests {
         std::fs::write(saved.file.with_extension("json"), "{not json").unwrap();
         assert!(cache.find(&url).is_none());
         let _ = std::fs::remove_dir_all(cache.dir());
-    }
-
-    #[test]
-    fn saved_times_read_as_utc_dates() {
-        let at = |saved_at| SavedPage {
-            url: String::new(),
-            title: String::new(),
-            saved_at,
-            file: PathBuf::new(),
-        };
-        assert_eq!(at(0).saved_at_utc(), "1970-01-01 00:00 UTC");
-        assert_eq!(at(951_782_400).saved_at_utc(), "2000-02-29 00:00 UTC");
-        assert_eq!(at(1_795_613_918).saved_at_utc(), "2026-11-25 13:38 UTC");
     }
 
     #[test]

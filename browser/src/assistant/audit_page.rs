@@ -19,9 +19,13 @@ pub fn audit_page_html(path: &Path) -> String {
             Some(serde_json::Value::Null) | None => String::new(),
             Some(other) => escape_html(&other.to_string()),
         };
+        let time = match record.get("time").and_then(serde_json::Value::as_f64) {
+            Some(seconds) if seconds >= 0.0 => crate::utc::seconds(seconds as u64),
+            _ => String::new(),
+        };
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            cell("time"),
+            time,
             cell("url"),
             cell("action"),
             cell("element"),
@@ -34,7 +38,7 @@ pub fn audit_page_html(path: &Path) -> String {
         "<!doctype html><meta charset=utf-8><title>Clef audit log</title>\
          <style>body{{font:14px sans-serif;margin:1.5em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top}}th{{background:#eee}}</style>\
          <h1>Audit log</h1><p>{count} actions, newest first, from <code>{}</code>. Export: <code>clef audit export --format csv</code>.</p>\
-         <table><tr><th>time</th><th>page</th><th>action</th><th>element</th><th>reason</th><th>outcome</th><th>approved by</th></tr>{rows}</table>",
+         <table><tr><th>time (UTC)</th><th>page</th><th>action</th><th>element</th><th>reason</th><th>outcome</th><th>approved by</th></tr>{rows}</table>",
         escape_html(&path.display().to_string())
     )
 }

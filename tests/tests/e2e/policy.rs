@@ -238,7 +238,9 @@ pub fn audit_log_is_shown_and_exported(_: &Ctx) -> anyhow::Result<()> {
     let show = run(&["audit", "show", "--path", &path_text])?;
     let shown = String::from_utf8_lossy(&show.stdout);
     check!(
-        shown.contains("(2 records)") && shown.contains("approved by user"),
+        shown.contains("(2 records)")
+            && shown.contains("approved by user")
+            && shown.contains("2026-11-25 09:46:40 UTC"),
         "{shown}"
     );
     let _ = std::fs::remove_file(&path);
