@@ -81,10 +81,7 @@ fn shorten(text: &str, chars: usize) -> String {
 fn start_model(model: &ModelArgs, policies: &Policies) -> anyhow::Result<LocalModel> {
     let options = model.options(None)?;
     policies.check_model(&options.model)?;
-    let mut model = LocalModel::start(options)?;
-    // As the window does at start: the summary prompt's fixed start is read once.
-    model.prefill(&summary::warm_up_request())?;
-    Ok(model)
+    Ok(LocalModel::start(options)?)
 }
 
 fn print_sources(points: &[Point], pages: &[(clef_agent::reader::Article, Passages)]) {
@@ -134,6 +131,8 @@ pub fn summarize(address: &str, args: &PageArgs, model: &ModelArgs) -> anyhow::R
         Some(&policies),
     )?;
     let mut model = start_model(model, &policies)?;
+    // As the window does at start: the summary prompt's fixed start is read once.
+    model.prefill(&summary::warm_up_request())?;
     let (_, passages) = &pages[0];
     println!("Summary of {} ({})", passages.title, passages.url);
     let started = Instant::now();
