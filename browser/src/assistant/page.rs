@@ -18,7 +18,7 @@ impl<'a> HeadlessAccess<'a> {
     pub fn new(page: &'a Page) -> Self {
         HeadlessAccess {
             page,
-            dialogs_seen: page.dialogs().len(),
+            dialogs_seen: page.dialogs_since(usize::MAX).1,
         }
     }
 }
@@ -70,12 +70,8 @@ impl ActPage for HeadlessAccess<'_> {
     }
 
     fn take_dialogs(&mut self) -> Vec<String> {
-        let all = self.page.dialogs();
-        let new = all
-            .get(self.dialogs_seen..)
-            .map(<[String]>::to_vec)
-            .unwrap_or_default();
-        self.dialogs_seen = all.len();
+        let (new, count) = self.page.dialogs_since(self.dialogs_seen);
+        self.dialogs_seen = count;
         new
     }
 }

@@ -443,6 +443,18 @@ impl Page {
         self.delegate.dialogs.borrow().clone()
     }
 
+    /// The dialogs' messages after the first `seen`, and how many there are in all.
+    pub fn dialogs_since(&self, seen: usize) -> (Vec<String>, usize) {
+        let dialogs = self.delegate.dialogs.borrow();
+        (
+            dialogs
+                .get(seen..)
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+            dialogs.len(),
+        )
+    }
+
     pub fn back(&self) -> Result<Loaded, BrowserError> {
         if !self.webview().can_go_back() {
             return Err(BrowserError::NoHistory("back"));
