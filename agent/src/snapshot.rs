@@ -65,6 +65,22 @@ pub struct Node {
     pub visible: bool,
 }
 
+/// What the page says through a node, as [`render_node`] writes it: geometry, form plumbing
+/// and link targets left out, so that the same page state hashes the same.
+impl std::hash::Hash for Node {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.kind, self.id, self.level, &self.name, &self.text).hash(state);
+        (
+            &self.input_type,
+            &self.placeholder,
+            &self.value,
+            self.checked,
+        )
+            .hash(state);
+        (self.required, self.disabled, &self.options, self.cell).hash(state);
+    }
+}
+
 impl Node {
     pub fn is_interactive(&self) -> bool {
         self.id.is_some()
