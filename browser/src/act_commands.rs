@@ -12,7 +12,6 @@ use clef_browser::assistant::{
     HeadlessAccess, KeyringVault, LocalModel, default_audit_path, kept_in_keyring,
 };
 use clef_browser::config::Config;
-use clef_browser::page_cache::PageCache;
 use clef_browser::policies::{Policies, PolicyError};
 use clef_browser::{Headless, HeadlessOptions};
 
@@ -61,8 +60,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         load_timeout: Duration::from_secs(args.timeout),
         ..HeadlessOptions::default()
     });
+    let policies = Policies::load();
+    crate::policy_notes(&policies);
     let page = browser.new_page()?;
-    let (loaded, saved_copy) = match PageCache::user_default() {
+    let (loaded, saved_copy) = match policies.page_cache() {
         Some(cache) => {
             let opened = page.goto_keeping_copies(&args.start, &cache)?;
             (opened.loaded, opened.saved_copy)
@@ -93,8 +94,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if saved_copy.is_some() {
         origins.extend(origin_of(&loaded.url));
     }
-    let policies = Policies::load();
-    crate::policy_notes(&policies);
     let policy = policies.agent_policy(&site_url, origins, approved, args.confirm == "allow")?;
     let confirm = policy.confirm;
     let max_steps = match args.max_steps {

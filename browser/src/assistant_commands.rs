@@ -10,7 +10,6 @@ use clef_agent::page::visible_document;
 use clef_agent::passages::Passages;
 use clef_agent::{question, summary};
 use clef_browser::assistant::{HeadlessAccess, LocalModel, read_page};
-use clef_browser::page_cache::PageCache;
 use clef_browser::policies::{Feature, Policies};
 use clef_browser::{Headless, HeadlessOptions};
 
@@ -35,7 +34,11 @@ fn load(
         load_timeout: Duration::from_secs(args.timeout),
         ..HeadlessOptions::default()
     });
-    let cache = PageCache::user_default();
+    // Reader view reads without a policy; whether copies are kept is the policy's all the same.
+    let cache = match policies {
+        Some(policies) => policies.page_cache(),
+        None => Policies::load().page_cache(),
+    };
     let mut pages = Vec::new();
     for address in addresses {
         let page = browser.new_page()?;

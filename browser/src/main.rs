@@ -225,6 +225,7 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
         },
         (None, Ok(())) => None,
     };
+    let page_cache = policies.page_cache();
     clef_browser::run_window(WindowOptions {
         address,
         size: None,
@@ -233,7 +234,7 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
         policies,
         model_unavailable,
         notes,
-        page_cache: clef_browser::page_cache::PageCache::user_default(),
+        page_cache,
     })?;
     Ok(())
 }

@@ -101,6 +101,8 @@ pub struct Policies {
     allowed_models: Option<Vec<String>>,
     /// The model the organization deploys; users cannot pick another.
     model_path: Option<PathBuf>,
+    /// Whether copies of the pages users open are kept for reading offline.
+    page_cache: Option<bool>,
     max_steps: Option<usize>,
     users_may_approve: Option<bool>,
     audit_path: Option<PathBuf>,
@@ -197,6 +199,7 @@ impl Policies {
                 "Models" => out.read_models(value),
                 "Agent" => out.read_agent(value),
                 "Audit" => out.read_audit(value),
+                "PageCache" => out.page_cache = out.boolean_in(value, "PageCache", "Enabled"),
                 other => out
                     .problems
                     .push(format!("unknown policy \"{other}\" ignored")),
@@ -510,6 +513,14 @@ impl Policies {
         Ok(Some(managed.clone()))
     }
 
+    /// Where copies of opened pages are kept, unless the policy says none are (or is broken).
+    pub fn page_cache(&self) -> Option<crate::page_cache::PageCache> {
+        if self.closed || self.page_cache == Some(false) {
+            return None;
+        }
+        crate::page_cache::PageCache::user_default()
+    }
+
     /// Whether the policy names the model.
     pub fn manages_model(&self) -> bool {
         self.model_path.is_some()
@@ -640,6 +651,18 @@ mod tests {
             parse(r#"{"policies": {}}"#).choose_model(Some(PathBuf::from("/mine.gguf"))),
             Ok(Some(PathBuf::from("/mine.gguf")))
         );
+    }
+
+    #[test]
+    fn copies_of_pages_can_be_turned_off() {
+        assert!(parse(r#"{"policies": {}}"#).page_cache().is_some());
+        let off = parse(r#"{"policies": {"PageCache": {"Enabled": false}}}"#);
+        assert!(off.problems.is_empty());
+        assert!(off.page_cache().is_none());
+        assert!(parse("not json").page_cache().is_none());
+        let bad = parse(r#"{"policies": {"PageCache": {"Enabled": "no"}}}"#);
+        assert_eq!(bad.problems.len(), 1);
+        assert!(bad.page_cache().is_none());
     }
 
     #[test]

@@ -269,6 +269,7 @@ pub fn offline_every_assistant_feature_works_on_local_files(_: &Ctx) -> anyhow::
         return Ok(());
     }
     let dir = std::env::temp_dir().join(format!("clef-offline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     // A web page read once while online is kept in the user's page cache.
     let cache_home = dir.join("cache");
@@ -278,6 +279,22 @@ pub fn offline_every_assistant_feature_works_on_local_files(_: &Ctx) -> anyhow::
     ])?;
     let web_page = server.url("/danube");
     let web_form = server.url("/subscribe");
+    // Where the policy turns copies off, none is kept.
+    let no_copies = dir.join("no-copies.json");
+    std::fs::write(
+        &no_copies,
+        r#"{"policies": {"PageCache": {"Enabled": false}}}"#,
+    )?;
+    let output = Command::new(clef_bin())
+        .env("XDG_CACHE_HOME", &cache_home)
+        .env("CLEF_POLICIES", &no_copies)
+        .args(["read", &web_page])
+        .output()?;
+    check!(
+        output.status.success() && !cache_home.join("clef/pages").exists(),
+        "a copy was kept against the policy: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     // A page without an article is kept too, though reader view finds nothing to show.
     for (page, readable) in [(&web_page, true), (&web_form, false)] {
         let output = Command::new(clef_bin())
