@@ -29,6 +29,8 @@ const SITE: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const BROWSER: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
 /// A second site on the test host, named by the injected page; nothing may reach it.
 const OTHER_SITE: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 9);
+/// The site's HTTPS port, with a self-signed certificate.
+const TLS_PORT: u16 = 8443;
 
 pub fn only_the_pages_asked_for_leave_the_namespace(_: &Ctx) -> anyhow::Result<()> {
     let Some(model) = clef_tests::test_model()? else {
@@ -78,6 +80,7 @@ pub fn only_the_pages_asked_for_leave_the_namespace(_: &Ctx) -> anyhow::Result<(
         dir.join("config/clef/config.toml"),
         "[profile]\ngiven_name = \"Bob\"\nemail = \"bob@example.com\"\n",
     )?;
+    let _tls_site = namespaces.serve_tls_on_host(&dir)?;
     let capture = Capture::start(&namespaces.browser, &dir.join("egress.pcap"))?;
     let model = model.to_string_lossy().into_owned();
     let audit = dir.join("audit.jsonl").to_string_lossy().into_owned();
@@ -127,6 +130,16 @@ pub fn only_the_pages_asked_for_leave_the_namespace(_: &Ctx) -> anyhow::Result<(
         "the form was not filled from the profile: {stdout}"
     );
 
+    // An HTTPS page whose certificate does not verify is refused on the spot: no revocation
+    // list, OCSP responder or issuer certificate is fetched to decide.
+    let output = clef(&["headless", &format!("https://{SITE}:{TLS_PORT}/"), "--text"])?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    check!(
+        output.status.code() == Some(3) && stderr.contains("secure connection"),
+        "an unverifiable certificate was not refused ({:?}): {stderr}",
+        output.status.code()
+    );
+
     // The window adds nothing of its own: the article again, the pane, a summary, a question.
     if tools_present(&["Xvfb", "xdotool", "import"])? {
         window_summary_and_question(&namespaces, &dir, &site.url("/article"), &model)?;
@@ -137,20 +150,20 @@ pub fn only_the_pages_asked_for_leave_the_namespace(_: &Ctx) -> anyhow::Result<(
     let site_port = site.addr().port();
     let unexpected: Vec<&String> = packets
         .iter()
-        .filter(|packet| !expected_packet(packet, site_port))
+        .filter(|packet| !expected_packet(packet, &[site_port, TLS_PORT]))
         .collect();
     let connections = packets
         .iter()
         .filter(|packet| packet.contains("Flags [S]"))
         .count();
     println!(
-        "    egress: {} packets captured, {connections} connections opened, all to {SITE}:{site_port}; {} unexpected",
+        "    egress: {} packets captured, {connections} connections opened, all to {SITE}:{site_port} or :{TLS_PORT}; {} unexpected",
         packets.len(),
         unexpected.len()
     );
     check!(
         unexpected.is_empty(),
-        "packets that are not a page load of {SITE}:{site_port}:\n{}",
+        "packets that are not a page load of {SITE}:{site_port} or :{TLS_PORT}:\n{}",
         unexpected
             .iter()
             .map(|packet| packet.as_str())
@@ -273,10 +286,14 @@ fn succeeded(what: &str, output: &Output, expected: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// A packet of a page load: TCP between the browser and the site's port, or ARP between the
-/// two of them. `tcpdump -n` lines read "IFACE DIR IP A.B.C.D.PORT > E.F.G.H.PORT: ...".
-fn expected_packet(line: &str, site_port: u16) -> bool {
-    let site = format!("{SITE}.{site_port}");
+/// A packet of a page load: TCP between the browser and one of the site's ports, or ARP between
+/// the two of them. `tcpdump -n` lines read "IFACE DIR IP A.B.C.D.PORT > E.F.G.H.PORT: ...".
+fn expected_packet(line: &str, site_ports: &[u16]) -> bool {
+    let is_site = |end: &str| {
+        site_ports
+            .iter()
+            .any(|port| end == format!("{SITE}.{port}"))
+    };
     if let Some(rest) = line.split(" IP ").nth(1) {
         let mut words = rest.split_whitespace();
         let (Some(from), Some(">"), Some(to)) = (words.next(), words.next(), words.next()) else {
@@ -289,7 +306,7 @@ fn expected_packet(line: &str, site_port: u16) -> bool {
         };
         let is_tcp = rest.contains(": Flags [");
         return is_tcp
-            && ((from == site && browser_side(to)) || (to == site && browser_side(from)));
+            && ((is_site(from) && browser_side(to)) || (is_site(to) && browser_side(from)));
     }
     if line.contains(" ARP, ") {
         let addresses: Vec<&str> = line
@@ -388,6 +405,48 @@ impl Namespaces {
         .join()
         .map_err(|_| anyhow::anyhow!("the listener thread panicked"))??;
         Ok(bound)
+    }
+
+    /// `openssl s_server` on the test host at `SITE:TLS_PORT`, with a fresh self-signed
+    /// certificate; stopped when dropped.
+    fn serve_tls_on_host(&self, dir: &Path) -> anyhow::Result<Killed> {
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", &format!("/CN={SITE}"), "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()?;
+        check!(made.success(), "openssl could not make a certificate");
+        let server = Killed(
+            Command::new("ip")
+                .args([
+                    "netns", "exec", &self.host, "openssl", "s_server", "-quiet", "-www",
+                ])
+                .args(["-accept", &format!("{SITE}:{TLS_PORT}"), "-cert"])
+                .arg(&cert)
+                .arg("-key")
+                .arg(&key)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let listening = Command::new("ip")
+                .args(["netns", "exec", &self.host, "ss", "-ltnH"])
+                .output()?;
+            if String::from_utf8_lossy(&listening.stdout).contains(&format!(":{TLS_PORT}")) {
+                return Ok(server);
+            }
+            check!(Instant::now() < deadline, "openssl s_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// `clef ARGS` inside the browser's namespace, with config and cache directories of its own.
