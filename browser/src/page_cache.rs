@@ -1,7 +1,8 @@
 //! Copies of the web pages the user opened, kept on this machine so that they can be read,
 //! summarized and asked about with the network cut: `$XDG_CACHE_HOME/clef/pages/<key>.html`
 //! beside `<key>.json` (address, title, when). A copy is the page as it was shown (the DOM after
-//! scripts ran, scripts themselves left out) with a `<base>` so its links still point home.
+//! scripts ran, scripts themselves left out but JSON-LD data kept) with a `<base>` so its links
+//! still point home.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,7 +13,8 @@ use url::Url;
 /// Run in the page: its DOM as HTML, without scripts, with a charset and a base address.
 pub const COPY_SCRIPT: &str = r#"(() => {
   const root = document.documentElement.cloneNode(true);
-  for (const script of root.querySelectorAll('script, noscript')) script.remove();
+  // Code goes; JSON-LD stays, as data the reader takes the byline and dates from.
+  for (const script of root.querySelectorAll('script:not([type="application/ld+json"]), noscript')) script.remove();
   let head = root.querySelector('head');
   if (!head) { head = document.createElement('head'); root.prepend(head); }
   for (const meta of head.querySelectorAll('meta[charset], meta[http-equiv]')) meta.remove();
