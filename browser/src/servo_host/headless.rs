@@ -13,7 +13,7 @@ use url::Url;
 
 use super::delegate::PageDelegate;
 use super::runtime::Runtime;
-use super::{events, js};
+use super::{CERT_ERROR_TITLE, NET_ERROR_PREFIX, NET_ERROR_TITLE, events, js};
 use crate::BrowserError;
 use crate::keys::NamedKey;
 use crate::page_cache::{COPY_SCRIPT, PageCache, SavedPage};
@@ -131,11 +131,6 @@ pub struct Page {
     options: RefCell<HeadlessOptions>,
 }
 
-/// The phrases of Servo's built-in error pages (`neterror.html`, `badcert.html`).
-const NET_ERROR_TITLE: &str = "Error loading page";
-const NET_ERROR_PREFIX: &str = "Could not load the requested page:";
-const CERT_ERROR_TITLE: &str = "Certificate error";
-
 impl Page {
     /// Navigate and wait for load complete. An error page, an HTTP error status or a timeout
     /// comes back as an error; the page stays usable (showing what Servo rendered).
@@ -191,7 +186,11 @@ impl Page {
             .evaluate(COPY_SCRIPT)
             .map_err(|error| error.to_string())
             .and_then(|html| {
-                let html = html.as_str().unwrap_or_default();
+                // An empty copy would later stand in for the page: keep none rather than that.
+                let html = html
+                    .as_str()
+                    .filter(|html| !html.is_empty())
+                    .ok_or_else(|| "the page gave no HTML".to_owned())?;
                 cache
                     .save(url, &loaded.title, html)
                     .map_err(|error| error.to_string())

@@ -9,13 +9,19 @@ use url::Url;
 
 use super::{Tab, Ui};
 use crate::page_cache::{COPY_SCRIPT, SavedPage};
-use crate::servo_host::js;
+use crate::servo_host::{NET_ERROR_PREFIX, NET_ERROR_TITLE, js};
 
-/// Pages that answered the copy script: `None` is Servo's network error page.
-pub(super) type Copies = Rc<RefCell<Vec<(WebViewId, Url, Option<String>)>>>;
+/// What a tab's document answered the copy script.
+pub(super) enum CopyAnswer {
+    /// The page's copy.
+    Page(String),
+    /// Servo's network error page: the address could not be reached.
+    Unreachable,
+    /// No answer to act on (the script failed, or the page gave nothing).
+    Nothing,
+}
 
-/// The title of Servo's network error page (`neterror.html`).
-const NET_ERROR_TITLE: &str = "Error loading page";
+pub(super) type Copies = Rc<RefCell<Vec<(WebViewId, Url, CopyAnswer)>>>;
 
 impl Tab {
     /// Whether the tab shows `saved`'s copy, or the error page it replaced.
@@ -47,13 +53,18 @@ impl Ui {
         }
         tab.copied = Some(url.clone());
         let copies = self.copies.clone();
-        let script = format!("document.title === {NET_ERROR_TITLE:?} ? null : {COPY_SCRIPT}");
+        let script = format!(
+            "(document.title === {NET_ERROR_TITLE:?} && document.body \
+             && document.body.innerText.trim().startsWith({NET_ERROR_PREFIX:?})) \
+             ? {{ unreachable: true }} : {COPY_SCRIPT}"
+        );
         tab.webview.evaluate_javascript(script, move |result| {
-            let html = result
-                .ok()
-                .map(js::to_json)
-                .and_then(|value| value.as_str().map(str::to_owned));
-            copies.borrow_mut().push((id, url, html));
+            let answer = match result.map(js::to_json) {
+                Ok(value) if value["unreachable"] == true => CopyAnswer::Unreachable,
+                Ok(serde_json::Value::String(html)) if !html.is_empty() => CopyAnswer::Page(html),
+                _ => CopyAnswer::Nothing,
+            };
+            copies.borrow_mut().push((id, url, answer));
         });
     }
 
@@ -64,18 +75,19 @@ impl Ui {
             return;
         };
         let mut changed = false;
-        for (id, url, html) in answers {
+        for (id, url, answer) in answers {
             let Some(tab) = self.tabs.iter_mut().find(|tab| tab.webview.id() == id) else {
                 continue;
             };
-            match html {
-                Some(html) => {
+            match answer {
+                CopyAnswer::Nothing => tab.copied = None,
+                CopyAnswer::Page(html) => {
                     let title = tab.webview.page_title().unwrap_or_default();
                     if let Err(error) = cache.save(&url, &title, &html) {
                         tracing::warn!(%error, %url, "could not keep a copy of the page");
                     }
                 }
-                None => {
+                CopyAnswer::Unreachable => {
                     // The error page stays until the copy has loaded, for a moment.
                     tab.copied = None;
                     let Some(saved) = cache.find(&url) else {
