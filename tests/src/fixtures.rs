@@ -144,6 +144,27 @@ pub const RESULTS_2: &str = r#"<!doctype html><html lang=en><head><title>Results
 <li><a href="/river/danube">The Danube bend</a></li>
 </ol></body></html>"#;
 
+/// The search site: a search form, two pages of results, and a page for each river.
+pub fn search_routes() -> Vec<(&'static str, crate::server::Route)> {
+    use crate::server::Route;
+    let mut routes = vec![
+        ("/", Route::html(SEARCH)),
+        ("/results", Route::html(RESULTS)),
+        ("/results2", Route::html(RESULTS_2)),
+    ];
+    for (path, name) in [
+        ("/river/loire", "Loire"),
+        ("/river/seine", "Seine"),
+        ("/river/rhone", "Rhone"),
+        ("/river/garonne", "Garonne"),
+        ("/river/rhine", "Rhine"),
+        ("/river/danube", "Danube"),
+    ] {
+        routes.push((path, Route::html(river(name))));
+    }
+    routes
+}
+
 pub fn river(name: &str) -> String {
     format!("<!doctype html><title>{name}</title><h1>{name}</h1><p>All about the {name}.</p>")
 }

@@ -48,6 +48,27 @@ pub fn test_model() -> anyhow::Result<Option<PathBuf>> {
     Ok(None)
 }
 
+/// A fresh self-signed certificate for `common_name` and its key, as PEM files in `dir`
+/// (`openssl req`): a certificate no system trusts.
+pub fn self_signed_certificate(
+    dir: &std::path::Path,
+    common_name: &str,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", &format!("/CN={common_name}"), "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()?;
+    anyhow::ensure!(made.success(), "openssl could not make a certificate");
+    Ok((cert, key))
+}
+
 /// Stop a child with SIGTERM so it can clean up (Xvfb removes its socket and lock only then),
 /// and SIGKILL it if it has not exited within two seconds.
 pub fn stop_gracefully(child: &mut Child) {

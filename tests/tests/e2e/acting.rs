@@ -410,17 +410,7 @@ pub fn multi_step_form_with_select_checkbox_radio_and_date(ctx: &Ctx) -> anyhow:
 }
 
 fn search_server() -> anyhow::Result<TestServer> {
-    Ok(TestServer::start([
-        ("/", Route::html(fixtures::SEARCH)),
-        ("/results", Route::html(fixtures::RESULTS)),
-        ("/results2", Route::html(fixtures::RESULTS_2)),
-        ("/river/loire", Route::html(fixtures::river("Loire"))),
-        ("/river/seine", Route::html(fixtures::river("Seine"))),
-        ("/river/rhone", Route::html(fixtures::river("Rhone"))),
-        ("/river/garonne", Route::html(fixtures::river("Garonne"))),
-        ("/river/rhine", Route::html(fixtures::river("Rhine"))),
-        ("/river/danube", Route::html(fixtures::river("Danube"))),
-    ])?)
+    Ok(TestServer::start(fixtures::search_routes())?)
 }
 
 pub fn search_then_open_the_nth_result(ctx: &Ctx) -> anyhow::Result<()> {

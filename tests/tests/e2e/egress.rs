@@ -23,7 +23,10 @@ use clef_tests::{clef_bin, stop_gracefully};
 use crate::check;
 use crate::fixtures;
 use crate::harness::Ctx;
-use crate::window::{Killed, pixels_of, start_xvfb, tools_present, wait_for_title, xdotool};
+use crate::window::{
+    Killed, clef_window, focus_window, open_pane, pixels_of, start_xvfb, tools_present,
+    wait_for_screen, xdotool,
+};
 
 const SITE: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const BROWSER: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
@@ -204,48 +207,24 @@ fn window_summary_and_question(
     model: &str,
 ) -> anyhow::Result<()> {
     let (_xvfb, display) = start_xvfb()?;
-    let _clef = Killed(
-        Command::new("ip")
-            .args(["netns", "exec", &namespaces.browser])
-            .arg(clef_bin())
-            .args([url, "--model", model])
-            .env("DISPLAY", &display)
-            .env_remove("WAYLAND_DISPLAY")
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .env("XDG_CACHE_HOME", dir.join("cache"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    wait_for_title(&display, "Danube")?;
-    xdotool(
-        &display,
-        &["search", "--name", "Danube", "windowfocus", "--sync"],
-    )?;
-    std::thread::sleep(Duration::from_millis(500));
-    // The Assistant button, then Summarize.
-    xdotool(&display, &["mousemove", "1233", "59", "click", "1"])?;
-    std::thread::sleep(Duration::from_millis(2500));
+    let mut command = Command::new("ip");
+    command
+        .args(["netns", "exec", &namespaces.browser])
+        .arg(clef_bin())
+        .args([url, "--model", model])
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_CACHE_HOME", dir.join("cache"));
+    let _clef = clef_window(command, &display)?;
+    focus_window(&display, "Danube")?;
+    open_pane(&display)?;
     xdotool(&display, &["mousemove", "998", "208", "click", "1"])?;
-    let shot = dir.join("window.png");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        std::thread::sleep(Duration::from_millis(500));
-        let grabbed = Command::new("import")
-            .args(["-display", &display, "-window", "root"])
-            .arg(&shot)
-            .stderr(Stdio::null())
-            .status()?;
-        if grabbed.success()
-            && image::open(&shot).is_ok_and(|image| pixels_of(&image.to_rgba8(), CITATION, 400) > 0)
-        {
-            break;
-        }
-        check!(
-            Instant::now() < deadline,
-            "no cited summary in the window's pane within 30 s"
-        );
-    }
+    wait_for_screen(
+        &display,
+        &dir.join("window.png"),
+        Duration::from_secs(30),
+        "no cited summary in the window's pane",
+        |image| pixels_of(image, CITATION, 400) > 0,
+    )?;
     xdotool(&display, &["mousemove", "1000", "750", "click", "1"])?;
     xdotool(
         &display,

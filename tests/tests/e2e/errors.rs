@@ -58,26 +58,7 @@ pub fn unreachable_host(ctx: &Ctx) -> anyhow::Result<()> {
 pub fn tls_failure(ctx: &Ctx) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("clef-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()?;
-    check!(made.success(), "openssl could not make a certificate");
+    let (cert, key) = clef_tests::self_signed_certificate(&dir, "127.0.0.1")?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();

@@ -84,31 +84,16 @@ pub fn shows_a_page_under_xvfb(_: &Ctx) -> anyhow::Result<()> {
     let shot = dir.join("shot.png");
 
     let (_xvfb, display) = start_xvfb()?;
-    let _clef = Killed(
-        Command::new(clef_bin())
-            .arg(&page)
-            .env("DISPLAY", &display)
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
-    // Grab the screen until the page shows (or give up after 30 s).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let image = loop {
-        std::thread::sleep(Duration::from_millis(300));
-        let grabbed = Command::new("import")
-            .args(["-display", &display, "-window", "root"])
-            .arg(&shot)
-            .stderr(Stdio::null())
-            .status()?;
-        if grabbed.success()
-            && let Ok(image) = image::open(&shot).map(|image| image.to_rgba8())
-            && (image.get_pixel(600, 500).0 == MAGENTA || Instant::now() > deadline)
-        {
-            break image;
-        }
-        check!(Instant::now() < deadline, "could not grab the X screen");
-    };
+    let mut command = Command::new(clef_bin());
+    command.arg(&page);
+    let _clef = clef_window(command, &display)?;
+    let image = wait_for_screen(
+        &display,
+        &shot,
+        Duration::from_secs(30),
+        "the page did not show",
+        |image| image.get_pixel(600, 500).0 == MAGENTA,
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     check!(
         image.dimensions() == (1280, 800),
@@ -160,6 +145,74 @@ pub(crate) fn wait_for_title(display: &str, title: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Start a window on `display`: `command` runs `clef` (directly, or through `unshare` or
+/// `ip netns exec`) with its arguments already given.
+pub(crate) fn clef_window(mut command: Command, display: &str) -> anyhow::Result<Killed> {
+    Ok(Killed(
+        command
+            .env("DISPLAY", display)
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    ))
+}
+
+/// Wait for the window titled `title` and give it the keyboard (Xvfb has no window manager).
+pub(crate) fn focus_window(display: &str, title: &str) -> anyhow::Result<()> {
+    wait_for_title(display, title)?;
+    xdotool(
+        display,
+        &["search", "--name", title, "windowfocus", "--sync"],
+    )?;
+    std::thread::sleep(Duration::from_millis(500));
+    Ok(())
+}
+
+/// Click the toolbar's Assistant button and give the pane time to show.
+pub(crate) fn open_pane(display: &str) -> anyhow::Result<()> {
+    xdotool(display, &["mousemove", "1233", "59", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(2500));
+    Ok(())
+}
+
+/// The X screen, saved at `shot`; `None` while it cannot be grabbed.
+pub(crate) fn grab_screen(display: &str, shot: &Path) -> anyhow::Result<Option<image::RgbaImage>> {
+    let grabbed = Command::new("import")
+        .args(["-display", display, "-window", "root"])
+        .arg(shot)
+        .stderr(Stdio::null())
+        .status()?;
+    Ok(grabbed
+        .success()
+        .then(|| image::open(shot).ok().map(|image| image.to_rgba8()))
+        .flatten())
+}
+
+/// Grab the screen until it `shows` what is awaited, or fail after `timeout` saying `what`.
+pub(crate) fn wait_for_screen(
+    display: &str,
+    shot: &Path,
+    timeout: Duration,
+    what: &str,
+    shows: impl Fn(&image::RgbaImage) -> bool,
+) -> anyhow::Result<image::RgbaImage> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        if let Some(image) = grab_screen(display, shot)?
+            && shows(&image)
+        {
+            return Ok(image);
+        }
+        check!(
+            Instant::now() < deadline,
+            "{what} within {timeout:?} (last screen: {})",
+            shot.display()
+        );
+    }
+}
+
 pub fn select_and_dialogs_are_answered_in_the_pane(_: &Ctx) -> anyhow::Result<()> {
     if !tools_present(&["Xvfb", "xdotool"])? {
         return Ok(());
@@ -169,21 +222,10 @@ pub fn select_and_dialogs_are_answered_in_the_pane(_: &Ctx) -> anyhow::Result<()
     let page = dir.join("ask.html");
     std::fs::write(&page, ASK_PAGE)?;
     let (_xvfb, display) = start_xvfb()?;
-    let _clef = Killed(
-        Command::new(clef_bin())
-            .arg(&page)
-            .env("DISPLAY", &display)
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
-    wait_for_title(&display, "waiting")?;
-    // No window manager: give the window the keyboard.
-    xdotool(
-        &display,
-        &["search", "--name", "waiting", "windowfocus", "--sync"],
-    )?;
-    std::thread::sleep(Duration::from_millis(500));
+    let mut command = Command::new(clef_bin());
+    command.arg(&page);
+    let _clef = clef_window(command, &display)?;
+    focus_window(&display, "waiting")?;
 
     // The <select> opens its options over the top of the pane (right, from x=920); "Lime" is
     // the third.
@@ -217,19 +259,10 @@ pub fn hung_navigation_does_not_wedge_the_tab(_: &Ctx) -> anyhow::Result<()> {
         ("/next", Route::html("<title>next page</title>next")),
     ])?;
     let (_xvfb, display) = start_xvfb()?;
-    let _clef = Killed(
-        Command::new(clef_bin())
-            .arg(server.url("/start"))
-            .env("DISPLAY", &display)
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
-    wait_for_title(&display, "start page")?;
-    xdotool(
-        &display,
-        &["search", "--name", "start page", "windowfocus", "--sync"],
-    )?;
+    let mut command = Command::new(clef_bin());
+    command.arg(server.url("/start"));
+    let _clef = clef_window(command, &display)?;
+    focus_window(&display, "start page")?;
     let go = |address: &str| -> anyhow::Result<()> {
         xdotool(&display, &["key", "ctrl+l"])?;
         std::thread::sleep(Duration::from_millis(300));
@@ -277,24 +310,14 @@ pub fn pane_carries_out_a_task_after_approval(_: &Ctx) -> anyhow::Result<()> {
     let vault = clef_browser::assistant::KeyringVault::open(Default::default())?;
     vault.save(&origin, clef_agent::forms::FieldKind::Password, &secret)?;
     let (_xvfb, display) = start_xvfb()?;
-    let _clef = Killed(
-        Command::new(clef_bin())
-            .arg(server.url("/login"))
-            .args(["--model", &model.to_string_lossy()])
-            .env("DISPLAY", &display)
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
-    wait_for_title(&display, "Members login")?;
-    xdotool(
-        &display,
-        &["search", "--name", "Members login", "windowfocus", "--sync"],
-    )?;
-    std::thread::sleep(Duration::from_millis(500));
-    // Open the pane (Assistant button), tick "do it on this page", type the task.
-    xdotool(&display, &["mousemove", "1233", "59", "click", "1"])?;
-    std::thread::sleep(Duration::from_millis(2500));
+    let mut command = Command::new(clef_bin());
+    command
+        .arg(server.url("/login"))
+        .args(["--model", &model.to_string_lossy()]);
+    let _clef = clef_window(command, &display)?;
+    focus_window(&display, "Members login")?;
+    // Open the pane, tick "do it on this page", type the task.
+    open_pane(&display)?;
     xdotool(&display, &["mousemove", "1050", "778", "click", "1"])?;
     xdotool(&display, &["mousemove", "1000", "750", "click", "1"])?;
     std::thread::sleep(Duration::from_millis(300));
@@ -346,16 +369,8 @@ pub fn saved_copy_opens_offline(_: &Ctx) -> anyhow::Result<()> {
         } else {
             Command::new(clef_bin())
         };
-        Ok(Killed(
-            command
-                .arg(&url)
-                .env("DISPLAY", &display)
-                .env("XDG_CACHE_HOME", &cache)
-                .env_remove("WAYLAND_DISPLAY")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?,
-        ))
+        command.arg(&url).env("XDG_CACHE_HOME", &cache);
+        clef_window(command, &display)
     };
     {
         let _online = window(false)?;
@@ -374,37 +389,23 @@ pub fn saved_copy_opens_offline(_: &Ctx) -> anyhow::Result<()> {
     // No network at all now: the window shows the copy, labelled as one.
     let _offline = window(true)?;
     wait_for_title(&display, "Saved river page")?;
-    let shot = dir.join("saved.png");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        std::thread::sleep(Duration::from_millis(300));
-        let grabbed = Command::new("import")
-            .args(["-display", &display, "-window", "root"])
-            .arg(&shot)
-            .stderr(Stdio::null())
-            .status()?;
-        let labelled = grabbed.success()
-            && image::open(&shot).is_ok_and(|image| {
-                let image = image.to_rgba8();
-                (36..84).any(|y| {
-                    (0..image.width()).any(|x| {
-                        let pixel = image.get_pixel(x, y).0;
-                        pixel[..3]
-                            .iter()
-                            .zip(SAVED_LABEL)
-                            .all(|(a, b)| a.abs_diff(b) < 24)
-                    })
+    wait_for_screen(
+        &display,
+        &dir.join("saved.png"),
+        Duration::from_secs(10),
+        "the toolbar does not say the page is a saved copy",
+        |image| {
+            (36..84).any(|y| {
+                (0..image.width()).any(|x| {
+                    let pixel = image.get_pixel(x, y).0;
+                    pixel[..3]
+                        .iter()
+                        .zip(SAVED_LABEL)
+                        .all(|(a, b)| a.abs_diff(b) < 24)
                 })
-            });
-        if labelled {
-            break;
-        }
-        check!(
-            Instant::now() < deadline,
-            "the toolbar does not say the page is a saved copy (screenshot {})",
-            shot.display()
-        );
-    }
+            })
+        },
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
@@ -446,34 +447,17 @@ pub fn pane_shows_what_the_organization_manages(_: &Ctx) -> anyhow::Result<()> {
     let page = dir.join("page.html");
     std::fs::write(&page, clef_tests::fixtures::DANUBE)?;
     let (_xvfb, display) = start_xvfb()?;
-    let _clef = Killed(
-        Command::new(clef_bin())
-            .arg(&page)
-            .args(["--model", &model.to_string_lossy()])
-            .env("CLEF_POLICIES", &policy)
-            .env("DISPLAY", &display)
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    wait_for_title(&display, "Danube")?;
-    xdotool(
-        &display,
-        &["search", "--name", "Danube", "windowfocus", "--sync"],
-    )?;
-    std::thread::sleep(Duration::from_millis(500));
-    xdotool(&display, &["mousemove", "1233", "59", "click", "1"])?;
-    std::thread::sleep(Duration::from_millis(2500));
+    let mut command = Command::new(clef_bin());
+    command
+        .arg(&page)
+        .args(["--model", &model.to_string_lossy()])
+        .env("CLEF_POLICIES", &policy);
+    let _clef = clef_window(command, &display)?;
+    focus_window(&display, "Danube")?;
+    open_pane(&display)?;
     let shot = dir.join("managed.png");
     let grab = || -> anyhow::Result<image::RgbaImage> {
-        let grabbed = Command::new("import")
-            .args(["-display", &display, "-window", "root"])
-            .arg(&shot)
-            .stderr(Stdio::null())
-            .status()?;
-        check!(grabbed.success(), "could not grab the X screen");
-        Ok(image::open(&shot)?.to_rgba8())
+        grab_screen(&display, &shot)?.ok_or_else(|| anyhow::anyhow!("could not grab the X screen"))
     };
     // The badge and two tags (Summarize, "do it on this page"): well over one badge's pixels.
     let badge_pixels = pixels_of(&grab()?, MANAGED_BADGE, 400);

@@ -148,22 +148,15 @@ pub fn run() -> anyhow::Result<()> {
     );
     let injected =
         fixtures::INJECTED_SUBSCRIBE.replace("__EVIL__", &format!("http://{}", evil.addr()));
-    let server = TestServer::start([
+    let mut routes = fixtures::search_routes();
+    routes.extend([
         ("/login", Route::html(login)),
         ("/signup", Route::html(fixtures::SIGNUP)),
-        ("/", Route::html(fixtures::SEARCH)),
-        ("/results", Route::html(fixtures::RESULTS)),
-        ("/results2", Route::html(fixtures::RESULTS_2)),
-        ("/river/loire", Route::html(fixtures::river("Loire"))),
-        ("/river/seine", Route::html(fixtures::river("Seine"))),
-        ("/river/rhone", Route::html(fixtures::river("Rhone"))),
-        ("/river/garonne", Route::html(fixtures::river("Garonne"))),
-        ("/river/rhine", Route::html(fixtures::river("Rhine"))),
-        ("/river/danube", Route::html(fixtures::river("Danube"))),
         ("/dialog", Route::html(fixtures::DIALOG_SUBSCRIBE)),
         ("/rerender", Route::html(fixtures::RERENDER_SUBSCRIBE)),
         ("/injected", Route::html(injected)),
-    ])?;
+    ]);
+    let server = TestServer::start(routes)?;
     let origin = format!("http://{}", server.addr());
     let vault = KeyringVault::open(Profile {
         email: Some("bob@example.com".into()),

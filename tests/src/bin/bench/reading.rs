@@ -13,20 +13,26 @@ use clef_browser::assistant::{HeadlessAccess, LocalModel, read_page};
 use clef_browser::{Headless, HeadlessOptions};
 use clef_engine::EngineOptions;
 
-pub fn readability_dir() -> PathBuf {
+fn readability_dir() -> PathBuf {
     std::env::var_os("CLEF_READABILITY_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/readability"),
         PathBuf::from,
     )
 }
 
-pub fn run() -> anyhow::Result<()> {
+/// The readability set's page folders; an error where the set is missing.
+pub fn readability_pages() -> anyhow::Result<Vec<PathBuf>> {
     let dirs = page_dirs(&readability_dir())?;
     anyhow::ensure!(
         !dirs.is_empty(),
         "readability set missing at {}",
         readability_dir().display()
     );
+    Ok(dirs)
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let dirs = readability_pages()?;
     reader_quality(&dirs)?;
     let model_path = clef_tests::test_model()?
         .ok_or_else(|| anyhow::anyhow!("test model missing: run scripts/setup.sh"))?;

@@ -3,22 +3,16 @@
 
 use std::time::{Duration, Instant};
 
-use clef_agent::reader::quality::page_dirs;
 use clef_browser::page_cache::{COPY_SCRIPT, PageCache};
 use clef_browser::{Headless, HeadlessOptions};
 use clef_tests::server::{Route, TestServer};
 use url::Url;
 
-use crate::reading::{offline_copy, readability_dir};
+use crate::reading::{offline_copy, readability_pages};
 use crate::{median, median_of};
 
 pub fn run() -> anyhow::Result<()> {
-    let dirs = page_dirs(&readability_dir())?;
-    anyhow::ensure!(
-        !dirs.is_empty(),
-        "readability set missing at {}",
-        readability_dir().display()
-    );
+    let dirs = readability_pages()?;
     let mut routes = Vec::new();
     let mut source_bytes = 0;
     for (index, dir) in dirs.iter().enumerate() {
