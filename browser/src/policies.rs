@@ -111,17 +111,18 @@ pub struct Policies {
     closed: bool,
 }
 
+/// A value as the file wrote it, cut to 60 characters for a message (by characters: a byte
+/// cut could fall inside one).
 fn describe(value: &Value) -> String {
     let text = value.to_string();
-    if text.len() > 60 {
-        format!("{}…", &text[..60])
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
     } else {
         text
     }
 }
 
 impl Policies {
-    /// The policy from `CLEF_POLICIES` or the system path; no file means no policy.
     /// The policy from `CLEF_POLICIES` or the system path; without either file, the policy
     /// built into this edition, if any.
     pub fn load() -> Policies {
@@ -251,14 +252,9 @@ impl Policies {
             return;
         };
         for (key, inner) in object {
-            let feature = [
-                Feature::Summary,
-                Feature::Questions,
-                Feature::AgentActions,
-                Feature::FormFilling,
-            ]
-            .into_iter()
-            .find(|feature| feature.key() == key);
+            let feature = Feature::ALL
+                .into_iter()
+                .find(|feature| feature.key() == key);
             let Some(feature) = feature else {
                 self.problems
                     .push(format!("unknown feature \"Features.{key}\" ignored"));
@@ -436,6 +432,9 @@ impl Policies {
     /// The access for `host`: the most specific rule wins (the exact host, then the longest
     /// `*.suffix`, then `*`); no rule means full access.
     pub fn access(&self, host: &str) -> Access {
+        if self.closed {
+            return Access::NoAccess;
+        }
         let host = host.to_lowercase();
         let mut best: Option<(usize, Access)> = None;
         for (pattern, access) in &self.domains {
@@ -454,9 +453,6 @@ impl Policies {
             {
                 best = Some((specificity, *access));
             }
-        }
-        if self.closed {
-            return Access::NoAccess;
         }
         best.map_or(Access::Full, |(_, access)| access)
     }
@@ -488,7 +484,6 @@ impl Policies {
         Ok(access)
     }
 
-    /// Refuse a model file not on the allow-list.
     /// The model to use: the one the policy names, if it names one (then the user's own
     /// choice, if different, is refused), else the user's.
     pub fn choose_model(
@@ -526,6 +521,7 @@ impl Policies {
         self.model_path.is_some()
     }
 
+    /// Refuse a model file not on the allow-list.
     pub fn check_model(&self, path: &Path) -> Result<(), PolicyError> {
         let Some(allowed) = &self.allowed_models else {
             return Ok(());
@@ -550,7 +546,7 @@ impl Policies {
         }
     }
 
-    /// Whether the user may approve risky actions; `Err` when asked to and the policy says no.
+    /// Whether the user may approve risky actions.
     pub fn users_may_approve(&self) -> bool {
         !self.closed && self.users_may_approve != Some(false)
     }
@@ -651,6 +647,17 @@ mod tests {
             parse(r#"{"policies": {}}"#).choose_model(Some(PathBuf::from("/mine.gguf"))),
             Ok(Some(PathBuf::from("/mine.gguf")))
         );
+    }
+
+    #[test]
+    fn long_bad_values_are_cut_by_characters() {
+        // A byte cut at 60 would fall inside "é" here.
+        let value = format!("\"{}é long value\"", "a".repeat(58));
+        let policies = parse(&format!(
+            r#"{{"policies": {{"Agent": {{"MaxSteps": {value}}}}}}}"#
+        ));
+        assert_eq!(policies.problems.len(), 1);
+        assert!(policies.problems[0].contains("…"));
     }
 
     #[test]
