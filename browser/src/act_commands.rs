@@ -104,9 +104,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         return Err(PolicyError::Locked("the audit log's location".to_owned()).into());
     }
     let vault = KeyringVault::open(Config::load_default()?.profile)?;
-    let model_options = args.model.options(None)?;
-    policies.check_model(&model_options.model)?;
-    let mut model = LocalModel::start(model_options)?;
+    let mut model = LocalModel::start(args.model.options(None, &policies)?)?;
     let audit_path = match policies.audit_path() {
         Some(path) => Some(path.to_path_buf()),
         None => args.audit.clone().or_else(default_audit_path),

@@ -82,9 +82,7 @@ fn shorten(text: &str, chars: usize) -> String {
 }
 
 fn start_model(model: &ModelArgs, policies: &Policies) -> anyhow::Result<LocalModel> {
-    let options = model.options(None)?;
-    policies.check_model(&options.model)?;
-    Ok(LocalModel::start(options)?)
+    Ok(LocalModel::start(model.options(None, policies)?)?)
 }
 
 fn print_sources(points: &[Point], pages: &[(clef_agent::reader::Article, Passages)]) {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use clef_browser::policies::Policies;
+use clef_browser::policies::{Policies, PolicyError};
 use clef_browser::{BrowserError, Headless, HeadlessOptions, WindowOptions};
 
 #[derive(Parser)]
@@ -194,37 +194,34 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
     let policies = Policies::load();
     let mut notes = policy_notes(&policies);
     let mut model_unavailable = None;
-    // No model configured is not an error: the browser works and the pane says how to add one,
-    // or, where the organization's policy names a model that is missing, says that.
-    let model = match model.options(None) {
-        Ok(options) => Some(options),
-        Err(error) if model.path.is_none() && policies.manages_model() => {
-            eprintln!("clef: {error:#}");
-            model_unavailable = Some(format!("{error:#}"));
-            None
-        }
-        Err(error) if model.path.is_none() => {
-            tracing::info!(%error, "no model for the assistant");
-            None
-        }
-        Err(error) => return Err(error),
-    };
-    let profile = clef_browser::config::Config::load_default()?.profile;
-    let model = match (model, policies.check_assistant()) {
-        (_, Err(error)) => {
+    // Without a model the browser still works: the pane says how to add one, or why the
+    // organization's policy refuses or misses it. Only a locked choice on the command line is
+    // refused outright.
+    let model = match policies.check_assistant() {
+        Err(error) => {
             model_unavailable = Some(error.to_string());
             None
         }
-        (Some(options), Ok(())) => match policies.check_model(&options.model) {
-            Ok(()) => Some(options),
-            Err(error) => {
-                notes.push(error.to_string());
-                model_unavailable = Some(error.to_string());
+        Ok(()) => match model.options(None, &policies) {
+            Ok(options) => Some(options),
+            Err(error)
+                if error
+                    .downcast_ref::<PolicyError>()
+                    .is_some_and(|error| !matches!(error, PolicyError::Locked(_))) =>
+            {
+                eprintln!("clef: {error:#}");
+                notes.push(format!("{error:#}"));
+                model_unavailable = Some(format!("{error:#}"));
                 None
             }
+            Err(error) if model.path.is_none() => {
+                tracing::info!(%error, "no model for the assistant");
+                None
+            }
+            Err(error) => return Err(error),
         },
-        (None, Ok(())) => None,
     };
+    let profile = clef_browser::config::Config::load_default()?.profile;
     let page_cache = policies.page_cache();
     clef_browser::run_window(WindowOptions {
         address,
@@ -268,9 +265,8 @@ fn edition() {
         "policy:       {}",
         match edition::POLICIES {
             Some(text) => format!(
-                "built in ({} bytes; {} if the system has none)",
-                text.len(),
-                "used"
+                "built in ({} bytes; used if the system has none)",
+                text.len()
             ),
             None => "none built in".to_owned(),
         }

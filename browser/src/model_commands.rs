@@ -32,14 +32,20 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    pub fn options(&self, positional: Option<PathBuf>) -> anyhow::Result<EngineOptions> {
+    /// The model to load, as the organization's policy allows: a model the policy names
+    /// replaces the user's config (one given on the command line must be that model), and any
+    /// model off the policy's allow-list is refused, whatever runs it.
+    pub fn options(
+        &self,
+        positional: Option<PathBuf>,
+        policies: &Policies,
+    ) -> anyhow::Result<EngineOptions> {
         let config = Config::load_default()?;
-        // A model the organization's policy names replaces the user's config; one given on the
-        // command line must be that model.
-        let path = Policies::load()
+        let path = policies
             .choose_model(positional.or_else(|| self.path.clone()))?
             .or(config.model.path)
             .context("no model given: pass --model PATH or set [model] path in the config file")?;
+        policies.check_model(&path)?;
         let mut options = EngineOptions::new(path);
         // The edition's pin, if it has one, binds whatever the user picks.
         options.sha256 = match clef_browser::edition::MODEL_SHA256 {
@@ -82,7 +88,7 @@ async fn start(options: EngineOptions) -> anyhow::Result<Engine> {
 }
 
 pub fn info(args: &ModelArgs, path: Option<PathBuf>) -> anyhow::Result<()> {
-    let options = args.options(path)?;
+    let options = args.options(path, &Policies::load())?;
     runtime()?.block_on(async {
         let engine = start(options).await?;
         let info = engine.info();
@@ -132,7 +138,7 @@ pub fn bench(
     prompt_words: usize,
     tokens: u32,
 ) -> anyhow::Result<()> {
-    let options = args.options(path)?;
+    let options = args.options(path, &Policies::load())?;
     runtime()?.block_on(async {
         let load_started = Instant::now();
         let engine = start(options).await?;
@@ -234,7 +240,7 @@ pub fn bench(
 }
 
 pub fn chat(args: &ModelArgs) -> anyhow::Result<()> {
-    let options = args.options(None)?;
+    let options = args.options(None, &Policies::load())?;
     runtime()?.block_on(async {
         let engine = start(options).await?;
         eprintln!(

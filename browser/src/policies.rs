@@ -516,11 +516,6 @@ impl Policies {
         crate::page_cache::PageCache::user_default()
     }
 
-    /// Whether the policy names the model.
-    pub fn manages_model(&self) -> bool {
-        self.model_path.is_some()
-    }
-
     /// Refuse a model file not on the allow-list.
     pub fn check_model(&self, path: &Path) -> Result<(), PolicyError> {
         let Some(allowed) = &self.allowed_models else {
@@ -610,7 +605,11 @@ mod tests {
         assert_eq!(policies.access("intranet.example.org"), Access::Full);
         assert_eq!(policies.access("www.example.org"), Access::ReadOnly);
         assert_eq!(policies.access("elsewhere.test"), Access::Ask);
-        assert!(policies.manages_model());
+        // It names a model, which this machine does not have.
+        assert!(matches!(
+            policies.choose_model(None),
+            Err(PolicyError::ModelMissing(..))
+        ));
     }
 
     #[test]

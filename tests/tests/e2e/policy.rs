@@ -161,6 +161,11 @@ pub fn a_broken_file_fails_closed_and_the_allow_list_holds(_: &Ctx) -> anyhow::R
         )?,
         "not on your organization's allow-list",
     )?;
+    // Whatever runs the model: `clef model info` is refused it too.
+    fails_with(
+        &clef_with_policy(&other, &["model", "info", &model.to_string_lossy()])?,
+        "not on your organization's allow-list",
+    )?;
     // A model the policy names: used without --model, another one refused, a missing one said.
     let missing = r#"{"policies": {"Models": {"Path": "/no/such/org-model.gguf"}}}"#;
     fails_with(
