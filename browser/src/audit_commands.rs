@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use clef_browser::assistant::{audit_field, audit_time};
 use clef_browser::policies::Policies;
 
 #[derive(clap::Subcommand)]
@@ -60,22 +61,6 @@ fn records(path: &PathBuf) -> anyhow::Result<Vec<serde_json::Value>> {
         .collect()
 }
 
-fn field(record: &serde_json::Value, name: &str) -> String {
-    match record.get(name) {
-        Some(serde_json::Value::String(text)) => text.clone(),
-        Some(serde_json::Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    }
-}
-
-/// The record's time as a UTC date; records keep seconds since the epoch.
-fn record_time(record: &serde_json::Value) -> String {
-    match record.get("time").and_then(serde_json::Value::as_f64) {
-        Some(seconds) if seconds >= 0.0 => clef_browser::utc::seconds(seconds as u64),
-        _ => "(no time)".to_owned(),
-    }
-}
-
 fn csv_cell(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
@@ -95,11 +80,11 @@ pub fn audit(command: &AuditCommand) -> anyhow::Result<()> {
                 writeln!(
                     out,
                     "{}  {}  {}  → {}{}",
-                    record_time(record),
-                    field(record, "url"),
-                    field(record, "action"),
-                    field(record, "outcome"),
-                    match field(record, "approved_by").as_str() {
+                    audit_time(record).unwrap_or_else(|| "(no time)".to_owned()),
+                    audit_field(record, "url"),
+                    audit_field(record, "action"),
+                    audit_field(record, "outcome"),
+                    match audit_field(record, "approved_by").as_str() {
                         "" => String::new(),
                         who => format!("  (approved by {who})"),
                     }
@@ -114,7 +99,7 @@ pub fn audit(command: &AuditCommand) -> anyhow::Result<()> {
                 for record in &records {
                     let cells: Vec<String> = FIELDS
                         .iter()
-                        .map(|name| csv_cell(&field(record, name)))
+                        .map(|name| csv_cell(&audit_field(record, name)))
                         .collect();
                     writeln!(out, "{}", cells.join(","))?;
                 }

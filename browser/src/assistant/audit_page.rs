@@ -4,6 +4,24 @@ use std::path::Path;
 
 use super::escape_html;
 
+/// One field of an audit record as text: strings as they are, other values as JSON, none empty.
+pub fn audit_field(record: &serde_json::Value, name: &str) -> String {
+    match record.get(name) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// An audit record's time as a UTC date; records keep seconds since the epoch.
+pub fn audit_time(record: &serde_json::Value) -> Option<String> {
+    record
+        .get("time")
+        .and_then(serde_json::Value::as_f64)
+        .filter(|seconds| *seconds >= 0.0)
+        .map(|seconds| crate::utc::seconds(seconds as u64))
+}
+
 /// An HTML table of the records in `path` (newest first); a missing file is an empty log.
 pub fn audit_page_html(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -14,18 +32,10 @@ pub fn audit_page_html(path: &Path) -> String {
             continue;
         };
         count += 1;
-        let cell = |name: &str| match record.get(name) {
-            Some(serde_json::Value::String(text)) => escape_html(text),
-            Some(serde_json::Value::Null) | None => String::new(),
-            Some(other) => escape_html(&other.to_string()),
-        };
-        let time = match record.get("time").and_then(serde_json::Value::as_f64) {
-            Some(seconds) if seconds >= 0.0 => crate::utc::seconds(seconds as u64),
-            _ => String::new(),
-        };
+        let cell = |name: &str| escape_html(&audit_field(&record, name));
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            time,
+            audit_time(&record).unwrap_or_default(),
             cell("url"),
             cell("action"),
             cell("element"),

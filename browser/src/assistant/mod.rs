@@ -9,7 +9,7 @@ mod remote_page;
 mod vault;
 mod worker;
 
-pub use audit_page::audit_page_html;
+pub use audit_page::{audit_field, audit_page_html, audit_time};
 pub use model::{LocalModel, ModelStatus};
 pub use page::HeadlessAccess;
 pub use reading::{ReadError, read_page, reader_page_html};
