@@ -98,7 +98,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     let confirm = policy.confirm;
     let max_steps = match args.max_steps {
         Some(requested) => policies.max_steps(requested)?,
-        None => policies.max_steps(20).unwrap_or(1).min(20),
+        None => policies.default_max_steps(20),
     };
     if policies.audit_path().is_some() && args.audit.is_some() {
         return Err(PolicyError::Locked("the audit log's location".to_owned()).into());

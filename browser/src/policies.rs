@@ -541,6 +541,11 @@ impl Policies {
         }
     }
 
+    /// The step limit when the user asks for none: `default`, or the policy's if lower.
+    pub fn default_max_steps(&self, default: usize) -> usize {
+        self.max_steps.map_or(default, |limit| limit.min(default))
+    }
+
     /// Whether the user may approve risky actions.
     pub fn users_may_approve(&self) -> bool {
         !self.closed && self.users_may_approve != Some(false)
@@ -657,6 +662,18 @@ mod tests {
         ));
         assert_eq!(policies.problems.len(), 1);
         assert!(policies.problems[0].contains("…"));
+    }
+
+    #[test]
+    fn the_step_limit_binds_requests_and_lowers_the_default() {
+        let policies = parse(r#"{"policies": {"Agent": {"MaxSteps": 15}}}"#);
+        assert_eq!(policies.default_max_steps(20), 15);
+        assert_eq!(policies.max_steps(10), Ok(10));
+        assert!(matches!(
+            policies.max_steps(30),
+            Err(PolicyError::Locked(_))
+        ));
+        assert_eq!(parse(r#"{"policies": {}}"#).default_max_steps(20), 20);
     }
 
     #[test]

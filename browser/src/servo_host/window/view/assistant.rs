@@ -295,14 +295,24 @@ impl Ui {
             self.pane_error("There is no page open.");
             return;
         };
-        let url = webview.url().map(String::from).unwrap_or_default();
-        let Some(origin) = origin_of(&url) else {
+        let page_url = webview.url().map(String::from).unwrap_or_default();
+        // On a saved copy the task works in the copy (a local file) for the site it came from:
+        // the site's origin and policy apply, and the copy's own place is allowed besides.
+        let saved_url = self
+            .saved_copy_in(webview.id())
+            .map(|saved| saved.url.clone());
+        let site_url = saved_url.as_deref().unwrap_or(&page_url);
+        let Some(origin) = origin_of(site_url) else {
             self.pane_error("This page has no site to act on (open an http(s) page first).");
             return;
         };
+        let mut origins = vec![origin];
+        if saved_url.is_some() {
+            origins.extend(origin_of(&page_url));
+        }
         let policy = match self
             .policies
-            .agent_policy(&url, vec![origin], Vec::new(), false)
+            .agent_policy(site_url, origins, Vec::new(), false)
         {
             Ok(policy) => policy,
             Err(error) => {
@@ -310,7 +320,7 @@ impl Ui {
                 return;
             }
         };
-        let max_steps = self.policies.max_steps(20).unwrap_or(1).min(20);
+        let max_steps = self.policies.default_max_steps(20);
         self.agent.webview = Some(webview.id());
         self.assistant.submit(AssistantJob::Act {
             task,
