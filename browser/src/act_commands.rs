@@ -12,6 +12,7 @@ use clef_browser::assistant::{
     HeadlessAccess, KeyringVault, LocalModel, default_audit_path, kept_in_keyring,
 };
 use clef_browser::config::Config;
+use clef_browser::page_cache::task_site;
 use clef_browser::policies::{Policies, PolicyError};
 use clef_browser::{Headless, HeadlessOptions};
 
@@ -70,30 +71,22 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         }
         None => (page.goto(&args.start)?, None),
     };
-    // On a saved copy the task works in the copy (a local file) for the site it came from: the
-    // site's origin and policy apply, and the copy's own place is allowed besides.
-    let site_url = match &saved_copy {
-        Some((saved, reason)) => {
-            eprintln!(
-                "note: {} cannot be reached ({reason}); working on the copy saved {}",
-                saved.url,
-                saved.saved_at_utc()
-            );
-            saved.url.clone()
-        }
-        None => loaded.url.clone(),
-    };
-    let start_origin = origin_of(&site_url).context("the start page has no origin to work on")?;
+    if let Some((saved, reason)) = &saved_copy {
+        eprintln!(
+            "note: {} cannot be reached ({reason}); working on the copy saved {}",
+            saved.url,
+            saved.saved_at_utc()
+        );
+    }
+    let (site_url, mut origins) =
+        task_site(&loaded.url, saved_copy.as_ref().map(|(saved, _)| saved))
+            .context("the start page has no origin to work on")?;
     // Sites named on the command line are approved for the data the task types there.
     let mut approved = Vec::new();
     for origin in &args.allow_origins {
         approved.push(origin_of(origin).with_context(|| format!("{origin} is not an origin"))?);
     }
-    let mut origins = vec![start_origin];
     origins.extend(approved.iter().cloned());
-    if saved_copy.is_some() {
-        origins.extend(origin_of(&loaded.url));
-    }
     let policy = policies.agent_policy(&site_url, origins, approved, args.confirm == "allow")?;
     let confirm = policy.confirm;
     let max_steps = match args.max_steps {

@@ -58,6 +58,19 @@ impl SavedPage {
     }
 }
 
+/// The site a task on a page works for, and the origins it may work in. A saved copy is its
+/// site's page: the site's address (for its policy) and origin count, and the copy's own place
+/// (a local file) is allowed besides. `None` where the page has no origin to act on.
+pub fn task_site(page_url: &str, saved_copy: Option<&SavedPage>) -> Option<(String, Vec<String>)> {
+    use clef_agent::act::origin_of;
+    let site_url = saved_copy.map_or(page_url, |saved| saved.url.as_str());
+    let mut origins = vec![origin_of(site_url)?];
+    if saved_copy.is_some() {
+        origins.extend(origin_of(page_url));
+    }
+    Some((site_url.to_owned(), origins))
+}
+
 /// The folder of saved copies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageCache {
@@ -199,6 +212,29 @@ mod tests {
         std::fs::write(saved.file.with_extension("json"), "{not json").unwrap();
         assert!(cache.find(&url).is_none());
         let _ = std::fs::remove_dir_all(cache.dir());
+    }
+
+    #[test]
+    fn a_task_on_a_saved_copy_works_for_its_site() {
+        let page = "http://example.test/form";
+        assert_eq!(
+            task_site(page, None),
+            Some((page.to_owned(), vec!["http://example.test".to_owned()]))
+        );
+        let saved = SavedPage {
+            url: page.to_owned(),
+            title: String::new(),
+            saved_at: 0,
+            file: PathBuf::from("/cache/0123.html"),
+        };
+        assert_eq!(
+            task_site("file:///cache/0123.html", Some(&saved)),
+            Some((
+                page.to_owned(),
+                vec!["http://example.test".to_owned(), "file://".to_owned()]
+            ))
+        );
+        assert_eq!(task_site("about:blank", None), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::mpsc::Sender;
 
-use clef_agent::act::origin_of;
+use crate::page_cache::task_site;
 use clef_agent::page::{PageDocument, VISIBLE_HTML_JS};
 use clef_agent::passages::Passages;
 use servo::{JSValue, WebView, WebViewId};
@@ -296,23 +296,14 @@ impl Ui {
             return;
         };
         let page_url = webview.url().map(String::from).unwrap_or_default();
-        // On a saved copy the task works in the copy (a local file) for the site it came from:
-        // the site's origin and policy apply, and the copy's own place is allowed besides.
-        let saved_url = self
-            .saved_copy_in(webview.id())
-            .map(|saved| saved.url.clone());
-        let site_url = saved_url.as_deref().unwrap_or(&page_url);
-        let Some(origin) = origin_of(site_url) else {
+        let Some((site_url, origins)) = task_site(&page_url, self.saved_copy_in(webview.id()))
+        else {
             self.pane_error("This page has no site to act on (open an http(s) page first).");
             return;
         };
-        let mut origins = vec![origin];
-        if saved_url.is_some() {
-            origins.extend(origin_of(&page_url));
-        }
         let policy = match self
             .policies
-            .agent_policy(site_url, origins, Vec::new(), false)
+            .agent_policy(&site_url, origins, Vec::new(), false)
         {
             Ok(policy) => policy,
             Err(error) => {
