@@ -3,6 +3,8 @@
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/clef/target}"
 export CLEF_MODELS="${CLEF_MODELS:-$HOME/.cache/clef/models}"
 export CLEF_TEST_MODEL="${CLEF_TEST_MODEL:-$CLEF_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf}"
+# The 1.5B model for quality benchmarks, fetched only by scripts/fetch-quality-model.sh.
+export CLEF_QUALITY_MODEL="${CLEF_QUALITY_MODEL:-$CLEF_MODELS/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf}"
 # llama.cpp's CMake picks up ccache from PATH by itself (setup installs it).
 export CLEF_BIN="$CARGO_TARGET_DIR/release/clef"
 # llama.cpp for this CPU, as its own build does (GGML_NATIVE): without this, llama-cpp-sys-2

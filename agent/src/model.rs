@@ -41,6 +41,8 @@ pub struct ModelRequest {
 pub struct ModelReply {
     pub text: String,
     pub prompt_tokens: usize,
+    /// Prompt tokens decoded for this reply (the rest came from the engine's cache).
+    pub prompt_tokens_evaluated: usize,
     pub generated_tokens: usize,
     /// The caller stopped the generation through its token callback.
     pub stopped: bool,

@@ -27,6 +27,9 @@ pub fn evaluate_json<T: serde::de::DeserializeOwned>(
         .map_err(|error| PageError(format!("unreadable page script result: {error}")))
 }
 
+/// Run at document start in every page the agent may drive (see the script's header).
+pub const PAGE_START_JS: &str = include_str!("../../resources/agent/page_start.js");
+
 /// The page's HTML with everything a user cannot see removed (a clone; the page is untouched).
 pub const VISIBLE_HTML_JS: &str = include_str!("../../resources/agent/visible_html.js");
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clef_agent::act::{self, AuditLog, Chooser, PolicyApprover, RunOptions, Status, origin_of};
+use clef_agent::act::{self, AuditLog, Guidance, PolicyApprover, RunOptions, Status, origin_of};
 use clef_agent::forms::FieldKind;
 use clef_browser::assistant::{
     HeadlessAccess, KeyringVault, LocalModel, default_audit_path, kept_in_keyring,
@@ -42,15 +42,25 @@ pub struct RunArgs {
     /// Seconds to wait for each page load.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// How much the model decides: `open` (every action on the page, the form rules only
+    /// suggest), `narrow` (the model picks among the rules' best steps), or `auto` (open for
+    /// models of 1B parameters and more).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "open", "narrow"])]
+    pub guidance: String,
+    /// Tokens of page outline the model reads each step.
+    #[arg(long, default_value_t = 600)]
+    pub page_budget: usize,
     #[command(flatten)]
     pub model: ModelArgs,
 }
 
-/// The exit status for an outcome: 0 done, 1 failed, 6 refused by policy, 7 out of steps.
+/// The exit status for an outcome: 0 done (checked against the page) or answered, 1 failed,
+/// 6 refused by policy, 7 out of steps, 8 the task needs the user's answer.
 fn exit_code(outcome: &act::Outcome) -> u8 {
     match outcome.status {
         Status::Done => 0,
         Status::StepLimit => 7,
+        Status::NeedsUser => 8,
         _ if outcome.steps.last().is_some_and(|step| step.refused) => 6,
         _ => 1,
     }
@@ -106,11 +116,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if let Some(days) = policies.audit_retention_days() {
         audit.prune(days)?;
     }
+    let guidance = match args.guidance.as_str() {
+        "open" => Guidance::Open,
+        "narrow" => Guidance::Narrow,
+        _ => Guidance::for_parameters(model.parameters()),
+    };
     let options = RunOptions {
         max_steps,
         policy,
-        chooser: Chooser::Model,
-        page_budget: 300,
+        guidance,
+        page_budget: args.page_budget,
     };
     let mut access = HeadlessAccess::new(&page);
     let outcome = act::run(
@@ -126,14 +141,28 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
                 "{:>2}. {} → {}",
                 step.number, step.description, step.outcome
             );
+            tracing::info!(
+                step = step.number,
+                seconds = step.seconds,
+                model_seconds = step.model_seconds,
+                prompt_tokens = step.prompt_tokens,
+                prompt_tokens_evaluated = step.prompt_tokens_evaluated,
+                generated_tokens = step.generated_tokens,
+                reason = %step.reason,
+                "step"
+            );
             ControlFlow::Continue(())
         },
     )?;
+    if let Some(answer) = &outcome.answer {
+        println!("answer: {answer}");
+    }
     let verdict = match outcome.status {
         Status::Done => "done",
         Status::Failed => "failed",
         Status::StepLimit => "out of steps",
         Status::Stopped => "stopped",
+        Status::NeedsUser => "needs you",
     };
     println!("{verdict}: {}", outcome.summary);
     Ok(exit_code(&outcome))

@@ -102,10 +102,8 @@ impl Engine {
         if let Some(pin) = &options.sha256 {
             gguf::verify_pin(&options.model, pin)?;
         }
-        let adapters = tokio::task::spawn_blocking(crate::gpu::list_adapters)
-            .await
-            .unwrap_or_default();
-        tracing::info!(?adapters, "graphics adapters (wgpu)");
+        // No adapter listing here: it would load the Vulkan driver into the browser process,
+        // beside Servo's GL, on every start (`clef model info` lists adapters).
         let (worker, info) = spawn(&options, Box::new(progress)).await?;
         tracing::info!(
             model = %info.name,

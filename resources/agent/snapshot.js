@@ -86,7 +86,7 @@
       return collapse(element.getAttribute("placeholder"));
     }
     if (tag === "IMG") return collapse(element.getAttribute("alt")) || collapse(element.getAttribute("title"));
-    if (["button", "link", "heading", "checkbox", "radio", "tab", "menuitem", "option", "switch", "cell"].includes(role) || tag === "SUMMARY") {
+    if (["button", "link", "heading", "checkbox", "radio", "tab", "menuitem", "option", "switch", "cell", "clickable"].includes(role) || tag === "SUMMARY") {
       const content = contentName(element);
       if (content) return content;
     }
@@ -120,7 +120,44 @@
     return null;
   };
 
-  const interactiveRoles = new Set(["link", "button", "combobox", "listbox", "textbox", "searchbox", "spinbutton", "slider",
+  // Elements made interactive by script: click listeners (noted by page_start.js), an onclick
+  // handler, a pointer cursor its parent does not have, a tab stop.
+  const listened = window[Symbol.for("clef.listeners")];
+  const scriptClickable = (element, style) => {
+    if (element === document.body || element === document.documentElement) return false;
+    if (listened && listened.has(element)) return true;
+    if (element.hasAttribute("onclick") || typeof element.onclick === "function") return true;
+    if (element.tabIndex >= 0 && element.hasAttribute("tabindex")) return true;
+    if (style.cursor === "pointer") {
+      const parent = element.parentElement;
+      return !parent || getComputedStyle(parent).cursor !== "pointer";
+    }
+    return false;
+  };
+
+  const hasInteractiveInside = (element) => {
+    if (element.querySelector("a, button, input, select, textarea, [onclick], [tabindex], [role]")) return true;
+    const inside = element.getElementsByTagName("*");
+    if (inside.length > 60) return true;
+    return !!listened && Array.prototype.some.call(inside, (child) => listened.has(child));
+  };
+
+  // The words just before a field with no label: what a person reads as its label.
+  const nearbyText = (element) => {
+    let current = element;
+    for (let depth = 0; depth < 3 && current; depth++) {
+      let sibling = current.previousSibling;
+      while (sibling) {
+        const text = collapse(sibling.textContent);
+        if (text) return text.slice(-60);
+        sibling = sibling.previousSibling;
+      }
+      current = current.parentElement;
+    }
+    return "";
+  };
+
+  const interactiveRoles = new Set(["clickable", "link", "button", "combobox", "listbox", "textbox", "searchbox", "spinbutton", "slider",
     "checkbox", "radio", "switch", "tab", "menuitem", "option"]);
 
   const boxOf = (element, offset) => {
@@ -161,7 +198,8 @@
     const invisible = style.visibility === "hidden" || style.visibility === "collapse";
     const box = boxOf(element, offset);
     const zeroSize = (box[2] === 0 || box[3] === 0) && (style.overflow === "hidden" || element.childElementCount === 0);
-    const role = roleOf(element);
+    let role = roleOf(element);
+    if (!role && !invisible && !zeroSize && scriptClickable(element, style)) role = "clickable";
     if (!invisible && !zeroSize && role) {
       const entry = { kind: role, role, name: accessibleName(element, role), box, visible: inViewport(box), depth };
       if (role === "heading") {
@@ -171,10 +209,18 @@
       }
       if (interactiveRoles.has(role)) entry.id = idOf(element);
       if (role === "link") entry.href = element.href || element.getAttribute("href");
+      if (role === "clickable") {
+        if (entry.name.length > 80) entry.name = entry.name.slice(0, 80) + "…";
+        if (!entry.name && typeof element.className === "string" && element.className.trim()) {
+          entry.class_hint = element.className.trim().split(/\s+/).slice(0, 3).join(" ");
+        }
+      }
       if (element.closest && element.closest('[role="dialog"], [aria-modal="true"], dialog')) entry.in_dialog = true;
       if ((tag === "BUTTON" || tag === "INPUT") && element.form) {
         entry.submits = (element.type || "").toLowerCase() === "submit" || (tag === "BUTTON" && !element.getAttribute("type"));
-        if (element.form.action) entry.form_action = element.form.action;
+        // A submit button's own formaction overrides its form's action.
+        const sends = element.formAction || element.form.action;
+        if (sends) entry.form_action = sends;
       }
       if (tag === "INPUT" || tag === "TEXTAREA") {
         entry.type = tag === "TEXTAREA" ? "textarea" : (element.getAttribute("type") || "text").toLowerCase();
@@ -186,6 +232,10 @@
         if (element.name) entry.field_name = element.name;
         if (element.id) entry.field_id = element.id;
         if (element.form && element.form.action) entry.form_action = element.form.action;
+        if (!entry.name && !element.placeholder) {
+          const nearby = nearbyText(element);
+          if (nearby) entry.nearby = nearby;
+        }
       }
       if (element.getAttribute("aria-checked")) entry.checked = element.getAttribute("aria-checked") === "true";
       if (tag === "SELECT") {
@@ -198,6 +248,8 @@
       nodes.push(entry);
       // The name already carries the text of buttons, links, headings and options.
       if (["link", "button", "heading", "option", "combobox", "listbox", "textbox", "img", "checkbox", "radio", "tab", "menuitem"].includes(role)) return;
+      // A clickable block whose whole text is its name needs no second copy of it.
+      if (role === "clickable" && entry.name.length <= 80 && !hasInteractiveInside(element)) return;
     }
     if (tag === "TABLE" && !invisible) {
       nodes.push({ kind: "table", box, visible: inViewport(box), depth });

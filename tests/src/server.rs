@@ -9,8 +9,22 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-/// What the server does for one path.
-#[derive(Clone, Debug)]
+/// A request as a [`Route::Dynamic`] handler sees it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// Path and query, as sent.
+    pub target: String,
+    pub body: Vec<u8>,
+}
+
+/// A handler's answer: status, content type, body.
+pub type Response = (u16, &'static str, Vec<u8>);
+
+type Handler = dyn Fn(&Request) -> Response + Send + Sync;
+
+/// What the server does for one path. A path ending in `/` serves every path under it.
+#[derive(Clone)]
 pub enum Route {
     /// A response with this status, content type and body.
     Page {
@@ -20,6 +34,18 @@ pub enum Route {
     },
     /// Accept the request, send nothing, hold the connection for this long.
     Hang(Duration),
+    /// Answered by a function of the request (files from a folder, a POST's body kept).
+    Dynamic(Arc<Handler>),
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Page { status, .. } => write!(f, "Page({status})"),
+            Self::Hang(duration) => write!(f, "Hang({duration:?})"),
+            Self::Dynamic(_) => write!(f, "Dynamic"),
+        }
+    }
 }
 
 impl Route {
@@ -29,6 +55,10 @@ impl Route {
             content_type: "text/html; charset=utf-8",
             body: body.into(),
         }
+    }
+
+    pub fn dynamic(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Self {
+        Self::Dynamic(Arc::new(handler))
     }
 
     pub fn status(status: u16, body: impl Into<String>) -> Self {
@@ -99,16 +129,31 @@ impl TestServer {
         self.addr
     }
 
-    /// How many requests reached `path` (any method).
+    /// How many requests reached `path` (any method, any query).
     pub fn hits(&self, path: &str) -> usize {
-        self.requests()
+        self.targets()
             .iter()
-            .filter(|request| request.split_once(' ').is_some_and(|(_, p)| p == path))
+            .filter(|request| {
+                request
+                    .split_once(' ')
+                    .is_some_and(|(_, p)| p.split('?').next() == Some(path))
+            })
             .count()
     }
 
     /// Every request so far, in arrival order, as "METHOD /path".
     pub fn requests(&self) -> Vec<String> {
+        self.targets()
+            .into_iter()
+            .map(|request| match request.split_once('?') {
+                Some((start, _)) => start.to_owned(),
+                None => request,
+            })
+            .collect()
+    }
+
+    /// Every request so far with its query, as "METHOD /path?query".
+    pub fn targets(&self) -> Vec<String> {
         self.requests
             .lock()
             .map(|requests| requests.clone())
@@ -148,21 +193,50 @@ fn serve(
             return;
         }
         let mut header = String::new();
+        let mut length = 0usize;
         while reader.read_line(&mut header).unwrap_or(0) > 2 {
+            if let Some((name, value)) = header.split_once(':')
+                && name.trim().eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
             header.clear();
+        }
+        let mut body = vec![0; length.min(1 << 20)];
+        if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+            return;
         }
         let mut parts = request_line.split_whitespace();
         let method = parts.next().unwrap_or_default().to_owned();
         let target = parts.next().unwrap_or("/");
         let path = target.split('?').next().unwrap_or("/").to_owned();
         if let Ok(mut requests) = requests.lock() {
-            requests.push(format!("{method} {path}"));
+            requests.push(format!("{method} {target}"));
         }
         let route = routes
             .get(&path)
+            .or_else(|| {
+                routes
+                    .iter()
+                    .filter(|(prefix, _)| {
+                        prefix.ends_with('/') && path.starts_with(prefix.as_str())
+                    })
+                    .max_by_key(|(prefix, _)| prefix.len())
+                    .map(|(_, route)| route)
+            })
             .cloned()
             .unwrap_or_else(|| Route::status(404, "<title>Not found</title>Not found"));
-        match route {
+        let (status, content_type, body): Response = match route {
+            Route::Dynamic(handler) => handler(&Request {
+                method: method.clone(),
+                target: target.to_owned(),
+                body,
+            }),
+            Route::Page {
+                status,
+                content_type,
+                body,
+            } => (status, content_type, body.into_bytes()),
             Route::Hang(duration) => {
                 let step = Duration::from_millis(50);
                 let mut waited = Duration::ZERO;
@@ -172,30 +246,24 @@ fn serve(
                 }
                 return;
             }
-            Route::Page {
-                status,
-                content_type,
-                body,
-            } => {
-                let reason = match status {
-                    200 => "OK",
-                    404 => "Not Found",
-                    500 => "Internal Server Error",
-                    _ => "Status",
-                };
-                let head = format!(
-                    "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n",
-                    body.len()
-                );
-                let body = if method == "HEAD" { "" } else { body.as_str() };
-                if writer
-                    .write_all(head.as_bytes())
-                    .and_then(|()| writer.write_all(body.as_bytes()))
-                    .is_err()
-                {
-                    return;
-                }
-            }
+        };
+        let reason = match status {
+            200 => "OK",
+            404 => "Not Found",
+            500 => "Internal Server Error",
+            _ => "Status",
+        };
+        let head = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n",
+            body.len()
+        );
+        let body: &[u8] = if method == "HEAD" { &[] } else { &body };
+        if writer
+            .write_all(head.as_bytes())
+            .and_then(|()| writer.write_all(body))
+            .is_err()
+        {
+            return;
         }
     }
 }

@@ -31,9 +31,8 @@ pub enum Action {
         url: String,
     },
     Back,
-    WaitFor {
-        text: String,
-    },
+    /// Let the page work (a slow response, an animation) and look again.
+    Wait,
     Answer {
         text: String,
     },
@@ -69,26 +68,27 @@ impl Action {
 
     /// A short description for the model, the log and the audit (placeholders, never secrets).
     pub fn describe(&self, name: &str) -> String {
+        let at = |element: &u64| format!("{} {name}", super::observe::ref_of(*element));
         match self {
-            Action::Click { element } => format!("click [{element}] {name}"),
-            Action::Type { element, text } => format!("type \"{text}\" into [{element}] {name}"),
+            Action::Click { element } => format!("click {}", at(element)),
+            Action::Type { element, text } => format!("type \"{text}\" into {}", at(element)),
             Action::Select { element, option } => {
-                format!("choose \"{option}\" in [{element}] {name}")
+                format!("choose \"{option}\" in {}", at(element))
             }
             Action::Check {
                 element,
                 checked: true,
-            } => format!("tick [{element}] {name}"),
+            } => format!("tick {}", at(element)),
             Action::Check {
                 element,
                 checked: false,
-            } => format!("untick [{element}] {name}"),
+            } => format!("untick {}", at(element)),
             Action::Press { key } => format!("press {key}"),
             Action::Scroll { down: true } => "scroll down".to_owned(),
             Action::Scroll { down: false } => "scroll up".to_owned(),
             Action::Navigate { url } => format!("go to {url}"),
             Action::Back => "go back".to_owned(),
-            Action::WaitFor { text } => format!("wait for \"{text}\""),
+            Action::Wait => "wait".to_owned(),
             Action::Answer { text } => format!("answer: {text}"),
             Action::AskUser { question } => format!("ask the user: {question}"),
             Action::Done { summary } => format!("done: {summary}"),

@@ -1,23 +1,29 @@
 //! Acting on pages: a task in plain words carried out step by step with real input events.
 //!
-//! A small local model is made reliable by giving it few choices: the task's words, values and
-//! saved data are matched to the page's elements first (`candidates`), and the model only picks
-//! a number from that short list under a grammar. Secrets stay out of its hands (placeholders),
-//! and every step passes the safety policy and lands in the audit log.
+//! The model decides: each step it reads the task, the steps so far and an outline of the page
+//! with refs (`observe`), and writes one action as JSON under a grammar built from that page
+//! (`decide`). The form rules (`candidates`) only suggest — and, for a model too small to read a
+//! page, narrow the choice to their best few. Secrets stay out of the model's hands
+//! (placeholders), "done" is checked against the page (`verify`), and every step passes the
+//! safety policy and lands in the audit log.
 
 pub mod action;
 pub mod audit;
 pub mod candidates;
+pub mod decide;
+pub mod observe;
+pub mod perform;
 pub mod run;
 pub mod safety;
 pub mod secrets;
 pub mod task;
+pub mod verify;
 
 pub use action::Action;
 pub use audit::{AuditLog, AuditRecord};
+pub use decide::Guidance;
 pub use run::{
-    ActError, ActPage, Approver, Chooser, Outcome, PolicyApprover, RunOptions, Status, StepRecord,
-    run,
+    ActError, ActPage, Approver, Outcome, PolicyApprover, RunOptions, Status, StepRecord, run,
 };
 pub use safety::{Confirm, Policy, Verdict, origin_of};
 pub use secrets::Vault;

@@ -1,31 +1,35 @@
-//! The loop: observe (snapshot), narrow (candidates), choose (the model picks a number from a
-//! grammar), check (safety), act (real input events), record (audit) — until done, failed, the
-//! step limit or the user's stop.
+//! The loop: observe (an outline of the page with refs, what the last step changed), decide
+//! (the model writes one action as JSON under a grammar built from the page; the form rules
+//! only suggest), check (safety, and "done" against the page), act (real input events), record
+//! (audit) — until done, failed, the step limit or the user's stop.
 
+use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{LanguageModel, ModelError, ModelRequest, Segment};
+use crate::forms::FieldKind;
+use crate::model::{LanguageModel, ModelError};
 use crate::page::{PageAccess, PageError};
-use crate::snapshot::{Snapshot, Snapshotter, render};
+use crate::snapshot::{Snapshot, Snapshotter};
 
 use super::action::Action;
 use super::audit::{AuditLog, AuditRecord, now};
-use super::candidates::{Candidate, Done, candidates};
+use super::candidates::{Done, candidates};
+use super::decide::{self, Guidance, History, Observation};
+use super::observe::{changes, display_name, outline};
+use super::perform::{perform, settle};
 use super::safety::{Confirm, Policy, Verdict, origin_of};
-use super::secrets::{Vault, fill, placeholder_kind};
+use super::secrets::{Vault, placeholder_kind};
 use super::task::Task;
+use super::verify::{Performed, check_done};
 
-const SYSTEM: &str = include_str!("../../../resources/prompts/act-system.txt");
-const ACT_JS: &str = include_str!("../../../resources/agent/act.js");
-
-/// Options the model chooses among at most.
-pub const CHOICES: usize = 5;
-/// Candidates scored within this of the best are offered to the model.
+/// Suggestions from the form rules shown to the model at most.
+pub const SUGGESTIONS: usize = 5;
+/// With narrow guidance, suggestions scored within this of the best are offered.
 const TIE_MARGIN: f64 = 0.5;
 
 /// A page the agent can act on, with real input events.
@@ -38,6 +42,8 @@ pub trait ActPage: PageAccess {
     fn back(&mut self) -> Result<(), PageError>;
     /// Let the page react; wait for a navigation an action started.
     fn settle(&mut self);
+    /// Let the page run for `duration` (timers, animations, a slow response).
+    fn wait(&mut self, duration: Duration);
     /// Messages of dialogs the page opened since the last call.
     fn take_dialogs(&mut self) -> Vec<String>;
 }
@@ -56,23 +62,11 @@ impl Approver for PolicyApprover {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Chooser {
-    /// The model picks among the narrowed candidates.
-    Model,
-    /// The best-ranked candidate, no model (the ablation the benchmark reports).
-    Ranking,
-    /// The model picks among the five best-ranked steps, ties or not (an ablation).
-    ModelTopFive,
-    /// The model picks among every element action, unnarrowed (the other ablation).
-    ModelUnnarrowed,
-}
-
 pub struct RunOptions {
     pub max_steps: usize,
     pub policy: Policy,
-    pub chooser: Chooser,
-    /// Snapshot tokens shown to the model with the options.
+    pub guidance: Guidance,
+    /// Tokens of page outline shown to the model each step.
     pub page_budget: usize,
 }
 
@@ -83,6 +77,8 @@ pub enum Status {
     Failed,
     StepLimit,
     Stopped,
+    /// The task needs an answer only the user can give.
+    NeedsUser,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,9 +88,15 @@ pub struct StepRecord {
     pub description: String,
     pub outcome: String,
     pub refused: bool,
-    /// Seconds for snapshot, choice and action together.
+    /// The model's reason for the step.
+    pub reason: String,
+    /// Seconds for observing, deciding and acting together.
     pub seconds: f64,
     pub model_seconds: f64,
+    /// The model's prompt, and how much of it was decoded (the rest came from the cache).
+    pub prompt_tokens: usize,
+    pub prompt_tokens_evaluated: usize,
+    pub generated_tokens: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +104,8 @@ pub struct Outcome {
     pub status: Status,
     pub steps: Vec<StepRecord>,
     pub summary: String,
+    /// The answer to an information task.
+    pub answer: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,53 +121,6 @@ impl From<PageError> for ActError {
     fn from(error: PageError) -> Self {
         Self::Page(error)
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct Located {
-    found: bool,
-    #[serde(default)]
-    x: f64,
-    #[serde(default)]
-    y: f64,
-    #[serde(default)]
-    checked: Option<bool>,
-    #[serde(default)]
-    covered_by: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
-fn act_script(id: u64, op: &str) -> String {
-    let op = serde_json::to_string(op).unwrap_or_else(|_| "\"locate\"".to_owned());
-    ACT_JS
-        .replace("__CLEF_ID__", &id.to_string())
-        .replace("__CLEF_OP__", &op)
-}
-
-fn locate(page: &mut dyn ActPage, id: u64, op: &str) -> Result<Located, PageError> {
-    crate::page::evaluate_json(page, &act_script(id, op))
-}
-
-/// The same element in a fresh snapshot, when the page re-rendered it: one node with the same
-/// role and name, or nothing (the step is then planned again; never a click on another thing).
-fn re_resolve(
-    page: &mut dyn ActPage,
-    snapshotter: &mut Snapshotter,
-    old: &Snapshot,
-    id: u64,
-) -> Result<Option<u64>, PageError> {
-    let Some(node) = old.nodes.iter().find(|node| node.id == Some(id)) else {
-        return Ok(None);
-    };
-    let fresh = snapshotter.take(page)?;
-    let matches: Vec<u64> = fresh
-        .nodes
-        .iter()
-        .filter(|other| other.kind == node.kind && other.label() == node.label())
-        .filter_map(|other| other.id)
-        .collect();
-    Ok((matches.len() == 1).then(|| matches[0]))
 }
 
 /// Error messages the page shows (alerts, invalid fields), joined; empty when none.
@@ -202,46 +159,59 @@ fn state_hash(snapshot: &Snapshot) -> u64 {
     hasher.finish()
 }
 
-/// Ask the model which option comes next. The prompt's start (system, task) stays the same
-/// from step to step, so the engine reuses its cache.
-fn choose(
-    model: &mut dyn LanguageModel,
-    task: &Task,
-    snapshot: &Snapshot,
-    options: &[Candidate],
-    page_budget: usize,
-) -> Result<usize, ModelError> {
-    if options.len() <= 1 {
-        return Ok(0);
+/// The kinds of saved data a placeholder can stand for.
+const SAVED_KINDS: &[FieldKind] = &[
+    FieldKind::Username,
+    FieldKind::Email,
+    FieldKind::Password,
+    FieldKind::NewPassword,
+    FieldKind::GivenName,
+    FieldKind::FamilyName,
+    FieldKind::FullName,
+    FieldKind::StreetAddress,
+    FieldKind::City,
+    FieldKind::PostalCode,
+    FieldKind::Country,
+    FieldKind::Phone,
+    FieldKind::CardName,
+    FieldKind::CardNumber,
+    FieldKind::CardExpiry,
+    FieldKind::CardCvc,
+];
+
+/// A step whose effect is seen only in the next snapshot.
+struct Pending {
+    number: usize,
+    snapshot: Snapshot,
+    description: String,
+    outcome: String,
+    performed: bool,
+}
+
+/// What the model said for one step, and what it cost.
+struct Decision {
+    action: Action,
+    reason: String,
+    model_seconds: f64,
+    prompt_tokens: usize,
+    prompt_tokens_evaluated: usize,
+    generated_tokens: usize,
+}
+
+/// Same action on the same page state this many times: the agent is going round in circles.
+const LOOP_LIMIT: usize = 3;
+/// Replies that are not actions (a model without a grammar) before the task fails.
+const INVALID_LIMIT: usize = 3;
+/// "Done" claims the page does not bear out before the task fails.
+const DONE_CLAIMS: usize = 2;
+
+fn finish(status: Status, steps: Vec<StepRecord>, summary: String) -> Outcome {
+    Outcome {
+        status,
+        steps,
+        summary,
+        answer: None,
     }
-    let mut user = vec![
-        Segment::trusted(format!("Task: {}\n", task.text)),
-        Segment::trusted("<page>\n"),
-        Segment::untrusted(render(snapshot, page_budget)),
-        Segment::trusted("</page>\nPossible next steps:\n"),
-    ];
-    for (index, option) in options.iter().enumerate() {
-        user.push(Segment::trusted(format!("{}. ", index + 1)));
-        user.push(Segment::untrusted(format!("{}\n", option.description)));
-    }
-    user.push(Segment::trusted(
-        "Which step comes next? Reply with its number.",
-    ));
-    let numbers: Vec<String> = (1..=options.len()).map(|n| format!("\"{n}\"")).collect();
-    let request = ModelRequest {
-        system: SYSTEM.to_owned(),
-        user,
-        grammar: Some(format!("root ::= {}\n", numbers.join(" | "))),
-        max_tokens: 2,
-    };
-    let reply = model.generate(&request, &mut |_| ControlFlow::Continue(()))?;
-    Ok(reply
-        .text
-        .trim()
-        .parse::<usize>()
-        .unwrap_or(1)
-        .clamp(1, options.len())
-        - 1)
 }
 
 /// Carry out `task` on `page`.
@@ -257,101 +227,207 @@ pub fn run(
     on_step: &mut dyn FnMut(&StepRecord) -> ControlFlow<()>,
 ) -> Result<Outcome, ActError> {
     let task = Task::new(task_text);
+    if task_text.trim().is_empty() {
+        return Ok(finish(
+            Status::Failed,
+            Vec::new(),
+            "the task is empty: say what to do".to_owned(),
+        ));
+    }
     let mut snapshotter = Snapshotter::new();
-    let mut done = Done::default();
+    let mut hints_done = Done::default();
+    let mut history = History::default();
     let mut steps: Vec<StepRecord> = Vec::new();
-    let mut seen: Vec<(u64, Action)> = Vec::new();
-    let mut refusals = 0;
+    let mut performed: Vec<Performed> = Vec::new();
+    let mut tried: HashMap<(u64, String), usize> = HashMap::new();
+    let (mut refusals, mut invalid, mut done_claims) = (0, 0, 0);
+    let mut note: Option<String> = None;
+    let mut pending: Option<Pending> = None;
     // Labels of personal data typed into the current page's form, for the submit check.
     let mut typed_personal: Vec<String> = Vec::new();
-    let mut typed_on: String = String::new();
+    let mut typed_on = String::new();
+    settle(page);
 
     for number in 1..=options.max_steps {
         let started = Instant::now();
         let snapshot = snapshotter.take(page)?;
+        if let Some(last) = pending.take() {
+            let outcome = if last.performed {
+                let dialogs = page.take_dialogs();
+                format!(
+                    "{}; {}",
+                    last.outcome,
+                    changes(&last.snapshot, &snapshot, &dialogs)
+                )
+            } else {
+                last.outcome
+            };
+            history.push(last.number, &last.description, &outcome);
+        }
         if typed_on != snapshot.url {
             typed_personal.clear();
             typed_on = snapshot.url.clone();
         }
         let origin = origin_of(&snapshot.url).unwrap_or_default();
-        let has_saved = |kind| vault.value(&origin, kind).is_some();
-        let mut ranked = candidates(&snapshot, &task, &done, &has_saved);
         let state = state_hash(&snapshot);
-        // The same action on the same state again: it did not help; offer something else.
-        ranked.retain(|candidate| {
-            !seen.contains(&(state, candidate.action.clone())) || candidate.action.ends_task()
-        });
-        tracing::debug!(
-            step = number,
-            candidates = ?ranked.iter().take(8).map(|c| format!("{:.1} {}", c.score, c.description)).collect::<Vec<_>>(),
-            "candidates"
-        );
-        let model_started = Instant::now();
-        let chosen = match options.chooser {
-            Chooser::Ranking => ranked.first().cloned(),
-            Chooser::Model => {
-                // The model breaks ties: only steps scored close to the best are offered, so a
-                // clear best step is taken without asking, and "done" is offered only when the
-                // ranking itself thinks the task may be complete.
-                let best = ranked.first().map_or(0.0, |candidate| candidate.score);
-                let offered: Vec<Candidate> = ranked
-                    .iter()
-                    .filter(|candidate| candidate.score >= best - TIE_MARGIN)
-                    .take(CHOICES)
-                    .cloned()
-                    .collect();
-                let index = choose(model, &task, &snapshot, &offered, options.page_budget)?;
-                offered.get(index).cloned()
-            }
-            Chooser::ModelTopFive => {
-                let offered: Vec<Candidate> = ranked.iter().take(CHOICES).cloned().collect();
-                let index = choose(model, &task, &snapshot, &offered, options.page_budget)?;
-                offered.get(index).cloned()
-            }
-            Chooser::ModelUnnarrowed => {
-                let mut all: Vec<Candidate> = ranked.clone();
-                all.sort_by_key(|candidate| candidate.action.element().unwrap_or(u64::MAX));
-                all.truncate(30);
-                let index = choose(model, &task, &snapshot, &all, options.page_budget)?;
-                all.get(index).cloned()
+        let has_saved = |kind| vault.value(&origin, kind).is_some();
+        let hints = candidates(&snapshot, &task, &hints_done, &has_saved);
+        // A tiny model is offered only the steps the rules rank close to the best (a clear
+        // best is taken without asking); a real model sees the best few as suggestions.
+        let untried: Vec<&super::candidates::Candidate> = hints
+            .iter()
+            .filter(|hint| !tried.contains_key(&(state, decide::to_json(&hint.action))))
+            .collect();
+        let best = untried.first().map_or(0.0, |hint| hint.score);
+        let suggestions: Vec<&super::candidates::Candidate> = untried
+            .into_iter()
+            .filter(|hint| options.guidance == Guidance::Open || hint.score >= best - TIE_MARGIN)
+            .take(SUGGESTIONS)
+            .collect();
+        let saved: Vec<&'static str> = SAVED_KINDS
+            .iter()
+            .filter(|kind| options.policy.saved_data_allowed && has_saved(**kind))
+            .filter_map(|kind| kind.placeholder())
+            .collect();
+        let observation = Observation {
+            snapshot: &snapshot,
+            outline: outline(&snapshot, &task, options.page_budget),
+            saved,
+            suggestions: suggestions
+                .iter()
+                .map(|hint| decide::to_json(&hint.action))
+                .collect(),
+            note: note.take(),
+        };
+        let decision = match decide_step(
+            model,
+            &task,
+            &history,
+            &observation,
+            options.guidance,
+            &snapshot,
+        )? {
+            Ok(decision) => decision,
+            Err(problem) => {
+                invalid += 1;
+                let record = StepRecord {
+                    number,
+                    url: snapshot.url.clone(),
+                    description: "(no action)".to_owned(),
+                    outcome: format!("the reply was not an action: {problem}"),
+                    refused: false,
+                    reason: String::new(),
+                    seconds: started.elapsed().as_secs_f64(),
+                    model_seconds: started.elapsed().as_secs_f64(),
+                    prompt_tokens: 0,
+                    prompt_tokens_evaluated: 0,
+                    generated_tokens: 0,
+                };
+                note = Some(format!(
+                    "your last reply was not an action ({problem}); reply with one JSON action"
+                ));
+                let stop = on_step(&record).is_break();
+                steps.push(record);
+                if stop {
+                    return Ok(finish(Status::Stopped, steps, "stopped by the user".into()));
+                }
+                if invalid >= INVALID_LIMIT {
+                    return Ok(finish(
+                        Status::Failed,
+                        steps,
+                        format!("the model's replies were not actions ({problem})"),
+                    ));
+                }
+                continue;
             }
         };
-        let model_seconds = model_started.elapsed().as_secs_f64();
-        let Some(chosen) = chosen else {
+        let action = decision.action.clone();
+        let target = action
+            .element()
+            .and_then(|id| snapshot.nodes.iter().find(|node| node.id == Some(id)));
+        let element_name = target.map(|node| format!("{} \"{}\"", node.kind, display_name(node)));
+        let description = action.describe(element_name.as_deref().unwrap_or(""));
+        let mut record = StepRecord {
+            number,
+            url: snapshot.url.clone(),
+            description: description.clone(),
+            outcome: String::new(),
+            refused: false,
+            reason: decision.reason.clone(),
+            seconds: 0.0,
+            model_seconds: decision.model_seconds,
+            prompt_tokens: decision.prompt_tokens,
+            prompt_tokens_evaluated: decision.prompt_tokens_evaluated,
+            generated_tokens: decision.generated_tokens,
+        };
+
+        // Checks that need no page: loops and claims of success.
+        let repeats = tried.entry((state, decide::to_json(&action))).or_insert(0);
+        *repeats += 1;
+        let repeated = *repeats;
+        let mut skipped: Option<String> = None;
+        if !action.ends_task() && repeated >= LOOP_LIMIT {
+            record.outcome = "the same step on the same page again".to_owned();
+            record.seconds = started.elapsed().as_secs_f64();
+            let _ = on_step(&record);
+            steps.push(record);
             return Ok(finish(
                 Status::Failed,
                 steps,
-                "nothing left to try on this page".to_owned(),
+                format!("stuck: \"{description}\" changed nothing on this page {LOOP_LIMIT} times"),
             ));
-        };
-        seen.push((state, chosen.action.clone()));
-        let target = chosen
-            .action
-            .element()
-            .and_then(|id| snapshot.nodes.iter().find(|node| node.id == Some(id)));
-        let element_name = target.map(|node| format!("{} \"{}\"", node.kind, node.label()));
-        let clicking = matches!(chosen.action, Action::Click { .. });
-        let verdict = options
-            .policy
-            .check(&chosen.action, &snapshot, &typed_personal);
-        let (allowed, approved_by, reason) = match &verdict {
-            Verdict::Allow => (
-                true,
-                String::new(),
-                format!("best match for the task (score {:.1})", chosen.score),
-            ),
+        }
+        if !action.ends_task()
+            && repeated == 2
+            && !matches!(action, Action::Wait | Action::Scroll { .. })
+        {
+            skipped = Some(
+                "not done again: it was already done on this same page and changed nothing"
+                    .to_owned(),
+            );
+        }
+        if matches!(action, Action::Done { .. })
+            && let Err(why) = check_done(&task, &snapshot, &performed)
+        {
+            done_claims += 1;
+            if done_claims >= DONE_CLAIMS {
+                record.outcome = why.clone();
+                record.seconds = started.elapsed().as_secs_f64();
+                let _ = on_step(&record);
+                steps.push(record);
+                return Ok(finish(Status::Failed, steps, why));
+            }
+            skipped = Some(why);
+        }
+        if let Some(why) = skipped {
+            record.outcome = why.clone();
+            record.seconds = started.elapsed().as_secs_f64();
+            note = Some(why.clone());
+            audit_step(audit, &record, element_name.clone(), &decision.reason, "")?;
+            pending = Some(Pending {
+                number,
+                snapshot,
+                description,
+                outcome: why,
+                performed: false,
+            });
+            let stop = on_step(&record).is_break();
+            steps.push(record);
+            if stop {
+                return Ok(finish(Status::Stopped, steps, "stopped by the user".into()));
+            }
+            continue;
+        }
+
+        let clicking = matches!(action, Action::Click { .. });
+        let verdict = options.policy.check(&action, &snapshot, &typed_personal);
+        let (allowed, approved_by, why) = match &verdict {
+            Verdict::Allow => (true, String::new(), decision.reason.clone()),
             Verdict::Refuse(reason) => (false, "policy".to_owned(), reason.clone()),
             Verdict::Confirm(reason) => {
-                let yes = approver.approve(&chosen.description, reason);
-                (
-                    yes,
-                    if yes {
-                        "user".to_owned()
-                    } else {
-                        "policy".to_owned()
-                    },
-                    reason.clone(),
-                )
+                let yes = approver.approve(&description, reason);
+                let by = if yes { "user" } else { "policy" };
+                (yes, by.to_owned(), reason.clone())
             }
         };
         let submitting = clicking && target.is_some_and(|node| node.submits);
@@ -360,27 +436,30 @@ pub fn run(
         } else {
             String::new()
         };
+        let mut acted = false;
         let outcome = if !allowed {
             refusals += 1;
-            done.blocked = true;
-            done.refused.push(chosen.action.clone());
-            format!("refused: {reason}")
+            hints_done.blocked = true;
+            hints_done.refused.push(action.clone());
+            format!("refused: {why}")
         } else {
-            match perform(
-                page,
-                &mut snapshotter,
-                &snapshot,
-                &chosen.action,
-                vault,
-                &origin,
-            ) {
-                Ok(note) => {
-                    done.actions
-                        .push((snapshot.url.clone(), chosen.action.clone()));
-                    done.on_task |= chosen.on_task;
-                    done.blocked = false;
-                    done.touched.push(chosen.description.clone());
-                    if let Action::Type { text, .. } = &chosen.action
+            match perform(page, &mut snapshotter, &snapshot, &action, vault, &origin) {
+                Ok(outcome) => {
+                    acted = true;
+                    hints_done
+                        .actions
+                        .push((snapshot.url.clone(), action.clone()));
+                    hints_done.on_task |= hints
+                        .iter()
+                        .find(|hint| hint.action == action)
+                        .map_or(action.element().is_some(), |hint| hint.on_task);
+                    hints_done.blocked = false;
+                    hints_done.touched.push(description.clone());
+                    performed.push(Performed {
+                        url: snapshot.url.clone(),
+                        action: action.clone(),
+                    });
+                    if let Action::Type { text, .. } = &action
                         && text.contains("{{")
                     {
                         let kind = placeholder_kind(text.trim());
@@ -389,34 +468,18 @@ pub fn run(
                                 .unwrap_or_else(|| "saved data".to_owned()),
                         );
                     }
-                    note
+                    outcome
                 }
-                // Not retried on this same page state (`seen`); a changed page may allow it.
+                // Told to the model; not retried on this same page state.
                 Err(problem) => format!("failed: {problem}"),
             }
         };
-        let record = StepRecord {
-            number,
-            url: snapshot.url.clone(),
-            description: chosen.description.clone(),
-            outcome: outcome.clone(),
-            refused: !allowed,
-            seconds: started.elapsed().as_secs_f64(),
-            model_seconds,
-        };
-        if let Err(error) = audit.record(&AuditRecord {
-            time: now(),
-            url: snapshot.url.clone(),
-            action: chosen.description.clone(),
-            element: element_name,
-            reason,
-            outcome,
-            approved_by,
-        }) {
-            tracing::warn!(%error, "audit log not written");
-        }
+        record.outcome = outcome.clone();
+        record.refused = !allowed;
+        record.seconds = started.elapsed().as_secs_f64();
+        audit_step(audit, &record, element_name, &why, &approved_by)?;
         // A form that rejected what was typed says so; the task cannot go on by retrying.
-        let mut rejected = if submitting && allowed && !record.outcome.starts_with("failed") {
+        let mut rejected = if submitting && acted {
             let errors = page_errors(page);
             (!errors.is_empty() && errors != errors_before)
                 .then(|| format!("the page rejected the form: {errors}"))
@@ -425,35 +488,36 @@ pub fn run(
         };
         // A link that led to an error page is dead.
         let followed_link = clicking && target.is_some_and(|node| node.href.is_some());
-        if followed_link && allowed && rejected.is_none() {
+        if followed_link && acted && rejected.is_none() {
             rejected =
                 error_page(page).map(|title| format!("the link led to an error page: {title}"));
         }
         let stop = on_step(&record).is_break();
         steps.push(record);
         if stop {
-            return Ok(finish(
-                Status::Stopped,
-                steps,
-                "stopped by the user".to_owned(),
-            ));
+            return Ok(finish(Status::Stopped, steps, "stopped by the user".into()));
         }
         if let Some(reason) = rejected {
             return Ok(finish(Status::Failed, steps, reason));
         }
-        if allowed && chosen.action.ends_task() {
-            let (status, summary) = match &chosen.action {
-                Action::Fail { reason } => (Status::Failed, reason.clone()),
-                Action::Done { summary } | Action::Answer { text: summary } => {
-                    (Status::Done, summary.clone())
+        if allowed {
+            match &action {
+                Action::Done { summary } => {
+                    return Ok(finish(Status::Done, steps, summary.clone()));
                 }
-                _ => (Status::Done, String::new()),
-            };
-            return Ok(Outcome {
-                status,
-                steps,
-                summary,
-            });
+                Action::Answer { text } => {
+                    let mut outcome = finish(Status::Done, steps, format!("answered: {text}"));
+                    outcome.answer = Some(text.clone());
+                    return Ok(outcome);
+                }
+                Action::Fail { reason } => {
+                    return Ok(finish(Status::Failed, steps, reason.clone()));
+                }
+                Action::AskUser { question } => {
+                    return Ok(finish(Status::NeedsUser, steps, question.clone()));
+                }
+                _ => {}
+            }
         }
         if refusals >= 4 {
             return Ok(finish(
@@ -462,139 +526,82 @@ pub fn run(
                 "too many steps were refused".to_owned(),
             ));
         }
+        pending = Some(Pending {
+            number,
+            snapshot,
+            description,
+            outcome,
+            performed: acted,
+        });
     }
-    Ok(Outcome {
-        status: Status::StepLimit,
+    Ok(finish(
+        Status::StepLimit,
         steps,
-        summary: format!(
+        format!(
             "stopped after {} steps without finishing",
             options.max_steps
         ),
-    })
+    ))
 }
 
-fn finish(status: Status, steps: Vec<StepRecord>, summary: String) -> Outcome {
-    Outcome {
-        status,
-        steps,
-        summary,
-    }
+/// One line of the audit log; a log that cannot be written stops the task (fail closed).
+fn audit_step(
+    audit: &AuditLog,
+    record: &StepRecord,
+    element: Option<String>,
+    reason: &str,
+    approved_by: &str,
+) -> Result<(), ActError> {
+    audit
+        .record(&AuditRecord {
+            time: now(),
+            url: record.url.clone(),
+            action: record.description.clone(),
+            element,
+            reason: reason.to_owned(),
+            outcome: record.outcome.clone(),
+            approved_by: approved_by.to_owned(),
+        })
+        .map_err(|error| {
+            ActError::Page(PageError(format!(
+                "the audit log cannot be written, so the task stops: {error}"
+            )))
+        })
 }
 
-/// Do `action` with real input events; returns what happened, for the log.
-fn perform(
-    page: &mut dyn ActPage,
-    snapshotter: &mut Snapshotter,
+/// Ask the model for the step; the inner `Err` is a reply that is not a valid action.
+fn decide_step(
+    model: &mut dyn LanguageModel,
+    task: &Task,
+    history: &History,
+    observation: &Observation,
+    guidance: Guidance,
     snapshot: &Snapshot,
-    action: &Action,
-    vault: &dyn Vault,
-    origin: &str,
-) -> Result<String, String> {
-    let failed = |error: PageError| error.to_string();
-    let mut target = |id: u64, op: &str, page: &mut dyn ActPage| -> Result<Located, String> {
-        let located = locate(page, id, op).map_err(failed)?;
-        if located.found {
-            return Ok(located);
-        }
-        // Re-rendered: find the same element again, or give the step up.
-        match re_resolve(page, snapshotter, snapshot, id).map_err(failed)? {
-            Some(fresh) => {
-                let located = locate(page, fresh, op).map_err(failed)?;
-                if located.found {
-                    Ok(located)
-                } else {
-                    Err("the element went away".to_owned())
-                }
-            }
-            None => Err("the element went away and has no unique replacement".to_owned()),
-        }
-    };
-    let note = match action {
-        Action::Click { element } => {
-            let at = target(*element, "locate", page)?;
-            if let Some(cover) = &at.covered_by {
-                return Err(format!("covered by \"{cover}\""));
-            }
-            page.click_at(at.x, at.y).map_err(failed)?;
-            "clicked".to_owned()
-        }
-        Action::Type { element, text } => {
-            let value = fill(text, origin, vault)?;
-            let at = target(*element, "locate", page)?;
-            if let Some(cover) = &at.covered_by {
-                return Err(format!("covered by \"{cover}\""));
-            }
-            let at = target(*element, "clear", page)?;
-            page.click_at(at.x, at.y).map_err(failed)?;
-            page.type_text(&value).map_err(failed)?;
-            format!(
-                "typed {}",
-                if text.contains("{{") {
-                    text.clone()
-                } else {
-                    format!("\"{text}\"")
-                }
-            )
-        }
-        Action::Select { element, option } => {
-            let at = target(
-                *element,
-                &format!(
-                    "select:{}",
-                    serde_json::to_string(option).unwrap_or_default()
-                ),
-                page,
-            )?;
-            if let Some(error) = at.error {
-                return Err(error);
-            }
-            format!("chose \"{option}\"")
-        }
-        Action::Check { element, checked } => {
-            let at = target(*element, "locate", page)?;
-            if let Some(cover) = &at.covered_by {
-                return Err(format!("covered by \"{cover}\""));
-            }
-            if at.checked != Some(*checked) {
-                page.click_at(at.x, at.y).map_err(failed)?;
-            }
-            if *checked {
-                "ticked".to_owned()
-            } else {
-                "unticked".to_owned()
-            }
-        }
-        Action::Press { key } => {
-            page.press_key(key).map_err(failed)?;
-            format!("pressed {key}")
-        }
-        Action::Scroll { down } => {
-            page.scroll_by(if *down { 400.0 } else { -400.0 })
-                .map_err(failed)?;
-            "scrolled".to_owned()
-        }
-        Action::Navigate { url } => {
-            page.goto(url).map_err(failed)?;
-            format!("opened {url}")
-        }
-        Action::Back => {
-            page.back().map_err(failed)?;
-            "went back".to_owned()
-        }
-        Action::WaitFor { text } => {
-            page.settle();
-            format!("waited for \"{text}\"")
-        }
-        Action::Answer { .. }
-        | Action::AskUser { .. }
-        | Action::Done { .. }
-        | Action::Fail { .. } => String::new(),
-    };
-    page.settle();
-    let dialogs = page.take_dialogs();
-    Ok(if dialogs.is_empty() {
-        note
-    } else {
-        format!("{note}; the page said: {}", dialogs.join(" / "))
-    })
+) -> Result<Result<Decision, String>, ModelError> {
+    let started = Instant::now();
+    // Nothing to choose: the one suggestion is taken as it is.
+    if guidance == Guidance::Narrow && observation.suggestions.len() == 1 {
+        return Ok(
+            decide::parse(&observation.suggestions[0], snapshot).map(|(action, _)| Decision {
+                action,
+                reason: "the only step the rules found".to_owned(),
+                model_seconds: 0.0,
+                prompt_tokens: 0,
+                prompt_tokens_evaluated: 0,
+                generated_tokens: 0,
+            }),
+        );
+    }
+    let request = decide::request(&task.text, history, observation, guidance);
+    let reply = model.generate(&request, &mut |_| ControlFlow::Continue(()))?;
+    let parsed = decide::parse(&reply.text, snapshot);
+    tracing::debug!(reply = %reply.text, "the model's action");
+    Ok(parsed.map(|(action, reason)| Decision {
+        action,
+        reason,
+        model_seconds: started.elapsed().as_secs_f64(),
+        prompt_tokens: reply.prompt_tokens,
+        prompt_tokens_evaluated: reply.prompt_tokens_evaluated,
+        generated_tokens: reply.generated_tokens,
+    }))
 }

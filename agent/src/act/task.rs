@@ -26,35 +26,69 @@ const NOT_VALUES: &[&str] = &[
     "Enter",
 ];
 
+/// Quote pairs a value may be written in. A straight apostrophe counts only where it stands
+/// apart from words, so "don't" and "l'adresse" are not quotes.
+const QUOTES: &[(char, char)] = &[('"', '"'), ('\'', '\''), ('“', '”'), ('«', '»'), ('‘', '’')];
+
+/// The quoted spans of `text` as (start, end) byte ranges of their insides, in order.
+fn quoted_spans(text: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let word_char = |index: usize| chars.get(index).is_some_and(|(_, c)| c.is_alphanumeric());
+    let mut spans = Vec::new();
+    let mut index = 0;
+    while index < chars.len() {
+        let (at, c) = chars[index];
+        let Some(&(_, close)) = QUOTES.iter().find(|(open, _)| *open == c) else {
+            index += 1;
+            continue;
+        };
+        // An opening quote does not follow a letter ("l'", "don't").
+        if index > 0 && word_char(index - 1) {
+            index += 1;
+            continue;
+        }
+        let closing = (index + 1..chars.len())
+            .find(|&other| chars[other].1 == close && !(close == '\'' && word_char(other + 1)));
+        match closing {
+            Some(end) => {
+                spans.push((at + c.len_utf8(), chars[end].0));
+                index = end + 1;
+            }
+            None => index += 1,
+        }
+    }
+    spans
+}
+
 impl Task {
     pub fn new(text: &str) -> Task {
         let mut values = Vec::new();
         // Quoted values first: they may hold spaces and lower-case words.
-        for quote in ['"', '\'', '“'] {
-            let close = if quote == '“' { '”' } else { quote };
-            let mut rest = text;
-            while let Some(start) = rest.find(quote) {
-                let after = &rest[start + quote.len_utf8()..];
-                let Some(end) = after.find(close) else { break };
-                let value = after[..end].trim();
-                if !value.is_empty() {
-                    values.push(value.to_owned());
-                }
-                rest = &after[end + close.len_utf8()..];
+        let spans = quoted_spans(text);
+        for &(start, end) in &spans {
+            let value = text[start..end].trim();
+            if !value.is_empty() {
+                values.push(value.to_owned());
             }
         }
         // Runs of capitalized words, emails and numbers outside quotes.
         let unquoted: String = {
             let mut out = String::new();
-            let mut inside = false;
-            for c in text.chars() {
-                if c == '"' || c == '“' || c == '”' {
-                    inside = !inside;
-                    out.push(' ');
-                } else if !inside {
-                    out.push(c);
-                }
+            let mut last = 0;
+            for &(start, end) in &spans {
+                // The quote characters themselves go too: one character each side.
+                let open = text[..start]
+                    .char_indices()
+                    .last()
+                    .map_or(start, |(at, _)| at);
+                out.push_str(&text[last..open]);
+                out.push(' ');
+                last = text[end..]
+                    .chars()
+                    .next()
+                    .map_or(end, |close| end + close.len_utf8());
             }
+            out.push_str(text.get(last..).unwrap_or(""));
             out
         };
         let mut run: Vec<&str> = Vec::new();
@@ -64,11 +98,22 @@ impl Task {
                 run.clear();
             }
         };
+        // A capital at the start of a sentence says nothing about a name: such a word counts
+        // only as the start of a longer run ("Alice Martin signs up", not "Connectez-vous").
+        let mut sentence_start = true;
+        let mut run_from_sentence_start = false;
         for raw in unquoted.split_whitespace() {
             let word =
                 raw.trim_matches(|c: char| matches!(c, ',' | ';' | '.' | '!' | '?' | '(' | ')'));
             let ends_clause = raw.ends_with(',') || raw.ends_with(';') || raw.ends_with('.');
+            let starts_sentence =
+                std::mem::replace(&mut sentence_start, raw.ends_with(['.', '!', '?', ':']));
             if !word.is_empty() && is_value_word(word) && !NOT_VALUES.contains(&word) {
+                if run.is_empty() {
+                    run_from_sentence_start = starts_sentence
+                        && !word.contains('@')
+                        && !word.chars().any(|c| c.is_ascii_digit());
+                }
                 run.push(word);
                 if word.contains('@')
                     || word.chars().next().is_some_and(|c| c.is_ascii_digit())
@@ -77,8 +122,14 @@ impl Task {
                     flush(&mut run, &mut values);
                 }
             } else {
+                if run_from_sentence_start && run.len() == 1 {
+                    run.clear();
+                }
                 flush(&mut run, &mut values);
             }
+        }
+        if run_from_sentence_start && run.len() == 1 {
+            run.clear();
         }
         flush(&mut run, &mut values);
         values.dedup();
@@ -105,17 +156,20 @@ impl Task {
     /// The value the task gives for a field named `label`: the one written right after the
     /// label's words ("city Lyon", "email alice@example.com", "as alice").
     pub fn value_for(&self, label_words: &[String], kind: FieldKind) -> Option<String> {
-        let lower = self.text.to_lowercase();
         let tokens: Vec<&str> = self.text.split_whitespace().collect();
-        let lowered: Vec<String> = tokens.iter().map(|token| terms(token).join(" ")).collect();
+        let lowered: Vec<Vec<String>> = tokens.iter().map(|token| terms(token)).collect();
         for (index, token) in lowered.iter().enumerate() {
-            if token.is_empty() || !label_words.iter().any(|word| word == token) {
+            // "l'identifiant" holds the label word "identifiant".
+            if !token.iter().any(|part| label_words.contains(part)) {
                 continue;
             }
             // The next value after the label word, within four words.
             for next in index + 1..(index + 5).min(tokens.len()) {
                 let candidate = tokens[next].trim_matches(|c: char| {
-                    matches!(c, ',' | ';' | '.' | '(' | ')' | '"' | '“' | '”' | '\'')
+                    matches!(
+                        c,
+                        ',' | ';' | '.' | '(' | ')' | '"' | '“' | '”' | '\'' | '«' | '»' | ':'
+                    )
                 });
                 if let Some(value) = self
                     .values
@@ -124,19 +178,24 @@ impl Task {
                 {
                     return Some(value.clone());
                 }
-                if matches!(lowered[next].as_str(), "and" | "then") {
+                if lowered[next]
+                    .iter()
+                    .any(|word| matches!(word.as_str(), "and" | "then" | "et" | "puis"))
+                {
                     break;
                 }
             }
         }
         // "as alice": the username.
+        // Found word by word in the original text: offsets from a lower-cased copy could cut
+        // a character of the original in two.
         if kind == FieldKind::Username
-            && let Some(at) = lower.find(" as ")
+            && let Some(at) = tokens
+                .iter()
+                .position(|token| token.eq_ignore_ascii_case("as"))
+            && let Some(next) = tokens.get(at + 1)
         {
-            let name: String = self.text[at + 4..]
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
+            let name = next
                 .trim_matches(|c: char| {
                     !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-'
                 })
@@ -204,11 +263,48 @@ mod tests {
                 .as_deref(),
             Some("alice")
         );
+        let french = Task::new("Connectez-vous avec l'identifiant « alice » et mon mot de passe");
+        assert_eq!(french.values, vec!["alice".to_owned()]);
+        assert_eq!(
+            french
+                .value_for(&terms("Identifiant"), FieldKind::Username)
+                .as_deref(),
+            Some("alice")
+        );
         let stop = Task::new("find the cheapest flight to Lyon on 12 March and stop before paying");
         assert!(
             stop.stop_before.iter().any(|word| word.starts_with("pay")),
             "{:?}",
             stop.stop_before
+        );
+    }
+
+    #[test]
+    fn apostrophes_inside_words_are_not_quotes() {
+        let task = Task::new("don't click Save, and don't close the 'Draft' tab");
+        assert_eq!(task.values, vec!["Draft".to_owned(), "Save".to_owned()]);
+        let task = Task::new("Enter 'kanesha' as the username and log in");
+        assert_eq!(task.values, vec!["kanesha".to_owned()]);
+    }
+
+    #[test]
+    fn odd_unicode_does_not_panic() {
+        for text in [
+            "İ log in as élodie",
+            "as",
+            "'",
+            "«",
+            "«»",
+            "ß as İİ",
+            "\u{301}as x",
+        ] {
+            let task = Task::new(text);
+            let _ = task.value_for(&terms("username"), FieldKind::Username);
+        }
+        let task = Task::new("İ log in as élodie");
+        assert_eq!(
+            task.value_for(&[], FieldKind::Username).as_deref(),
+            Some("élodie")
         );
     }
 }

@@ -92,6 +92,11 @@ impl LocalModel {
         }
     }
 
+    /// The model's parameter count, as its file says.
+    pub fn parameters(&self) -> u64 {
+        self.engine.info().parameters
+    }
+
     /// Keep what the cache holds when a prompt starts the same way (on by default; off only
     /// to measure what reuse buys).
     pub fn set_reuse_prefix(&mut self, reuse: bool) {
@@ -143,6 +148,7 @@ impl LanguageModel for LocalModel {
                         let reply = ModelReply {
                             text,
                             prompt_tokens: stats.prompt_tokens,
+                            prompt_tokens_evaluated: stats.prompt_tokens_evaluated,
                             generated_tokens: stats.generated_tokens,
                             stopped: cancelled || stats.stop == StopReason::Cancelled,
                         };

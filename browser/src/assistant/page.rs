@@ -65,8 +65,12 @@ impl ActPage for HeadlessAccess<'_> {
 
     fn settle(&mut self) {
         // A click may start a navigation a moment later; give it time, then let it finish.
-        self.page.settle(Duration::from_millis(150));
+        self.page.settle(Duration::from_millis(100));
         let _ = self.page.wait_for_load(Duration::from_secs(15));
+    }
+
+    fn wait(&mut self, duration: Duration) {
+        self.page.settle(duration);
     }
 
     fn take_dialogs(&mut self) -> Vec<String> {

@@ -101,8 +101,13 @@ impl ActPage for RemotePage {
     }
 
     fn settle(&mut self) {
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
         let _ = self.call(PageOp::WaitForLoad);
+    }
+
+    fn wait(&mut self, duration: Duration) {
+        // The UI thread keeps Servo running meanwhile.
+        std::thread::sleep(duration);
     }
 
     fn take_dialogs(&mut self) -> Vec<String> {

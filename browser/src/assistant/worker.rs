@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Instant;
 
-use clef_agent::act::{self, Approver, AuditLog, Chooser, Policy, RunOptions, StepRecord};
+use clef_agent::act::{self, Approver, AuditLog, Guidance, Policy, RunOptions, StepRecord};
 use clef_agent::cited::Point;
 use clef_agent::passages::Passages;
 use clef_agent::{question, summary};
@@ -251,8 +251,8 @@ fn act_job(
     let options = RunOptions {
         max_steps,
         policy,
-        chooser: Chooser::Model,
-        page_budget: 300,
+        guidance: Guidance::for_parameters(model.parameters()),
+        page_budget: 600,
     };
     let started = Instant::now();
     let controls = context.controls;
@@ -284,9 +284,15 @@ fn act_job(
     );
     match result {
         Ok(outcome) => {
-            send(AssistantEvent::Notice {
-                message: format!("{:?}: {}", outcome.status, outcome.summary),
-            });
+            let message = match (&outcome.answer, outcome.status) {
+                (Some(answer), _) => format!("Answer: {answer}"),
+                (None, act::Status::Done) => format!("Done: {}", outcome.summary),
+                (None, act::Status::NeedsUser) => format!("Needs you: {}", outcome.summary),
+                (None, act::Status::Failed) => format!("Failed: {}", outcome.summary),
+                (None, act::Status::StepLimit) => format!("Out of steps: {}", outcome.summary),
+                (None, act::Status::Stopped) => format!("Stopped: {}", outcome.summary),
+            };
+            send(AssistantEvent::Notice { message });
             send(AssistantEvent::Done {
                 first_token_seconds: None,
                 seconds: started.elapsed().as_secs_f64(),

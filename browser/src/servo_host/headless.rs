@@ -113,6 +113,7 @@ fn blank_webview(
 ) -> Result<WebView, BrowserError> {
     let webview = WebViewBuilder::new(&runtime.servo, context.clone())
         .delegate(delegate.clone())
+        .user_content_manager(runtime.agent_content.clone())
         .build();
     // A load sent before the initial about:blank exists is dropped by the constellation.
     runtime.spin_until("a new page", timeout, || {
@@ -224,7 +225,7 @@ impl Page {
         if let Some(reason) = self.delegate.crash.borrow_mut().take() {
             return Err(BrowserError::Crashed(reason));
         }
-        if result.is_err() {
+        if result.is_err() || !self.document_complete(timeout) {
             self.abandon_navigation()?;
             return Err(BrowserError::LoadTimeout {
                 url: url.to_owned(),
@@ -232,6 +233,31 @@ impl Page {
             });
         }
         Ok(())
+    }
+
+    /// Whether the document now shown reaches `readyState == "complete"` within `timeout`.
+    /// Servo's `Complete` may belong to another document than the one now shown (see
+    /// docs/architecture.md), so the document itself is asked.
+    fn document_complete(&self, timeout: Duration) -> bool {
+        let started = std::time::Instant::now();
+        let deadline = started + timeout;
+        loop {
+            match self.evaluate_with_timeout("document.readyState", Duration::from_secs(2)) {
+                Ok(state) if state.as_str() == Some("complete") => return true,
+                // No script can run in this document: nothing to wait for.
+                Err(BrowserError::Script { .. }) => return true,
+                Err(BrowserError::ScriptUnavailable(_))
+                    if started.elapsed() > Duration::from_secs(1) =>
+                {
+                    return true;
+                }
+                _ => {}
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            self.runtime.spin_for(Duration::from_millis(20));
+        }
     }
 
     /// Run `action` (a click on a link, Enter in a form) and wait for the navigation it
@@ -252,6 +278,12 @@ impl Page {
         self.runtime.spin_until("page load", timeout, || {
             self.webview().load_status() == LoadStatus::Complete
         })?;
+        if !self.document_complete(timeout) {
+            return Err(BrowserError::Timeout {
+                what: "page load".to_owned(),
+                timeout,
+            });
+        }
         Ok(self.loaded())
     }
 

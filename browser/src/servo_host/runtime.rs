@@ -1,9 +1,10 @@
 //! Servo's instance and the event-loop waker, shared by headless pages.
 
+use std::rc::Rc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use servo::{EventLoopWaker, Preferences, Servo, ServoBuilder};
+use servo::{EventLoopWaker, Preferences, Servo, ServoBuilder, UserContentManager, UserScript};
 
 use crate::BrowserError;
 
@@ -47,9 +48,18 @@ pub(crate) fn preferences() -> Preferences {
     }
 }
 
+/// The script every page the agent may drive runs at document start (click listeners and short
+/// timers noted for the agent; nothing the page does changes).
+pub(crate) fn agent_content(servo: &Servo) -> Rc<UserContentManager> {
+    let content = UserContentManager::new(servo);
+    content.add_script(Rc::new(UserScript::from(clef_agent::page::PAGE_START_JS)));
+    Rc::new(content)
+}
+
 /// One Servo instance driven from the current thread.
 pub(crate) struct Runtime {
     pub(crate) servo: Servo,
+    pub(crate) agent_content: Rc<UserContentManager>,
     waker: CondvarWaker,
 }
 
@@ -60,7 +70,12 @@ impl Runtime {
             .preferences(preferences())
             .event_loop_waker(Box::new(waker.clone()))
             .build();
-        Self { servo, waker }
+        let agent_content = agent_content(&servo);
+        Self {
+            servo,
+            agent_content,
+            waker,
+        }
     }
 
     /// Run Servo's event loop until `done` holds or `timeout` passes.

@@ -6,6 +6,7 @@
 //! contain NAME.
 
 mod acting;
+mod agent_loop;
 mod browsing;
 mod cli;
 mod egress;
@@ -148,6 +149,22 @@ fn main() -> ExitCode {
         (
             "act_rejected_form_and_dead_link",
             acting::a_rejected_form_and_a_dead_link_end_with_a_reason,
+        ),
+        (
+            "loop_scripted_model_on_a_script_driven_page",
+            agent_loop::scripted_model_drives_unlabelled_fields_script_buttons_repeats_and_answers,
+        ),
+        (
+            "loop_done_checked_loops_and_bad_replies",
+            agent_loop::done_is_checked_and_loops_and_bad_replies_end_the_task,
+        ),
+        (
+            "loop_five_thousand_elements",
+            agent_loop::a_page_of_five_thousand_elements_is_trimmed,
+        ),
+        (
+            "loop_french_task_with_the_test_model",
+            agent_loop::a_french_task_with_the_test_model,
         ),
         (
             "policy_features_sites_and_locked_settings",

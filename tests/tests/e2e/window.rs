@@ -1,6 +1,6 @@
 //! The real window under Xvfb: it opens, loads a local page, and a screenshot shows it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -135,25 +135,68 @@ pub(crate) fn xdotool(display: &str, args: &[&str]) -> anyhow::Result<bool> {
     Ok(status.success())
 }
 
-/// Wait until a window titled `title` exists.
+/// xdotool's standard output, or `None` when it fails (no such window, a window that went
+/// away during a search).
+fn xdotool_output(display: &str, args: &[&str]) -> anyhow::Result<Option<String>> {
+    let output = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .stderr(Stdio::null())
+        .output()?;
+    Ok(output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()))
+}
+
+/// Where the window started on `display` writes its log.
+fn window_log(display: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "clef-window-{}-{}.log",
+        std::process::id(),
+        display.trim_start_matches(':')
+    ))
+}
+
+/// Wait until a window titled `title` exists. A window with a model loads it beside Servo's
+/// first paint on two cores, so the first title may take a while; on failure the test says
+/// which windows exist and what the browser logged.
 pub(crate) fn wait_for_title(display: &str, title: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !xdotool(display, &["search", "--name", title])? {
-        check!(Instant::now() < deadline, "no window titled {title:?}");
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while xdotool_output(display, &["search", "--name", title])?.is_none() {
+        if Instant::now() >= deadline {
+            let windows =
+                xdotool_output(display, &["search", "--name", "", "getwindowname", "%@"])?
+                    .unwrap_or_default();
+            let log = std::fs::read_to_string(window_log(display)).unwrap_or_default();
+            let tail: String = log
+                .chars()
+                .rev()
+                .take(2000)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            check!(
+                false,
+                "no window titled {title:?}; windows: {windows:?}; the browser's log ends:\n{tail}"
+            );
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())
 }
 
 /// Start a window on `display`: `command` runs `clef` (directly, or through `unshare` or
-/// `ip netns exec`) with its arguments already given.
+/// `ip netns exec`) with its arguments already given. Its log goes to a file the waits read.
 pub(crate) fn clef_window(mut command: Command, display: &str) -> anyhow::Result<Killed> {
+    let log = std::fs::File::create(window_log(display))?;
     Ok(Killed(
         command
             .env("DISPLAY", display)
             .env_remove("WAYLAND_DISPLAY")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()?,
     ))
 }
@@ -161,12 +204,21 @@ pub(crate) fn clef_window(mut command: Command, display: &str) -> anyhow::Result
 /// Wait for the window titled `title` and give it the keyboard (Xvfb has no window manager).
 pub(crate) fn focus_window(display: &str, title: &str) -> anyhow::Result<()> {
     wait_for_title(display, title)?;
-    xdotool(
-        display,
-        &["search", "--name", title, "windowfocus", "--sync"],
-    )?;
-    std::thread::sleep(Duration::from_millis(500));
-    Ok(())
+    let id = xdotool_output(display, &["search", "--name", title])?
+        .and_then(|ids| ids.lines().next().map(str::to_owned))
+        .unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        xdotool(display, &["windowfocus", "--sync", &id])?;
+        if xdotool_output(display, &["getwindowfocus"])?.as_deref() == Some(id.as_str()) {
+            return Ok(());
+        }
+        check!(
+            Instant::now() < deadline,
+            "the window {title:?} never took focus"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Click the toolbar's Assistant button and give the pane time to show.

@@ -69,6 +69,8 @@ pub(super) struct Ui {
     tabs: Vec<Tab>,
     chrome: WebView,
     pane: WebView,
+    // Holds a Servo handle: dropped with the webviews, before Servo.
+    agent_content: Rc<servo::UserContentManager>,
     servo: Servo,
     delegate: Rc<WindowDelegate>,
     chrome_context: Rc<OffscreenRenderingContext>,
@@ -131,6 +133,7 @@ impl Ui {
             .event_loop_waker(Box::new(waker))
             .build();
         let delegate = Rc::new(WindowDelegate::default());
+        let agent_content = runtime::agent_content(&servo);
 
         let size = window.inner_size();
         let areas = layout(size.width, size.height, window.scale_factor(), false);
@@ -161,6 +164,7 @@ impl Ui {
             chrome,
             pane,
             servo,
+            agent_content,
             delegate,
             chrome_context,
             pane_context,
@@ -225,7 +229,8 @@ impl Ui {
         let context = self.tab_context();
         let mut builder = WebViewBuilder::new(&self.servo, context.clone())
             .hidpi_scale_factor(self.scale())
-            .delegate(self.delegate.clone());
+            .delegate(self.delegate.clone())
+            .user_content_manager(self.agent_content.clone());
         // The first URL goes in the builder: a load sent right after creation would be lost.
         if let Some(url) = url {
             builder = builder.url(url);

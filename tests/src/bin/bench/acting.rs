@@ -1,12 +1,14 @@
-//! `clef-bench acting`: the fixture tasks with the test model — success and steps per task for
-//! each way of choosing the next step, and the time per step with and without prefix reuse.
+//! `clef-bench acting`: the fixture tasks with the test model — success and steps per task with
+//! narrow guidance (the model picks among the rules' best steps) and open guidance (the model
+//! writes any action on the page), and the time and decoded tokens per step with and without
+//! prefix reuse.
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clef_agent::act::{
-    self, AuditLog, Chooser, Confirm, Policy, PolicyApprover, RunOptions, StepRecord,
+    self, AuditLog, Confirm, Guidance, Policy, PolicyApprover, RunOptions, StepRecord,
 };
 use clef_agent::forms::FieldKind;
 use clef_agent::forms::dataset::{index, score_file};
@@ -101,7 +103,7 @@ fn run_one(
     url: &str,
     origin: &str,
     fixture: &Fixture,
-    chooser: Chooser,
+    guidance: Guidance,
 ) -> anyhow::Result<Result> {
     let page = browser.new_page()?;
     page.goto(url)?;
@@ -112,8 +114,8 @@ fn run_one(
             vec![origin.to_owned()],
             Confirm::Refuse,
         ),
-        chooser,
-        page_budget: 300,
+        guidance,
+        page_budget: 600,
     };
     let outcome = {
         let mut access = HeadlessAccess::new(&page);
@@ -170,12 +172,7 @@ pub fn run() -> anyhow::Result<()> {
     let list = fixtures_list();
 
     println!("\nfixture tasks, test model, 2 CPU cores: success (steps) per way of choosing");
-    let choosers = [
-        ("model on ties", Chooser::Model),
-        ("ranking only", Chooser::Ranking),
-        ("model, top 5", Chooser::ModelTopFive),
-        ("model, all", Chooser::ModelUnnarrowed),
-    ];
+    let choosers = [("narrow", Guidance::Narrow), ("open", Guidance::Open)];
     print!("  {:<20}", "task");
     for (name, _) in &choosers {
         print!(" {name:>15}");
@@ -200,7 +197,7 @@ pub fn run() -> anyhow::Result<()> {
                     result.steps.len()
                 )
             );
-            if *chooser == Chooser::Model {
+            if *chooser == Guidance::Narrow {
                 step_times.extend(result.steps.iter().map(|step| step.seconds));
                 consulted.extend(
                     result
@@ -219,7 +216,7 @@ pub fn run() -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "  model on ties: median step {:.3} s over {} steps; steps where the model was asked: {} (median {:.3} s)",
+        "  narrow: median step {:.3} s over {} steps; steps where the model was asked: {} (median {:.3} s)",
         super::median_of(&mut step_times.clone()),
         step_times.len(),
         consulted.len(),
@@ -231,6 +228,7 @@ pub fn run() -> anyhow::Result<()> {
         model.set_reuse_prefix(reuse);
         let mut times = Vec::new();
         let mut model_times = Vec::new();
+        let mut decoded = Vec::new();
         let started = Instant::now();
         for fixture in &list {
             let result = run_one(
@@ -240,20 +238,22 @@ pub fn run() -> anyhow::Result<()> {
                 &server.url(fixture.path),
                 &origin,
                 fixture,
-                Chooser::ModelTopFive,
+                Guidance::Open,
             )?;
             for step in &result.steps {
                 if step.model_seconds > 0.01 {
                     times.push(step.seconds);
                     model_times.push(step.model_seconds);
+                    decoded.push(step.prompt_tokens_evaluated as f64);
                 }
             }
         }
         println!(
-            "  model asked every step (top 5), prefix reuse {}: median step {:.3} s (model {:.3} s) over {} steps, {:.1} s in all",
+            "  open (model asked every step), prefix reuse {}: median step {:.3} s (model {:.3} s), prompt tokens decoded per step {:.0}, over {} steps, {:.1} s in all",
             if reuse { "on " } else { "off" },
             super::median_of(&mut times),
             super::median_of(&mut model_times),
+            super::median_of(&mut decoded),
             model_times.len(),
             started.elapsed().as_secs_f64()
         );

@@ -1,9 +1,11 @@
 //! `clef-bench`: page-load figures for Clef beside Debian's headless Chromium, same pages, same
 //! run; `clef-bench reading`: reader, snapshot and summary figures; `clef-bench acting`: form
-//! fields and agent tasks. Prints tables;
+//! fields and agent tasks; `clef-bench miniwob`: the MiniWoB++ development tasks through
+//! `clef run`. Prints tables;
 //! `docs/benchmarks.md` records them with these commands.
 
 mod acting;
+mod miniwob;
 mod reading;
 mod sovereign;
 
@@ -21,10 +23,11 @@ fn main() -> anyhow::Result<()> {
         Some("reading") => return reading::run(),
         Some("acting") => return acting::run(),
         Some("sovereign") => return sovereign::run(),
+        Some("miniwob") => return miniwob::run(),
         Some("browser") | None => {}
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: use `browser`, `reading`, `acting` or `sovereign`"
+                "unknown benchmark {other:?}: use `browser`, `reading`, `acting`, `sovereign` or `miniwob`"
             )
         }
     }

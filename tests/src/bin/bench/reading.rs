@@ -5,9 +5,11 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clef_agent::act::Task;
+use clef_agent::act::observe::outline;
 use clef_agent::page::visible_document;
 use clef_agent::reader::quality::{page_dirs, score_page};
-use clef_agent::snapshot::{Snapshotter, render};
+use clef_agent::snapshot::Snapshotter;
 use clef_agent::summary;
 use clef_browser::assistant::{HeadlessAccess, LocalModel, read_page};
 use clef_browser::{Headless, HeadlessOptions};
@@ -156,7 +158,7 @@ fn snapshot_size(
             failures += 1;
             continue;
         };
-        let text = render(&snapshot, usize::MAX / 2);
+        let text = outline(&snapshot, &Task::new(""), usize::MAX / 2);
         let counted = Instant::now();
         let html_tokens = model.count_tokens(&html);
         let snapshot_tokens = model.count_tokens(&text);

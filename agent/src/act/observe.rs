@@ -1,0 +1,413 @@
+//! What the model reads of the page each step: an accessibility-style outline with refs
+//! (`- button "Log in" [ref=e12]`), trimmed to a budget that keeps what the task names, and
+//! what the last step changed.
+
+use std::collections::HashSet;
+
+use crate::question::terms;
+use crate::snapshot::{Node, Snapshot, estimate_tokens};
+
+use super::task::Task;
+
+/// The ref the model writes for an element id.
+pub fn ref_of(id: u64) -> String {
+    format!("e{id}")
+}
+
+/// The element id a ref names.
+pub fn id_of(reference: &str) -> Option<u64> {
+    reference.strip_prefix('e')?.parse().ok()
+}
+
+fn quoted(text: &str) -> String {
+    let text: String = text.chars().take(120).collect();
+    format!("\"{}\"", text.replace('"', "'"))
+}
+
+/// Whether a node takes typed text.
+pub fn takes_text(node: &Node) -> bool {
+    matches!(node.kind.as_str(), "textbox" | "searchbox" | "spinbutton")
+}
+
+/// Whether a node is a list of options to choose from.
+pub fn has_options(node: &Node) -> bool {
+    matches!(node.kind.as_str(), "combobox" | "listbox") && !node.options.is_empty()
+}
+
+/// Whether a node has a ticked state.
+pub fn checkable(node: &Node) -> bool {
+    matches!(node.kind.as_str(), "checkbox" | "radio" | "switch")
+}
+
+/// What a person would call an element: its accessible name, or for an unlabelled field its
+/// placeholder, the words before it, or its form name.
+pub fn display_name(node: &Node) -> &str {
+    if !node.label().is_empty() {
+        return node.label();
+    }
+    node.placeholder
+        .as_deref()
+        .or(node.nearby.as_deref())
+        .or(node.field_name.as_deref())
+        .unwrap_or("")
+}
+
+/// One element or text as an outline line, without the leading "- ".
+pub fn outline_line(node: &Node) -> String {
+    match node.kind.as_str() {
+        "heading" => {
+            let level = node.level.unwrap_or(2).clamp(1, 6);
+            return format!("heading {} [level={level}]", quoted(node.label()));
+        }
+        "text" => return format!("text: {}", node.text.as_deref().unwrap_or_default()),
+        "img" => return format!("img {}", quoted(node.label())),
+        _ => {}
+    }
+    let mut line = node.kind.clone();
+    let name = display_name(node);
+    if !name.is_empty() {
+        line.push(' ');
+        line.push_str(&quoted(name));
+    }
+    if let Some(id) = node.id {
+        line.push_str(&format!(" [ref={}]", ref_of(id)));
+    }
+    if name.is_empty()
+        && let Some(classes) = &node.class_hint
+    {
+        line.push_str(&format!(" [class={}]", quoted(classes)));
+    }
+    if let Some(kind) = node
+        .input_type
+        .as_deref()
+        .filter(|kind| !matches!(*kind, "text" | "checkbox" | "radio" | "textarea"))
+    {
+        line.push_str(&format!(" [type={kind}]"));
+    }
+    if let Some(placeholder) = node
+        .placeholder
+        .as_deref()
+        .filter(|placeholder| *placeholder != name)
+    {
+        line.push_str(&format!(" [placeholder={}]", quoted(placeholder)));
+    }
+    match node.checked {
+        Some(true) => line.push_str(" [checked]"),
+        Some(false) if checkable(node) => line.push_str(" [unchecked]"),
+        _ => {}
+    }
+    if node.required {
+        line.push_str(" [required]");
+    }
+    if node.disabled {
+        line.push_str(" [disabled]");
+    }
+    if let Some(value) = node.value.as_deref().filter(|value| !value.is_empty()) {
+        line.push_str(&format!(": {}", quoted(value)));
+    }
+    if has_options(node) {
+        let options: Vec<String> = node.options.iter().map(|option| quoted(option)).collect();
+        line.push_str(&format!(" options: {}", options.join(" | ")));
+    }
+    line
+}
+
+/// How soon a line is kept when the budget is short: lower first.
+fn rank(node: &Node, relevant: bool) -> u8 {
+    let interactive = node.is_interactive() || node.kind == "heading";
+    match (interactive, relevant, node.visible || node.in_dialog) {
+        (true, true, _) => 0,
+        (true, false, true) => 1,
+        (false, true, true) => 2,
+        (true, false, false) => 3,
+        (false, true, false) => 4,
+        (false, false, true) => 5,
+        (false, false, false) => 6,
+    }
+}
+
+fn node_words(node: &Node) -> Vec<String> {
+    let mut text = String::new();
+    for part in [
+        node.name.as_deref(),
+        node.text.as_deref(),
+        node.placeholder.as_deref(),
+        node.nearby.as_deref(),
+        node.value.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text.push_str(part);
+        text.push(' ');
+    }
+    for option in &node.options {
+        text.push_str(option);
+        text.push(' ');
+    }
+    terms(&text)
+}
+
+/// The page as outline lines in document order, trimmed to about `budget` tokens; lines that
+/// share words with the task, interactive elements and what is on screen are kept first.
+pub fn outline(snapshot: &Snapshot, task: &Task, budget: usize) -> String {
+    let wanted: HashSet<&String> = task.words.iter().collect();
+    let mut lines: Vec<(String, u8)> = Vec::new();
+    let mut row: Vec<String> = Vec::new();
+    let mut row_rank = 6;
+    for node in &snapshot.nodes {
+        match node.kind.as_str() {
+            "table" => continue,
+            "row-end" => {
+                if !row.is_empty() {
+                    lines.push((format!("row: | {} |", row.join(" | ")), row_rank));
+                    row.clear();
+                    row_rank = 6;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let relevant = node.in_dialog || node_words(node).iter().any(|word| wanted.contains(word));
+        if node.cell && !node.is_interactive() && node.kind == "text" {
+            row.push(node.text.clone().unwrap_or_default());
+            row_rank = row_rank.min(rank(node, relevant));
+            continue;
+        }
+        lines.push((outline_line(node), rank(node, relevant)));
+    }
+    if !row.is_empty() {
+        lines.push((format!("row: | {} |", row.join(" | ")), row_rank));
+    }
+    let mut used = 0;
+    let mut keep = vec![false; lines.len()];
+    for level in 0..=6 {
+        for (index, (line, line_rank)) in lines.iter().enumerate() {
+            if *line_rank != level {
+                continue;
+            }
+            let cost = estimate_tokens(line) + 2;
+            if used + cost <= budget {
+                keep[index] = true;
+                used += cost;
+            }
+        }
+    }
+    let mut out = String::new();
+    let (mut cut_elements, mut cut_text) = (0, 0);
+    for ((line, line_rank), kept) in lines.iter().zip(&keep) {
+        if *kept {
+            out.push_str("- ");
+            out.push_str(line);
+            out.push('\n');
+        } else if matches!(line_rank, 0 | 1 | 3) {
+            cut_elements += 1;
+        } else {
+            cut_text += 1;
+        }
+    }
+    if cut_elements + cut_text > 0 {
+        out.push_str(&format!(
+            "- [cut to fit: {cut_elements} elements and {cut_text} text lines left out; scroll or act to see more]\n"
+        ));
+    }
+    if out.is_empty() {
+        out.push_str("- [the page shows nothing]\n");
+    }
+    out
+}
+
+/// What one step changed on the page, in a line for the model: a navigation, text that
+/// appeared or went away, elements that came or went, or no visible effect.
+pub fn changes(before: &Snapshot, after: &Snapshot, dialogs: &[String]) -> String {
+    let mut parts = Vec::new();
+    if before.url != after.url {
+        parts.push(format!("the page changed to {}", after.url));
+    } else if before.title != after.title {
+        parts.push(format!("the title is now \"{}\"", after.title));
+    }
+    for dialog in dialogs {
+        parts.push(format!("a dialog said \"{dialog}\""));
+    }
+    let texts = |snapshot: &Snapshot| -> Vec<String> {
+        snapshot
+            .nodes
+            .iter()
+            .filter(|node| node.kind == "text" || node.kind == "heading")
+            .map(|node| {
+                node.text
+                    .clone()
+                    .or_else(|| node.name.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let (old_text, new_text) = (texts(before), texts(after));
+    let old_set: HashSet<&String> = old_text.iter().collect();
+    let new_set: HashSet<&String> = new_text.iter().collect();
+    if before.url == after.url {
+        let appeared: Vec<&String> = new_text
+            .iter()
+            .filter(|text| !old_set.contains(text))
+            .collect();
+        let gone = old_text
+            .iter()
+            .filter(|text| !new_set.contains(text))
+            .count();
+        if !appeared.is_empty() {
+            let shown: Vec<String> = appeared
+                .iter()
+                .take(3)
+                .map(|text| {
+                    let short: String = text.chars().take(80).collect();
+                    format!("\"{short}\"")
+                })
+                .collect();
+            parts.push(format!("new text: {}", shown.join(", ")));
+        }
+        if gone > 0 {
+            parts.push(format!("{gone} text lines went away"));
+        }
+        let ids = |snapshot: &Snapshot| -> HashSet<u64> {
+            snapshot.nodes.iter().filter_map(|node| node.id).collect()
+        };
+        let (old_ids, new_ids) = (ids(before), ids(after));
+        let added = new_ids.difference(&old_ids).count();
+        let removed = old_ids.difference(&new_ids).count();
+        if added > 0 {
+            parts.push(format!("{added} new elements"));
+        }
+        if removed > 0 {
+            parts.push(format!("{removed} elements went away"));
+        }
+        let changed_values = before
+            .nodes
+            .iter()
+            .filter(|old| old.id.is_some())
+            .filter(|old| {
+                after.nodes.iter().any(|new| {
+                    new.id == old.id && (new.value != old.value || new.checked != old.checked)
+                })
+            })
+            .count();
+        if changed_values > 0 && parts.is_empty() {
+            parts.push(format!("{changed_values} fields changed"));
+        }
+    }
+    if parts.is_empty() {
+        "no visible effect".to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(kind: &str, id: Option<u64>, name: &str) -> Node {
+        Node {
+            kind: kind.into(),
+            id,
+            name: Some(name.into()),
+            text: (kind == "text").then(|| name.to_owned()),
+            visible: true,
+            ..Node::default()
+        }
+    }
+
+    fn snapshot(nodes: Vec<Node>) -> Snapshot {
+        Snapshot {
+            url: "http://127.0.0.1/".into(),
+            title: "T".into(),
+            viewport: [800.0, 600.0],
+            scroll: [0.0, 0.0],
+            nodes,
+        }
+    }
+
+    #[test]
+    fn lines_carry_refs_states_values_and_options() {
+        let mut field = node("textbox", Some(3), "");
+        field.placeholder = Some("Your e-mail".into());
+        field.value = Some("a@b.c".into());
+        field.required = true;
+        assert_eq!(
+            outline_line(&field),
+            "textbox \"Your e-mail\" [ref=e3] [required]: \"a@b.c\""
+        );
+        let mut select = node("combobox", Some(4), "Country");
+        select.options = vec!["France".into(), "Japan".into()];
+        select.value = Some("France".into());
+        assert_eq!(
+            outline_line(&select),
+            "combobox \"Country\" [ref=e4]: \"France\" options: \"France\" | \"Japan\""
+        );
+        let mut tick = node("checkbox", Some(5), "Remember me");
+        tick.checked = Some(false);
+        assert_eq!(
+            outline_line(&tick),
+            "checkbox \"Remember me\" [ref=e5] [unchecked]"
+        );
+        let mut unlabelled = node("textbox", Some(6), "");
+        unlabelled.nearby = Some("Departure".into());
+        assert_eq!(outline_line(&unlabelled), "textbox \"Departure\" [ref=e6]");
+        assert_eq!(id_of(&ref_of(42)), Some(42));
+        assert_eq!(id_of("42"), None);
+    }
+
+    #[test]
+    fn the_budget_keeps_what_the_task_names_and_says_what_was_cut() {
+        let mut nodes = Vec::new();
+        for index in 0..200 {
+            nodes.push(node(
+                "link",
+                Some(index),
+                &format!("Unrelated link {index}"),
+            ));
+        }
+        nodes.push(node("button", Some(500), "Checkout"));
+        let text = outline(&snapshot(nodes), &Task::new("go to checkout"), 120);
+        assert!(text.contains("button \"Checkout\" [ref=e500]"), "{text}");
+        assert!(text.contains("left out"), "{text}");
+        assert!(estimate_tokens(&text) <= 160, "{}", estimate_tokens(&text));
+    }
+
+    #[test]
+    fn table_cells_share_a_row() {
+        let cell = |text: &str| Node {
+            cell: true,
+            ..node("text", None, text)
+        };
+        let end = Node {
+            kind: "row-end".into(),
+            ..Node::default()
+        };
+        let text = outline(
+            &snapshot(vec![cell("Lyon"), cell("42 €"), end]),
+            &Task::new(""),
+            100,
+        );
+        assert_eq!(text, "- row: | Lyon | 42 € |\n");
+    }
+
+    #[test]
+    fn changes_say_what_appeared_or_that_nothing_did() {
+        let before = snapshot(vec![node("button", Some(1), "Next")]);
+        assert_eq!(changes(&before, &before, &[]), "no visible effect");
+        let after = snapshot(vec![
+            node("button", Some(1), "Next"),
+            node("text", None, "Wrong password"),
+        ]);
+        let said = changes(&before, &after, &[]);
+        assert!(said.contains("\"Wrong password\""), "{said}");
+        let mut moved = after.clone();
+        moved.url = "http://127.0.0.1/welcome".into();
+        let said = changes(&before, &moved, &["Saved".to_owned()]);
+        assert!(
+            said.contains("changed to http://127.0.0.1/welcome"),
+            "{said}"
+        );
+        assert!(said.contains("a dialog said \"Saved\""), "{said}");
+    }
+}
