@@ -23,7 +23,7 @@ pub type Response = (u16, &'static str, Vec<u8>);
 
 type Handler = dyn Fn(&Request) -> Response + Send + Sync;
 
-/// What the server does for one path. A path ending in `/` serves every path under it.
+/// What the server does for one path. A path ending in `*` serves every path it starts.
 #[derive(Clone)]
 pub enum Route {
     /// A response with this status, content type and body.
@@ -218,9 +218,8 @@ fn serve(
             .or_else(|| {
                 routes
                     .iter()
-                    .filter(|(prefix, _)| {
-                        prefix.ends_with('/') && path.starts_with(prefix.as_str())
-                    })
+                    .filter_map(|(key, route)| Some((key.strip_suffix('*')?, route)))
+                    .filter(|(prefix, _)| path.starts_with(prefix))
                     .max_by_key(|(prefix, _)| prefix.len())
                     .map(|(_, route)| route)
             })

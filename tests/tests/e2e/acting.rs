@@ -179,8 +179,8 @@ pub fn run_task(
             &options,
             &mut |step| {
                 println!(
-                    "      {}. {} → {}",
-                    step.number, step.description, step.outcome
+                    "      {}. {} → {} ({})",
+                    step.number, step.description, step.outcome, step.url
                 );
                 ControlFlow::Continue(())
             },

@@ -328,7 +328,7 @@ pub fn run() -> anyhow::Result<()> {
     let kept = rewards.clone();
     let server = TestServer::start([
         (
-            "/",
+            "/*",
             Route::dynamic(move |request| serve_file(&files_root, request)),
         ),
         (
