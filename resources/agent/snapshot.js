@@ -142,17 +142,14 @@
     return !!listened && Array.prototype.some.call(inside, (child) => listened.has(child));
   };
 
-  // The words just before a field with no label: what a person reads as its label.
+  // The words just before a field with no label, among its own siblings: what a person reads
+  // as its label. Only short words count; a paragraph before a field is not its name.
   const nearbyText = (element) => {
-    let current = element;
-    for (let depth = 0; depth < 3 && current; depth++) {
-      let sibling = current.previousSibling;
-      while (sibling) {
-        const text = collapse(sibling.textContent);
-        if (text) return text.slice(-60);
-        sibling = sibling.previousSibling;
-      }
-      current = current.parentElement;
+    let sibling = element.previousSibling;
+    while (sibling) {
+      const text = collapse(sibling.textContent);
+      if (text) return text.length <= 40 ? text : "";
+      sibling = sibling.previousSibling;
     }
     return "";
   };

@@ -195,7 +195,18 @@ pub fn candidates(
         match node.kind.as_str() {
             "textbox" | "searchbox" | "spinbutton" => {
                 let kind = kind_of(id);
-                let Some((value, strength)) = value_for(task, &words, kind, has_saved) else {
+                // A quoted value no field's label claims may go into an empty field: the page
+                // decides nothing here, so every such field is an equal candidate.
+                let unclaimed = || {
+                    let empty = node.value.as_deref().is_none_or(str::is_empty);
+                    task.quoted
+                        .iter()
+                        .find(|value| empty && !done.used_value(value))
+                        .map(|value| (value.clone(), 1.0))
+                };
+                let Some((value, strength)) =
+                    value_for(task, &words, kind, has_saved).or_else(unclaimed)
+                else {
                     continue;
                 };
                 let filled = node.value.as_deref().is_some_and(|current| {
@@ -335,6 +346,14 @@ pub fn candidates(
                     continue;
                 }
                 let mut score = 2.0 * overlap;
+                // The task names this element by its very label ("click the \"No\" button").
+                if task
+                    .quoted
+                    .iter()
+                    .any(|value| value.eq_ignore_ascii_case(node.label().trim()))
+                {
+                    score += 6.0;
+                }
                 if node.submits || mentions(&label, SUBMIT) {
                     score += 1.0;
                 }

@@ -120,6 +120,10 @@ pub fn request(
             observation.saved.join(", ")
         )));
     }
+    if let Some(last) = history.lines.last() {
+        user.push(Segment::trusted("Last step: "));
+        user.push(last.clone());
+    }
     if let Some(note) = &observation.note {
         user.push(Segment::trusted(format!("Note: {note}\n")));
     }
@@ -272,17 +276,16 @@ pub fn open_grammar(snapshot: &Snapshot) -> String {
         format!("{} \", \" {} text", action("ask_user"), field("question")),
     );
     rules.insert("done", action("done"));
-    rules.insert(
-        "fail",
-        format!("{} \", \" {} text", action("fail"), field("reason")),
-    );
+    // A failure's reason is the reply's reason.
+    rules.insert("fail", action("fail"));
     bodies.extend([
         "press", "scroll", "navigate", "back", "wait", "answer", "askuser", "done", "fail",
     ]);
+    // The reason comes first: the model says what it sees before it commits to an action.
     let mut grammar = format!(
-        "root ::= \"{{\" ({}) \", \" {} reason \"}}\"\n",
-        bodies.join(" | "),
-        field("reason")
+        "root ::= \"{{\" {} reason \", \" ({}) \"}}\"\n",
+        field("reason"),
+        bodies.join(" | ")
     );
     for (name, rule) in &rules {
         grammar.push_str(&format!("{name} ::= {rule}\n"));

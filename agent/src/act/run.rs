@@ -243,6 +243,8 @@ pub fn run(
     let (mut refusals, mut invalid, mut done_claims) = (0, 0, 0);
     let mut note: Option<String> = None;
     let mut pending: Option<Pending> = None;
+    let mut last_action: Option<String> = None;
+    let mut in_a_row = 0usize;
     // Labels of personal data typed into the current page's form, for the submit check.
     let mut typed_personal: Vec<String> = Vec::new();
     let mut typed_on = String::new();
@@ -361,10 +363,19 @@ pub fn run(
             generated_tokens: decision.generated_tokens,
         };
 
-        // Checks that need no page: loops and claims of success.
-        let repeats = tried.entry((state, decide::to_json(&action))).or_insert(0);
+        // Checks that need no page: loops and claims of success. A page may change on its own
+        // (a clock, a countdown), so the same action several times in a row counts as a loop
+        // too, whatever the page state.
+        let json = decide::to_json(&action);
+        in_a_row = if last_action.as_deref() == Some(json.as_str()) {
+            in_a_row + 1
+        } else {
+            1
+        };
+        last_action = Some(json.clone());
+        let repeats = tried.entry((state, json)).or_insert(0);
         *repeats += 1;
-        let repeated = *repeats;
+        let repeated = (*repeats).max(in_a_row.saturating_sub(1));
         let mut skipped: Option<String> = None;
         if !action.ends_task() && repeated >= LOOP_LIMIT {
             record.outcome = "the same step on the same page again".to_owned();
@@ -385,6 +396,16 @@ pub fn run(
                 "not done again: it was already done on this same page and changed nothing"
                     .to_owned(),
             );
+        }
+        // Typing what a field already holds changes nothing.
+        if let (Action::Type { text, .. }, Some(node)) = (&action, target)
+            && !text.contains("{{")
+            && node.value.as_deref() == Some(text.as_str())
+        {
+            skipped = Some(format!(
+                "not done: {} already holds \"{text}\"",
+                super::observe::ref_of(node.id.unwrap_or_default())
+            ));
         }
         if matches!(action, Action::Done { .. })
             && let Err(why) = check_done(&task, &snapshot, &performed)
@@ -593,6 +614,10 @@ fn decide_step(
         );
     }
     let request = decide::request(&task.text, history, observation, guidance);
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let prompt: String = request.user.iter().map(|s| s.text.as_str()).collect();
+        tracing::trace!(%prompt, "the step's prompt");
+    }
     let reply = model.generate(&request, &mut |_| ControlFlow::Continue(()))?;
     let parsed = decide::parse(&reply.text, snapshot);
     tracing::debug!(reply = %reply.text, "the model's action");

@@ -11,6 +11,8 @@ pub struct Task {
     pub words: Vec<String>,
     /// Values the task gives: quoted text, emails, numbers and dates, capitalized names.
     pub values: Vec<String>,
+    /// The values the task put in quotes, which are surely values.
+    pub quoted: Vec<String>,
     /// The task asks to stop before this kind of step ("stop before paying").
     pub stop_before: Vec<String>,
 }
@@ -71,6 +73,7 @@ impl Task {
                 values.push(value.to_owned());
             }
         }
+        let quoted = values.clone();
         // Runs of capitalized words, emails and numbers outside quotes.
         let unquoted: String = {
             let mut out = String::new();
@@ -149,6 +152,7 @@ impl Task {
             text: text.to_owned(),
             words: terms(text),
             values,
+            quoted,
             stop_before,
         }
     }

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -196,9 +196,13 @@ fn run_episode(
 ) -> anyhow::Result<Episode> {
     let log = std::env::temp_dir().join(format!("clef-miniwob-{}.log", std::process::id()));
     let audit = std::env::temp_dir().join(format!("clef-miniwob-{}.jsonl", std::process::id()));
+    let steps_out = std::env::temp_dir().join(format!("clef-miniwob-{}.out", std::process::id()));
     let mut child = Command::new(clef_tests::clef_bin())
         .env("TZ", "UTC")
-        .env("CLEF_LOG", "clef=info")
+        .env(
+            "CLEF_LOG",
+            std::env::var("CLEF_BENCH_LOG").unwrap_or_else(|_| "clef=info".to_owned()),
+        )
         .args([
             "run",
             "--start",
@@ -216,7 +220,7 @@ fn run_episode(
             "--audit",
             &audit.to_string_lossy(),
         ])
-        .stdout(Stdio::null())
+        .stdout(std::fs::File::create(&steps_out)?)
         .stderr(std::fs::File::create(&log)?)
         .spawn()?;
     let started = Instant::now();
@@ -252,6 +256,17 @@ fn run_episode(
                 .decoded_tokens
                 .extend(field(line, "prompt_tokens_evaluated"));
         }
+    }
+    // CLEF_BENCH_VERBOSE=1: each episode's steps as `clef run` printed them.
+    if std::env::var_os("CLEF_BENCH_VERBOSE").is_some() {
+        eprint!(
+            "{}",
+            std::fs::read_to_string(&steps_out).unwrap_or_default()
+        );
+    }
+    let _ = std::fs::remove_file(&steps_out);
+    if let Some(kept) = std::env::var_os("CLEF_BENCH_KEEP_LOG") {
+        let _ = std::fs::copy(&log, kept);
     }
     let _ = std::fs::remove_file(&log);
     let _ = std::fs::remove_file(&audit);
