@@ -329,7 +329,7 @@ pub fn candidates(
                     fills.push(candidate(action, 4.0 + 2.0 * overlap));
                 }
             }
-            "button" | "link" | "tab" | "menuitem" => {
+            "button" | "link" | "tab" | "menuitem" | "clickable" => {
                 let action = Action::Click { element: id };
                 if done.already(&snapshot.url, &action) {
                     continue;

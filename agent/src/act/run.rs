@@ -301,14 +301,14 @@ pub fn run(
                 .collect(),
             note: note.take(),
         };
-        let decision = match decide_step(
-            model,
-            &task,
-            &history,
-            &observation,
-            options.guidance,
-            &snapshot,
-        )? {
+        // The rules found nothing to suggest: even a small model gets the whole page.
+        let guidance = if observation.suggestions.is_empty() {
+            Guidance::Open
+        } else {
+            options.guidance
+        };
+        let decision = match decide_step(model, &task, &history, &observation, guidance, &snapshot)?
+        {
             Ok(decision) => decision,
             Err(problem) => {
                 invalid += 1;
