@@ -90,6 +90,10 @@ pub struct Observation<'a> {
     pub suggestions: Vec<String>,
     /// Something the loop must tell the model (a refused "done", a repeated step).
     pub note: Option<String>,
+    /// Whether "done" may be said this step (not right after a refused one).
+    pub allow_done: bool,
+    /// The last step, refused as changing nothing: not offered again at once.
+    pub blocked: Option<Action>,
 }
 
 /// The request for one step.
@@ -138,7 +142,11 @@ pub fn request(
     }
     user.push(Segment::trusted("Next action, as JSON:"));
     let grammar = match guidance {
-        Guidance::Open => open_grammar(observation.snapshot),
+        Guidance::Open => open_grammar(
+            observation.snapshot,
+            observation.allow_done,
+            observation.blocked.as_ref(),
+        ),
         Guidance::Narrow => narrow_grammar(&observation.suggestions),
     };
     ModelRequest {
@@ -188,12 +196,28 @@ fn refs(snapshot: &Snapshot, wanted: impl Fn(&Node) -> bool) -> Option<String> {
 }
 
 /// Every action the page allows now.
-pub fn open_grammar(snapshot: &Snapshot) -> String {
+pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: Option<&Action>) -> String {
     let mut rules: BTreeMap<&str, String> = BTreeMap::new();
     let mut bodies: Vec<&str> = Vec::new();
+    // A step just refused as changing nothing cannot be chosen again at once.
+    let blocked_for = |kind: &str| -> Option<u64> {
+        match (kind, blocked?) {
+            ("click", Action::Click { element })
+            | ("type", Action::Type { element, .. })
+            | ("check", Action::Check { element, .. })
+            | ("select", Action::Select { element, .. }) => Some(*element),
+            _ => None,
+        }
+    };
+    let (no_click, no_type, no_check, no_select) = (
+        blocked_for("click"),
+        blocked_for("type"),
+        blocked_for("check"),
+        blocked_for("select"),
+    );
     let field = |name: &str| literal(&format!("\"{name}\": "));
     let action = |name: &str| literal(&format!("\"action\": \"{name}\""));
-    if let Some(any) = refs(snapshot, |_| true) {
+    if let Some(any) = refs(snapshot, |node| node.id != no_click) {
         rules.insert("anyref", any);
         rules.insert(
             "click",
@@ -201,7 +225,7 @@ pub fn open_grammar(snapshot: &Snapshot) -> String {
         );
         bodies.push("click");
     }
-    if let Some(fields) = refs(snapshot, takes_text) {
+    if let Some(fields) = refs(snapshot, |node| takes_text(node) && node.id != no_type) {
         rules.insert("textref", fields);
         rules.insert(
             "type",
@@ -217,7 +241,7 @@ pub fn open_grammar(snapshot: &Snapshot) -> String {
     let selects: Vec<String> = snapshot
         .nodes
         .iter()
-        .filter(|node| has_options(node) && !node.disabled)
+        .filter(|node| has_options(node) && !node.disabled && node.id != no_select)
         .filter_map(|node| {
             let id = node.id?;
             let options = alternatives(node.options.iter().map(|option| json_literal(option)))?;
@@ -233,7 +257,7 @@ pub fn open_grammar(snapshot: &Snapshot) -> String {
         rules.insert("select", format!("{} \", \" ({selects})", action("select")));
         bodies.push("select");
     }
-    if let Some(boxes) = refs(snapshot, checkable) {
+    if let Some(boxes) = refs(snapshot, |node| checkable(node) && node.id != no_check) {
         rules.insert("checkref", boxes);
         rules.insert(
             "check",
@@ -279,13 +303,20 @@ pub fn open_grammar(snapshot: &Snapshot) -> String {
     // A failure's reason is the reply's reason.
     rules.insert("fail", action("fail"));
     bodies.extend([
-        "press", "scroll", "navigate", "back", "wait", "answer", "askuser", "done", "fail",
+        "press", "scroll", "navigate", "back", "wait", "answer", "askuser", "fail",
     ]);
-    // The reason comes first: the model says what it sees before it commits to an action.
+    // Right after a "done" the page did not bear out, the model must act first.
+    if allow_done {
+        bodies.push("done");
+    } else {
+        rules.remove("done");
+    }
+    // The action comes first and a short reason after it: measured with a 1.5B model, a reason
+    // written first talked the model into "done" before it had done anything.
     let mut grammar = format!(
-        "root ::= \"{{\" {} reason \", \" ({}) \"}}\"\n",
-        field("reason"),
-        bodies.join(" | ")
+        "root ::= \"{{\" ({}) \", \" {} reason \"}}\"\n",
+        bodies.join(" | "),
+        field("reason")
     );
     for (name, rule) in &rules {
         grammar.push_str(&format!("{name} ::= {rule}\n"));
@@ -562,7 +593,7 @@ mod tests {
 
     #[test]
     fn the_grammar_names_only_existing_refs_and_options() {
-        let grammar = open_grammar(&page());
+        let grammar = open_grammar(&page(), true, None);
         assert!(
             grammar.contains(r#"anyref ::= "\"e3\"" | "\"e5\"" | "\"e7\"" | "\"e8\"""#),
             "{grammar}"
@@ -571,6 +602,16 @@ mod tests {
         assert!(grammar.contains(r#""\"Côte d'Ivoire\"""#), "{grammar}");
         assert!(grammar.contains(r#"checkref ::= "\"e8\"""#), "{grammar}");
         assert!(!grammar.contains("e99"));
+        let blocked = open_grammar(
+            &page(),
+            false,
+            Some(&Action::Type {
+                element: 3,
+                text: "x".into(),
+            }),
+        );
+        assert!(!blocked.contains("textref"), "{blocked}");
+        assert!(!blocked.contains("| done"), "{blocked}");
     }
 
     #[test]

@@ -203,7 +203,7 @@ const LOOP_LIMIT: usize = 3;
 /// Replies that are not actions (a model without a grammar) before the task fails.
 const INVALID_LIMIT: usize = 3;
 /// "Done" claims the page does not bear out before the task fails.
-const DONE_CLAIMS: usize = 2;
+const DONE_CLAIMS: usize = 3;
 
 fn finish(status: Status, steps: Vec<StepRecord>, summary: String) -> Outcome {
     Outcome {
@@ -244,6 +244,8 @@ pub fn run(
     let mut note: Option<String> = None;
     let mut pending: Option<Pending> = None;
     let mut last_action: Option<String> = None;
+    let mut done_refused_last = false;
+    let mut blocked: Option<Action> = None;
     let mut in_a_row = 0usize;
     // Labels of personal data typed into the current page's form, for the submit check.
     let mut typed_personal: Vec<String> = Vec::new();
@@ -300,6 +302,8 @@ pub fn run(
                 .map(|hint| decide::to_json(&hint.action))
                 .collect(),
             note: note.take(),
+            allow_done: !done_refused_last,
+            blocked: blocked.take(),
         };
         // The rules found nothing to suggest: even a small model gets the whole page.
         let guidance = if observation.suggestions.is_empty() {
@@ -407,10 +411,12 @@ pub fn run(
                 super::observe::ref_of(node.id.unwrap_or_default())
             ));
         }
+        done_refused_last = false;
         if matches!(action, Action::Done { .. })
             && let Err(why) = check_done(&task, &snapshot, &performed)
         {
             done_claims += 1;
+            done_refused_last = true;
             if done_claims >= DONE_CLAIMS {
                 record.outcome = why.clone();
                 record.seconds = started.elapsed().as_secs_f64();
@@ -421,6 +427,9 @@ pub fn run(
             skipped = Some(why);
         }
         if let Some(why) = skipped {
+            if !matches!(action, Action::Done { .. }) {
+                blocked = Some(action.clone());
+            }
             record.outcome = why.clone();
             record.seconds = started.elapsed().as_secs_f64();
             note = Some(why.clone());
