@@ -101,6 +101,27 @@ fn re_resolve(
     Ok((matches.len() == 1).then(|| matches[0]))
 }
 
+/// The element located and not covered. A popup the last step opened (a date picker, a list
+/// of suggestions) may cover it: as a person would, press Escape to close it and look again.
+fn uncovered(
+    target: &mut dyn FnMut(u64, &str, &mut dyn ActPage) -> Result<Located, String>,
+    id: u64,
+    page: &mut dyn ActPage,
+) -> Result<Located, String> {
+    let located = target(id, "locate", page)?;
+    if located.covered_by.is_none() {
+        return Ok(located);
+    }
+    page.press_key("Escape")
+        .map_err(|error| error.to_string())?;
+    settle(page);
+    let located = target(id, "locate", page)?;
+    match &located.covered_by {
+        Some(cover) => Err(format!("the element is covered by \"{cover}\"")),
+        None => Ok(located),
+    }
+}
+
 /// Do `action` with real input events; returns what happened, for the log and the model.
 pub fn perform(
     page: &mut dyn ActPage,
@@ -129,21 +150,15 @@ pub fn perform(
             None => Err("the element went away and has no unique replacement".to_owned()),
         }
     };
-    let uncovered = |located: Located| -> Result<Located, String> {
-        match &located.covered_by {
-            Some(cover) => Err(format!("the element is covered by \"{cover}\"")),
-            None => Ok(located),
-        }
-    };
     let note = match action {
         Action::Click { element } => {
-            let at = uncovered(target(*element, "locate", page)?)?;
+            let at = uncovered(&mut target, *element, page)?;
             page.click_at(at.x, at.y).map_err(failed)?;
             "clicked".to_owned()
         }
         Action::Type { element, text } => {
             let value = fill(text, origin, vault)?;
-            uncovered(target(*element, "locate", page)?)?;
+            uncovered(&mut target, *element, page)?;
             let at = target(*element, "clear", page)?;
             page.click_at(at.x, at.y).map_err(failed)?;
             page.type_text(&value).map_err(failed)?;
@@ -161,7 +176,7 @@ pub fn perform(
             format!("chose \"{option}\"")
         }
         Action::Check { element, checked } => {
-            let at = uncovered(target(*element, "locate", page)?)?;
+            let at = uncovered(&mut target, *element, page)?;
             if at.checked != Some(*checked) {
                 page.click_at(at.x, at.y).map_err(failed)?;
             }
