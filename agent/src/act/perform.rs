@@ -101,13 +101,12 @@ fn re_resolve(
     Ok((matches.len() == 1).then(|| matches[0]))
 }
 
+/// Finds an element by id for an operation ("locate", "clear", …), re-resolving stale ones.
+type Locator<'a> = dyn FnMut(u64, &str, &mut dyn ActPage) -> Result<Located, String> + 'a;
+
 /// The element located and not covered. A popup the last step opened (a date picker, a list
 /// of suggestions) may cover it: as a person would, press Escape to close it and look again.
-fn uncovered(
-    target: &mut dyn FnMut(u64, &str, &mut dyn ActPage) -> Result<Located, String>,
-    id: u64,
-    page: &mut dyn ActPage,
-) -> Result<Located, String> {
+fn uncovered(target: &mut Locator<'_>, id: u64, page: &mut dyn ActPage) -> Result<Located, String> {
     let located = target(id, "locate", page)?;
     if located.covered_by.is_none() {
         return Ok(located);
