@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::forms::FieldKind;
 use crate::model::{LanguageModel, ModelError};
 use crate::page::{PageAccess, PageError};
 use crate::snapshot::{Snapshot, Snapshotter};
@@ -23,7 +22,7 @@ use super::decide::{self, Guidance, History, Observation};
 use super::observe::{changes, display_name, outline};
 use super::perform::{perform, settle};
 use super::safety::{Confirm, Policy, Verdict, origin_of};
-use super::secrets::{Vault, placeholder_kind};
+use super::secrets::{PLACEHOLDER_KINDS, Vault, placeholder_kind};
 use super::task::Task;
 use super::verify::{Performed, check_done};
 
@@ -159,26 +158,6 @@ fn state_hash(snapshot: &Snapshot) -> u64 {
     hasher.finish()
 }
 
-/// The kinds of saved data a placeholder can stand for.
-const SAVED_KINDS: &[FieldKind] = &[
-    FieldKind::Username,
-    FieldKind::Email,
-    FieldKind::Password,
-    FieldKind::NewPassword,
-    FieldKind::GivenName,
-    FieldKind::FamilyName,
-    FieldKind::FullName,
-    FieldKind::StreetAddress,
-    FieldKind::City,
-    FieldKind::PostalCode,
-    FieldKind::Country,
-    FieldKind::Phone,
-    FieldKind::CardName,
-    FieldKind::CardNumber,
-    FieldKind::CardExpiry,
-    FieldKind::CardCvc,
-];
-
 /// A step whose effect is seen only in the next snapshot.
 struct Pending {
     number: usize,
@@ -288,7 +267,7 @@ pub fn run(
             .filter(|hint| options.guidance == Guidance::Open || hint.score >= best - TIE_MARGIN)
             .take(SUGGESTIONS)
             .collect();
-        let saved: Vec<&'static str> = SAVED_KINDS
+        let saved: Vec<&'static str> = PLACEHOLDER_KINDS
             .iter()
             .filter(|kind| options.policy.saved_data_allowed && has_saved(**kind))
             .filter_map(|kind| kind.placeholder())

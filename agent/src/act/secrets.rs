@@ -10,29 +10,32 @@ pub trait Vault {
     fn value(&self, origin: &str, kind: FieldKind) -> Option<String>;
 }
 
+/// Every kind of saved data a placeholder can stand for.
+pub const PLACEHOLDER_KINDS: &[FieldKind] = &[
+    FieldKind::Username,
+    FieldKind::Email,
+    FieldKind::Password,
+    FieldKind::NewPassword,
+    FieldKind::GivenName,
+    FieldKind::FamilyName,
+    FieldKind::FullName,
+    FieldKind::StreetAddress,
+    FieldKind::City,
+    FieldKind::PostalCode,
+    FieldKind::Country,
+    FieldKind::Phone,
+    FieldKind::CardName,
+    FieldKind::CardNumber,
+    FieldKind::CardExpiry,
+    FieldKind::CardCvc,
+];
+
 /// The kind a placeholder stands for.
 pub fn placeholder_kind(text: &str) -> Option<FieldKind> {
-    use FieldKind::*;
-    [
-        Username,
-        Email,
-        Password,
-        NewPassword,
-        GivenName,
-        FamilyName,
-        FullName,
-        StreetAddress,
-        City,
-        PostalCode,
-        Country,
-        Phone,
-        CardName,
-        CardNumber,
-        CardExpiry,
-        CardCvc,
-    ]
-    .into_iter()
-    .find(|kind| kind.placeholder() == Some(text))
+    PLACEHOLDER_KINDS
+        .iter()
+        .copied()
+        .find(|kind| kind.placeholder() == Some(text))
 }
 
 /// Replace every placeholder in `text`; `Err` names the first one with no saved value.
