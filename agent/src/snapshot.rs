@@ -132,13 +132,16 @@ impl Snapshotter {
         let script = SNAPSHOT_JS.replace("__CLEF_FIRST_ID__", &self.next_id.max(1).to_string());
         let raw: RawSnapshot = evaluate_json(page, &script)?;
         self.next_id = self.next_id.max(raw.next_id);
-        Ok(Snapshot {
+        let mut snapshot = Snapshot {
             url: raw.url,
             title: raw.title,
             viewport: raw.viewport,
             scroll: raw.scroll,
             nodes: raw.nodes,
-        })
+        };
+        // Secrets never leave this function: everything downstream reads placeholders.
+        crate::act::mask::mask(&mut snapshot);
+        Ok(snapshot)
     }
 }
 

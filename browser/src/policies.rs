@@ -573,9 +573,14 @@ impl Policies {
         } else {
             Confirm::Ask
         };
+        // Every site the task may use, not only where it starts.
+        for origin in &origins {
+            self.check_site(origin, true)?;
+        }
         let mut policy = clef_agent::act::Policy::new(origins, approved, confirm);
         policy.confirm_every_action = access == Access::Ask;
         policy.saved_data_allowed = self.check_feature(Feature::FormFilling).is_ok();
+        policy.site_rules = std::sync::Arc::new(self.clone());
         Ok(policy)
     }
 
@@ -585,6 +590,19 @@ impl Policies {
 
     pub fn audit_retention_days(&self) -> Option<u64> {
         self.audit_retention_days
+    }
+}
+
+/// The domain rules, asked by the agent (and the engine's checks) for every page, redirect hop
+/// and site a task touches.
+impl clef_agent::act::SiteRules for Policies {
+    fn rule(&self, url: &str) -> clef_agent::act::SiteRule {
+        use clef_agent::act::SiteRule;
+        match self.check_site(url, true) {
+            Ok(Access::Ask) => SiteRule::Ask,
+            Ok(_) => SiteRule::Full,
+            Err(error) => SiteRule::Refused(error.to_string()),
+        }
     }
 }
 
@@ -778,5 +796,40 @@ mod tests {
         assert_eq!(policies.max_steps(3), Ok(3));
         assert!(policies.max_steps(20).is_err());
         assert!(!policies.users_may_approve());
+    }
+
+    #[test]
+    fn site_rules_bind_every_site_a_task_touches() {
+        use clef_agent::act::SiteRule;
+        let policies = parse(
+            r#"{"policies": {"DomainAccess": {"bank.example": "no-access", "shop.example": "ask"}}}"#,
+        );
+        let origins = |extra: &str| vec!["http://start.example".to_owned(), extra.to_owned()];
+        // An extra allowed site the organisation forbids refuses the task before it starts.
+        assert!(
+            policies
+                .agent_policy(
+                    "http://start.example/",
+                    origins("http://bank.example"),
+                    Vec::new(),
+                    false
+                )
+                .is_err()
+        );
+        let policy = policies
+            .agent_policy(
+                "http://start.example/",
+                origins("http://shop.example"),
+                Vec::new(),
+                false,
+            )
+            .unwrap();
+        // A redirect hop or page on a forbidden site, asked later by the engine's checks.
+        assert!(matches!(
+            policy.site_rules.rule("http://bank.example/login"),
+            SiteRule::Refused(_)
+        ));
+        assert_eq!(policy.site_rules.rule("http://shop.example/cart"), SiteRule::Ask);
+        assert_eq!(policy.site_rules.rule("http://start.example/"), SiteRule::Full);
     }
 }

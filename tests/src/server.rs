@@ -36,6 +36,10 @@ pub enum Route {
     Hang(Duration),
     /// Answered by a function of the request (files from a folder, a POST's body kept).
     Dynamic(Arc<Handler>),
+    /// A redirect (301, 302, 303, 307, 308) to `location`, absolute or relative, sent as is.
+    Redirect { status: u16, location: String },
+    /// The route after a delay (a slow server).
+    Slow(Duration, Box<Route>),
 }
 
 impl std::fmt::Debug for Route {
@@ -44,6 +48,8 @@ impl std::fmt::Debug for Route {
             Self::Page { status, .. } => write!(f, "Page({status})"),
             Self::Hang(duration) => write!(f, "Hang({duration:?})"),
             Self::Dynamic(_) => write!(f, "Dynamic"),
+            Self::Redirect { status, location } => write!(f, "Redirect({status} {location})"),
+            Self::Slow(delay, route) => write!(f, "Slow({delay:?}, {route:?})"),
         }
     }
 }
@@ -61,6 +67,17 @@ impl Route {
         Self::Dynamic(Arc::new(handler))
     }
 
+    pub fn redirect(status: u16, location: impl Into<String>) -> Self {
+        Self::Redirect {
+            status,
+            location: location.into(),
+        }
+    }
+
+    pub fn slow(delay: Duration, route: Route) -> Self {
+        Self::Slow(delay, Box::new(route))
+    }
+
     pub fn status(status: u16, body: impl Into<String>) -> Self {
         Self::Page {
             status,
@@ -74,7 +91,7 @@ impl Route {
 pub struct TestServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    requests: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
     connections: Arc<AtomicUsize>,
 }
 
@@ -154,10 +171,29 @@ impl TestServer {
 
     /// Every request so far with its query, as "METHOD /path?query".
     pub fn targets(&self) -> Vec<String> {
+        self.received()
+            .into_iter()
+            .map(|request| format!("{} {}", request.method, request.target))
+            .collect()
+    }
+
+    /// Every request so far, whole: method, target and body. One server is one origin, so
+    /// this is the log of what reached that origin.
+    pub fn received(&self) -> Vec<Request> {
         self.requests
             .lock()
             .map(|requests| requests.clone())
             .unwrap_or_default()
+    }
+
+    /// Whether any request (its target, percent-decoded, or its body) contained `text`.
+    pub fn received_text(&self, text: &str) -> bool {
+        self.received().iter().any(|request| {
+            let target = percent_decode(&request.target);
+            target.contains(text)
+                || String::from_utf8_lossy(&request.body).contains(text)
+                || percent_decode(&String::from_utf8_lossy(&request.body)).contains(text)
+        })
     }
 
     pub fn connections(&self) -> usize {
@@ -176,7 +212,7 @@ impl Drop for TestServer {
 fn serve(
     stream: TcpStream,
     routes: &HashMap<String, Route>,
-    requests: &Mutex<Vec<String>>,
+    requests: &Mutex<Vec<Request>>,
     stop: &AtomicBool,
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
@@ -210,10 +246,15 @@ fn serve(
         let method = parts.next().unwrap_or_default().to_owned();
         let target = parts.next().unwrap_or("/");
         let path = target.split('?').next().unwrap_or("/").to_owned();
+        let request = Request {
+            method: method.clone(),
+            target: target.to_owned(),
+            body,
+        };
         if let Ok(mut requests) = requests.lock() {
-            requests.push(format!("{method} {target}"));
+            requests.push(request.clone());
         }
-        let route = routes
+        let mut route = routes
             .get(&path)
             .or_else(|| {
                 routes
@@ -225,24 +266,30 @@ fn serve(
             })
             .cloned()
             .unwrap_or_else(|| Route::status(404, "<title>Not found</title>Not found"));
+        while let Route::Slow(delay, then) = route {
+            if !pause(delay, stop) {
+                return;
+            }
+            route = *then;
+        }
+        let mut location = None;
         let (status, content_type, body): Response = match route {
-            Route::Dynamic(handler) => handler(&Request {
-                method: method.clone(),
-                target: target.to_owned(),
-                body,
-            }),
+            Route::Dynamic(handler) => handler(&request),
+            Route::Redirect {
+                status,
+                location: to,
+            } => {
+                location = Some(to);
+                (status, "text/html; charset=utf-8", b"Moved".to_vec())
+            }
+            Route::Slow(..) => unreachable!("slow routes were waited out above"),
             Route::Page {
                 status,
                 content_type,
                 body,
             } => (status, content_type, body.into_bytes()),
             Route::Hang(duration) => {
-                let step = Duration::from_millis(50);
-                let mut waited = Duration::ZERO;
-                while waited < duration && !stop.load(Ordering::SeqCst) {
-                    thread::sleep(step);
-                    waited += step;
-                }
+                pause(duration, stop);
                 return;
             }
         };
@@ -250,10 +297,18 @@ fn serve(
             200 => "OK",
             404 => "Not Found",
             500 => "Internal Server Error",
+            301 => "Moved Permanently",
+            302 => "Found",
+            303 => "See Other",
+            307 => "Temporary Redirect",
+            308 => "Permanent Redirect",
             _ => "Status",
         };
+        let location = location
+            .map(|to| format!("Location: {to}\r\n"))
+            .unwrap_or_default();
         let head = format!(
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n",
+            "HTTP/1.1 {status} {reason}\r\n{location}Content-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n",
             body.len()
         );
         let body: &[u8] = if method == "HEAD" { &[] } else { &body };
@@ -265,4 +320,25 @@ fn serve(
             return;
         }
     }
+}
+
+/// Sleep for `duration` in short steps; false when the server was dropped meanwhile.
+fn pause(duration: Duration, stop: &AtomicBool) -> bool {
+    let step = Duration::from_millis(50);
+    let mut waited = Duration::ZERO;
+    while waited < duration {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        thread::sleep(step.min(duration - waited));
+        waited += step;
+    }
+    true
+}
+
+/// `%XX` and `+` (a form's space) decoded.
+pub fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }

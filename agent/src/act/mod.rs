@@ -11,6 +11,8 @@ pub mod action;
 pub mod audit;
 pub mod candidates;
 pub mod decide;
+pub mod egress;
+pub mod mask;
 pub mod observe;
 pub mod perform;
 pub mod run;
@@ -22,9 +24,10 @@ pub mod verify;
 pub use action::Action;
 pub use audit::{AuditLog, AuditRecord};
 pub use decide::Guidance;
+pub use egress::{Egress, Outgoing};
 pub use run::{
     ActError, ActPage, Approver, Outcome, PolicyApprover, RunOptions, Status, StepRecord, run,
 };
-pub use safety::{Confirm, Policy, Verdict, origin_of};
+pub use safety::{Confirm, NoSiteRules, Policy, SiteRule, SiteRules, Verdict, origin_of};
 pub use secrets::Vault;
 pub use task::Task;

@@ -156,11 +156,15 @@ pub fn perform(
             "clicked".to_owned()
         }
         Action::Type { element, text } => {
-            let value = fill(text, origin, vault)?;
+            let filled = fill(text, origin, vault)?;
+            // The engine learns where each saved value may go before the first key is sent.
+            for (kind, value) in &filled.values {
+                page.protect(value, origin, &super::secrets::what(*kind));
+            }
             uncovered(&mut target, *element, page)?;
             let at = target(*element, "clear", page)?;
             page.click_at(at.x, at.y).map_err(failed)?;
-            page.type_text(&value).map_err(failed)?;
+            page.type_text(&filled.text).map_err(failed)?;
             format!("typed \"{text}\"")
         }
         Action::Select { element, option } => {

@@ -19,6 +19,7 @@ use super::action::Action;
 use super::audit::{AuditLog, AuditRecord, now};
 use super::candidates::{Done, candidates};
 use super::decide::{self, Guidance, History, Observation};
+use super::egress::Egress;
 use super::observe::{changes, display_name, outline};
 use super::perform::{perform, settle};
 use super::safety::{Confirm, Policy, Verdict, origin_of};
@@ -45,6 +46,13 @@ pub trait ActPage: PageAccess {
     fn wait(&mut self, duration: Duration);
     /// Messages of dialogs the page opened since the last call.
     fn take_dialogs(&mut self) -> Vec<String>;
+    /// From now on the engine checks each navigation and request of this page (`None`: the
+    /// agent let go of it). A page that cannot be guarded is an error: the task does not start.
+    fn guard(&mut self, egress: Option<Egress>) -> Result<(), PageError>;
+    /// `value` (saved data, named `what`) was typed for `origin`: the engine keeps it there.
+    fn protect(&mut self, value: &str, origin: &str, what: &str);
+    /// What the engine blocked since the last call, a reason each.
+    fn take_blocked(&mut self) -> Vec<String>;
 }
 
 /// Asks the user about a risky step; headless, the policy answers.
@@ -195,6 +203,9 @@ fn finish(status: Status, steps: Vec<StepRecord>, summary: String) -> Outcome {
 
 /// Carry out `task` on `page`.
 #[allow(clippy::too_many_arguments)]
+/// Carry out `task_text` on `page`. For the task's length the engine checks every request of
+/// the page against the policy (see [`Egress`]); the page is let go when the task ends.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     task_text: &str,
     page: &mut dyn ActPage,
@@ -205,7 +216,6 @@ pub fn run(
     options: &RunOptions,
     on_step: &mut dyn FnMut(&StepRecord) -> ControlFlow<()>,
 ) -> Result<Outcome, ActError> {
-    let task = Task::new(task_text);
     if task_text.trim().is_empty() {
         return Ok(finish(
             Status::Failed,
@@ -213,6 +223,28 @@ pub fn run(
             "the task is empty: say what to do".to_owned(),
         ));
     }
+    page.guard(Some(Egress::new(options.policy.clone())))?;
+    let outcome = run_guarded(
+        task_text, page, model, vault, approver, audit, options, on_step,
+    );
+    let released = page.guard(None);
+    let outcome = outcome?;
+    released?;
+    Ok(outcome)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_guarded(
+    task_text: &str,
+    page: &mut dyn ActPage,
+    model: &mut dyn LanguageModel,
+    vault: &dyn Vault,
+    approver: &mut dyn Approver,
+    audit: &AuditLog,
+    options: &RunOptions,
+    on_step: &mut dyn FnMut(&StepRecord) -> ControlFlow<()>,
+) -> Result<Outcome, ActError> {
+    let task = Task::new(task_text);
     let mut snapshotter = Snapshotter::new();
     let mut hints_done = Done::default();
     let mut history = History::default();
@@ -483,8 +515,17 @@ pub fn run(
                 Err(problem) => format!("failed: {problem}"),
             }
         };
+        // What the engine stopped (a redirect off the task's sites, saved data headed
+        // elsewhere) is the step's outcome: the model hears it, the audit keeps it.
+        let blocked = page.take_blocked();
+        let outcome = if blocked.is_empty() {
+            outcome
+        } else {
+            refusals += 1;
+            format!("{outcome}; blocked by the browser: {}", blocked.join("; "))
+        };
         record.outcome = outcome.clone();
-        record.refused = !allowed;
+        record.refused = !allowed || !blocked.is_empty();
         record.seconds = started.elapsed().as_secs_f64();
         audit_step(audit, &record, element_name, &why, &approved_by)?;
         // A form that rejected what was typed says so; the task cannot go on by retrying.

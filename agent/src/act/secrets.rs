@@ -30,6 +30,14 @@ pub const PLACEHOLDER_KINDS: &[FieldKind] = &[
     FieldKind::CardCvc,
 ];
 
+/// What a kind of saved data is called in messages ("password", "card number").
+pub fn what(kind: FieldKind) -> String {
+    kind.placeholder()
+        .unwrap_or("{{data}}")
+        .trim_matches(['{', '}'])
+        .replace('_', " ")
+}
+
 /// The kind a placeholder stands for.
 pub fn placeholder_kind(text: &str) -> Option<FieldKind> {
     PLACEHOLDER_KINDS
@@ -38,9 +46,16 @@ pub fn placeholder_kind(text: &str) -> Option<FieldKind> {
         .find(|kind| kind.placeholder() == Some(text))
 }
 
+/// `text` with its placeholders replaced, and each saved value that went in, with its kind.
+pub struct Filled {
+    pub text: String,
+    pub values: Vec<(FieldKind, String)>,
+}
+
 /// Replace every placeholder in `text`; `Err` names the first one with no saved value.
-pub fn fill(text: &str, origin: &str, vault: &dyn Vault) -> Result<String, String> {
+pub fn fill(text: &str, origin: &str, vault: &dyn Vault) -> Result<Filled, String> {
     let mut out = String::new();
+    let mut values = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
         let Some(end) = rest[start..].find("}}") else {
@@ -50,7 +65,10 @@ pub fn fill(text: &str, origin: &str, vault: &dyn Vault) -> Result<String, Strin
         out.push_str(&rest[..start]);
         match placeholder_kind(placeholder) {
             Some(kind) => match vault.value(origin, kind) {
-                Some(value) => out.push_str(&value),
+                Some(value) => {
+                    out.push_str(&value);
+                    values.push((kind, value));
+                }
                 None => return Err(format!("no saved {placeholder} for {origin}")),
             },
             None => out.push_str(placeholder),
@@ -58,5 +76,5 @@ pub fn fill(text: &str, origin: &str, vault: &dyn Vault) -> Result<String, Strin
         rest = &rest[start + end + 2..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(Filled { text: out, values })
 }

@@ -73,6 +73,19 @@ impl ActPage for HeadlessAccess<'_> {
         self.page.settle(duration);
     }
 
+    fn guard(&mut self, egress: Option<clef_agent::act::Egress>) -> Result<(), PageError> {
+        self.page.guard(egress);
+        Ok(())
+    }
+
+    fn protect(&mut self, value: &str, origin: &str, what: &str) {
+        self.page.protect(value, origin, what);
+    }
+
+    fn take_blocked(&mut self) -> Vec<String> {
+        self.page.take_blocked()
+    }
+
     fn take_dialogs(&mut self) -> Vec<String> {
         let (new, count) = self.page.dialogs_since(self.dialogs_seen);
         self.dialogs_seen = count;

@@ -6,7 +6,7 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clef_agent::act::ActPage;
+use clef_agent::act::{ActPage, Egress};
 use clef_agent::page::{PageAccess, PageError};
 
 /// One thing to do on the page, in CSS pixels where there are coordinates.
@@ -24,6 +24,26 @@ pub enum PageOp {
     Back,
     /// Answer once the current navigation (if any) has finished loading.
     WaitForLoad,
+    /// Check the tab's requests against this from now on (`None`: the task let go of it).
+    Guard(Option<Egress>),
+    /// Keep a typed saved value from other origins than `origin`.
+    Protect {
+        value: Redacted,
+        origin: String,
+        what: String,
+    },
+    /// What the guard blocked since the last call, as a JSON list of reasons.
+    TakeBlocked,
+}
+
+/// A saved value on its way to the UI thread; debug output never shows it.
+#[derive(Clone)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redacted")
+    }
 }
 
 pub struct PageRequest {
@@ -108,6 +128,29 @@ impl ActPage for RemotePage {
     fn wait(&mut self, duration: Duration) {
         // The UI thread keeps Servo running meanwhile.
         std::thread::sleep(duration);
+    }
+
+    fn guard(&mut self, egress: Option<Egress>) -> Result<(), PageError> {
+        self.call(PageOp::Guard(egress)).map(|_| ())
+    }
+
+    fn protect(&mut self, value: &str, origin: &str, what: &str) {
+        let protected = self.call(PageOp::Protect {
+            value: Redacted(value.to_owned()),
+            origin: origin.to_owned(),
+            what: what.to_owned(),
+        });
+        if let Err(error) = protected {
+            tracing::warn!(%error, "the tab's guard did not take a saved value");
+        }
+    }
+
+    fn take_blocked(&mut self) -> Vec<String> {
+        match self.call(PageOp::TakeBlocked) {
+            Ok(value) => serde_json::from_value(value).unwrap_or_default(),
+            // Unknown is not "nothing blocked": the step is reported as failed.
+            Err(error) => vec![format!("the tab's guard did not answer: {error}")],
+        }
     }
 
     fn take_dialogs(&mut self) -> Vec<String> {

@@ -67,6 +67,8 @@ pub enum AssistantEvent {
     Error {
         message: String,
     },
+    /// A task ended, however it ended (the window lets go of its tab); not shown in the pane.
+    TaskEnded,
     /// The organization manages the assistant: the pane marks it, and turns off (and labels)
     /// the controls of the features the policy turns off (`off`: the controls' ids).
     Managed {
@@ -313,7 +315,6 @@ fn serve(
     context: JobContext<'_>,
 ) {
     let send = context.send;
-    let stop = &context.controls.stop;
     for note in choice.notes {
         send(AssistantEvent::Notice { message: note });
     }
@@ -340,90 +341,121 @@ fn serve(
         model: model.status(),
     });
     while let Ok(job) = jobs.recv() {
-        match job {
-            AssistantJob::Summarize { passages } => {
-                send(AssistantEvent::Begin {
-                    kind: "summary".to_owned(),
-                    title: passages.title.clone(),
-                });
-                let started = Instant::now();
-                let mut first_token = None;
-                let result = summary::summarize(&mut model, &passages, &mut |event| {
-                    if stop.load(Ordering::SeqCst) {
-                        return ControlFlow::Break(());
-                    }
-                    match event {
-                        summary::Event::Token(text) => {
-                            first_token.get_or_insert_with(|| started.elapsed().as_secs_f64());
-                            send(AssistantEvent::Token {
-                                text: text.to_owned(),
-                            });
-                        }
-                        summary::Event::Point(point) => send(AssistantEvent::Point {
-                            point: point.clone(),
-                        }),
-                    }
-                    ControlFlow::Continue(())
-                });
-                match result {
-                    Ok(done) => send(AssistantEvent::Done {
-                        first_token_seconds: first_token,
-                        seconds: started.elapsed().as_secs_f64(),
-                        stopped: done.stopped,
-                        not_found: false,
-                    }),
-                    Err(error) => send(AssistantEvent::Error {
-                        message: error.to_string(),
-                    }),
-                }
-            }
-            AssistantJob::Act {
-                task,
-                policy,
-                max_steps,
-                audit,
-            } => act_job(
-                &mut model, &mut page, &context, &task, policy, max_steps, audit,
-            ),
-            AssistantJob::Ask { sources, question } => {
-                send(AssistantEvent::Begin {
-                    kind: "answer".to_owned(),
-                    title: question.clone(),
-                });
-                let started = Instant::now();
-                let mut first_token = None;
-                let result = question::ask(&mut model, &sources, &question, &mut |event| {
-                    if stop.load(Ordering::SeqCst) {
-                        return ControlFlow::Break(());
-                    }
-                    match event {
-                        question::Event::Token(text) => {
-                            first_token.get_or_insert_with(|| started.elapsed().as_secs_f64());
-                            send(AssistantEvent::Token {
-                                text: text.to_owned(),
-                            });
-                        }
-                        question::Event::Point(point) => send(AssistantEvent::Point {
-                            point: point.clone(),
-                        }),
-                    }
-                    ControlFlow::Continue(())
-                });
-                match result {
-                    Ok(answer) => send(AssistantEvent::Done {
-                        first_token_seconds: first_token,
-                        seconds: started.elapsed().as_secs_f64(),
-                        stopped: answer.stopped,
-                        not_found: answer.not_found,
-                    }),
-                    Err(error) => send(AssistantEvent::Error {
-                        message: error.to_string(),
-                    }),
-                }
-            }
+        let acting = matches!(job, AssistantJob::Act { .. });
+        // A bug in one request must not take the assistant down: it is reported in the pane,
+        // and the next request is served as usual.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_job(job, &mut model, &mut page, &context);
+        }));
+        if let Err(panic) = outcome {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".to_owned());
+            tracing::error!(%what, "the assistant hit a bug");
+            send(AssistantEvent::Error {
+                message: format!(
+                    "The assistant hit a bug ({what}) and dropped this request; it is ready for the next one."
+                ),
+            });
+        }
+        if acting {
+            // The window lets go of the task's tab however the task ended.
+            send(AssistantEvent::TaskEnded);
         }
         send(AssistantEvent::Status {
             model: model.status(),
         });
+    }
+}
+
+fn run_job(
+    job: AssistantJob,
+    model: &mut LocalModel,
+    page: &mut RemotePage,
+    context: &JobContext<'_>,
+) {
+    let send = context.send;
+    let stop = &context.controls.stop;
+    match job {
+        AssistantJob::Summarize { passages } => {
+            send(AssistantEvent::Begin {
+                kind: "summary".to_owned(),
+                title: passages.title.clone(),
+            });
+            let started = Instant::now();
+            let mut first_token = None;
+            let result = summary::summarize(model, &passages, &mut |event| {
+                if stop.load(Ordering::SeqCst) {
+                    return ControlFlow::Break(());
+                }
+                match event {
+                    summary::Event::Token(text) => {
+                        first_token.get_or_insert_with(|| started.elapsed().as_secs_f64());
+                        send(AssistantEvent::Token {
+                            text: text.to_owned(),
+                        });
+                    }
+                    summary::Event::Point(point) => send(AssistantEvent::Point {
+                        point: point.clone(),
+                    }),
+                }
+                ControlFlow::Continue(())
+            });
+            match result {
+                Ok(done) => send(AssistantEvent::Done {
+                    first_token_seconds: first_token,
+                    seconds: started.elapsed().as_secs_f64(),
+                    stopped: done.stopped,
+                    not_found: false,
+                }),
+                Err(error) => send(AssistantEvent::Error {
+                    message: error.to_string(),
+                }),
+            }
+        }
+        AssistantJob::Act {
+            task,
+            policy,
+            max_steps,
+            audit,
+        } => act_job(model, page, context, &task, policy, max_steps, audit),
+        AssistantJob::Ask { sources, question } => {
+            send(AssistantEvent::Begin {
+                kind: "answer".to_owned(),
+                title: question.clone(),
+            });
+            let started = Instant::now();
+            let mut first_token = None;
+            let result = question::ask(model, &sources, &question, &mut |event| {
+                if stop.load(Ordering::SeqCst) {
+                    return ControlFlow::Break(());
+                }
+                match event {
+                    question::Event::Token(text) => {
+                        first_token.get_or_insert_with(|| started.elapsed().as_secs_f64());
+                        send(AssistantEvent::Token {
+                            text: text.to_owned(),
+                        });
+                    }
+                    question::Event::Point(point) => send(AssistantEvent::Point {
+                        point: point.clone(),
+                    }),
+                }
+                ControlFlow::Continue(())
+            });
+            match result {
+                Ok(answer) => send(AssistantEvent::Done {
+                    first_token_seconds: first_token,
+                    seconds: started.elapsed().as_secs_f64(),
+                    stopped: answer.stopped,
+                    not_found: answer.not_found,
+                }),
+                Err(error) => send(AssistantEvent::Error {
+                    message: error.to_string(),
+                }),
+            }
+        }
     }
 }

@@ -4,9 +4,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 
 use servo::{
-    ConsoleLogLevel, EmbedderControl, InputEventId, InputEventResult, LoadStatus, SimpleDialog,
-    WebView, WebViewDelegate,
+    ConsoleLogLevel, CreateNewWebViewRequest, EmbedderControl, InputEventId, InputEventResult,
+    LoadStatus, NavigationRequest, SimpleDialog, WebResourceLoad, WebView, WebViewDelegate,
 };
+
+use super::guard::TabGuard;
 
 #[derive(Default)]
 pub(crate) struct PageDelegate {
@@ -17,6 +19,8 @@ pub(crate) struct PageDelegate {
     pub(crate) handled_inputs: RefCell<HashSet<InputEventId>>,
     pub(crate) crash: RefCell<Option<String>>,
     pub(crate) dialogs: RefCell<Vec<String>>,
+    /// The agent's checks while a task drives this page.
+    pub(crate) guard: TabGuard,
 }
 
 impl WebViewDelegate for PageDelegate {
@@ -35,8 +39,22 @@ impl WebViewDelegate for PageDelegate {
         };
         if new_document {
             self.loads_started.set(self.loads_started.get() + 1);
+            self.guard.document_started();
         }
         self.load_complete.set(status == LoadStatus::Complete);
+    }
+
+    fn request_navigation(&self, _webview: WebView, request: NavigationRequest) {
+        self.guard.navigation(request);
+    }
+
+    fn load_web_resource(&self, _webview: WebView, load: WebResourceLoad) {
+        self.guard.resource(load);
+    }
+
+    fn request_create_new(&self, _parent: WebView, _request: CreateNewWebViewRequest) {
+        // Headless pages never open windows; a driven one reports the attempt to the agent.
+        let _ = self.guard.new_window_refused();
     }
 
     fn notify_new_frame_ready(&self, webview: WebView) {

@@ -470,6 +470,22 @@ impl Page {
     }
 
     /// Messages of dialogs (alert/confirm/prompt) the page opened; headless dismisses them.
+    /// While `egress` is set, every navigation and request of this page is checked against it
+    /// before it leaves (the agent drives the page); `None` lets the page go.
+    pub fn guard(&self, egress: Option<clef_agent::act::Egress>) {
+        self.delegate.guard.set(egress);
+    }
+
+    /// `value` was typed for `origin`: the guard keeps it from other origins.
+    pub fn protect(&self, value: &str, origin: &str, what: &str) {
+        self.delegate.guard.protect(value, origin, what);
+    }
+
+    /// What the guard blocked since the last call, a reason each.
+    pub fn take_blocked(&self) -> Vec<String> {
+        self.delegate.guard.take_blocked()
+    }
+
     pub fn dialogs(&self) -> Vec<String> {
         self.delegate.dialogs.borrow().clone()
     }

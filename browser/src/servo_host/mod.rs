@@ -3,6 +3,7 @@
 
 mod delegate;
 mod events;
+mod guard;
 mod headless;
 mod js;
 mod runtime;

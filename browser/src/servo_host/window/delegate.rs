@@ -5,9 +5,11 @@ use std::collections::HashSet;
 
 use servo::{
     ConsoleLogLevel, CreateNewWebViewRequest, EmbedderControl, InputEventId, InputEventResult,
-    LoadStatus, WebView, WebViewDelegate, WebViewId,
+    LoadStatus, NavigationRequest, WebResourceLoad, WebView, WebViewDelegate, WebViewId,
 };
 use url::Url;
+
+use super::super::guard::TabGuard;
 
 /// Something that happened in a webview; handled outside Servo's callback to avoid re-entrancy.
 pub(super) enum Notice {
@@ -28,11 +30,18 @@ pub(super) struct WindowDelegate {
     pub(super) notices: RefCell<Vec<Notice>>,
     /// Input events Servo has finished with (the agent waits for its own).
     pub(super) handled_inputs: RefCell<HashSet<InputEventId>>,
+    /// The tab a task drives, if any, and the checks on its requests.
+    pub(super) guarded: std::cell::Cell<Option<WebViewId>>,
+    pub(super) guard: TabGuard,
 }
 
 impl WindowDelegate {
     fn push(&self, notice: Notice) {
         self.notices.borrow_mut().push(notice);
+    }
+
+    fn driven(&self, webview: &WebView) -> bool {
+        self.guarded.get() == Some(webview.id())
     }
 }
 
@@ -48,6 +57,9 @@ impl WebViewDelegate for WindowDelegate {
 
     fn notify_load_status_changed(&self, webview: WebView, status: LoadStatus) {
         tracing::debug!(id = ?webview.id(), ?status, url = ?webview.url().map(String::from), "load status");
+        if status == LoadStatus::Started && self.driven(&webview) {
+            self.guard.document_started();
+        }
         self.push(Notice::Document(webview.id()));
         self.push(Notice::Changed);
     }
@@ -74,8 +86,24 @@ impl WebViewDelegate for WindowDelegate {
         self.push(Notice::Console(webview.id(), message));
     }
 
-    fn request_create_new(&self, _: WebView, request: CreateNewWebViewRequest) {
+    fn request_create_new(&self, parent: WebView, request: CreateNewWebViewRequest) {
+        // A driven tab opens no windows: the new one would be outside the task's checks.
+        if self.driven(&parent) && self.guard.new_window_refused() {
+            return;
+        }
         self.push(Notice::OpenInNewTab(request));
+    }
+
+    fn request_navigation(&self, webview: WebView, request: NavigationRequest) {
+        if self.driven(&webview) {
+            self.guard.navigation(request);
+        }
+    }
+
+    fn load_web_resource(&self, webview: WebView, load: WebResourceLoad) {
+        if self.driven(&webview) {
+            self.guard.resource(load);
+        }
     }
 
     fn show_embedder_control(&self, webview: WebView, control: EmbedderControl) {

@@ -150,7 +150,13 @@ impl Ui {
         }
         self.serve_agent();
         // Events that arrive before the pane's page has loaded would be lost: keep them.
-        self.pane_backlog.extend(self.assistant.events());
+        for event in self.assistant.events() {
+            if matches!(event, AssistantEvent::TaskEnded) {
+                self.release_agent_tab();
+            } else {
+                self.pane_backlog.extend([event]);
+            }
+        }
         if self.pane.load_status() == servo::LoadStatus::Complete {
             for event in std::mem::take(&mut self.pane_backlog) {
                 self.pane_event(&event);
@@ -338,6 +344,13 @@ impl Ui {
         }
     }
 
+    /// The task ended: its tab is the user's again, unchecked.
+    fn release_agent_tab(&mut self) {
+        self.agent.webview = None;
+        self.delegate.guarded.set(None);
+        self.delegate.guard.set(None);
+    }
+
     fn agent_webview(&self) -> Option<WebView> {
         let id = self.agent.webview?;
         self.tabs
@@ -436,6 +449,25 @@ impl Ui {
                         needs_document: false,
                         reply: request.reply,
                     });
+                }
+                PageOp::Guard(egress) => {
+                    self.delegate
+                        .guarded
+                        .set(egress.is_some().then(|| webview.id()));
+                    self.delegate.guard.set(egress);
+                    let _ = request.reply.send(Ok(serde_json::Value::Null));
+                }
+                PageOp::Protect {
+                    value,
+                    origin,
+                    what,
+                } => {
+                    self.delegate.guard.protect(&value.0, &origin, &what);
+                    let _ = request.reply.send(Ok(serde_json::Value::Null));
+                }
+                PageOp::TakeBlocked => {
+                    let blocked = self.delegate.guard.take_blocked();
+                    let _ = request.reply.send(Ok(serde_json::json!(blocked)));
                 }
             }
         }

