@@ -829,7 +829,13 @@ mod tests {
             policy.site_rules.rule("http://bank.example/login"),
             SiteRule::Refused(_)
         ));
-        assert_eq!(policy.site_rules.rule("http://shop.example/cart"), SiteRule::Ask);
-        assert_eq!(policy.site_rules.rule("http://start.example/"), SiteRule::Full);
+        assert_eq!(
+            policy.site_rules.rule("http://shop.example/cart"),
+            SiteRule::Ask
+        );
+        assert_eq!(
+            policy.site_rules.rule("http://start.example/"),
+            SiteRule::Full
+        );
     }
 }

@@ -39,6 +39,10 @@ pub struct Outgoing<'a> {
     pub url: &'a Url,
     /// The tab's own document (top level), including each hop of a redirect.
     pub document: bool,
+    /// A hop of a redirect. Servo 0.7 reports such a hop with the address the chain started
+    /// from, not the one the hop goes to (its interceptor reads `Request::url`, the first of the
+    /// URL list, where the current URL is meant), so where it leads is unknown here.
+    pub redirect: bool,
 }
 
 /// The checks of one driven tab. Cheap to clone: the browser keeps it beside the tab.
@@ -48,6 +52,12 @@ pub struct Egress {
     protected: Vec<Protected>,
     /// Origins saved data was typed for in the document now shown (empty: none typed).
     typed_here: Vec<String>,
+    /// The task ended: the user browses again, and only the saved values typed into the
+    /// document still shown are kept where they belong, until it is replaced.
+    released: bool,
+    /// The tab's document is outside the task's sites (a redirect led there): nothing more is
+    /// loaded for it.
+    outside: Option<String>,
 }
 
 impl std::fmt::Debug for Egress {
@@ -66,7 +76,24 @@ impl Egress {
             policy,
             protected: Vec::new(),
             typed_here: Vec::new(),
+            released: false,
+            outside: None,
         }
+    }
+
+    /// What stays when the task lets go of its tab: nothing if no saved data is typed in the
+    /// document shown, else the protection of those values until the document is replaced.
+    pub fn release(mut self) -> Option<Egress> {
+        if self.typed_here.is_empty() {
+            return None;
+        }
+        self.released = true;
+        Some(self)
+    }
+
+    /// Whether the tab still needs checks: a task drives it, or saved data it typed is shown.
+    pub fn active(&self) -> bool {
+        !self.released || !self.typed_here.is_empty()
     }
 
     /// `value` was typed into the current document for `origin`; `what` names it in messages.
@@ -93,6 +120,9 @@ impl Egress {
 
     /// Whether the tab may navigate its top level to `url` (asked before the request is made).
     pub fn check_navigation(&self, url: &Url) -> Result<(), String> {
+        if self.released {
+            return Ok(());
+        }
         match url.scheme() {
             "javascript" => Err("a javascript: address in a tab the agent drives".to_owned()),
             "data" => Err("a data: document has no site of its own".to_owned()),
@@ -105,10 +135,36 @@ impl Egress {
         }
     }
 
+    /// The tab now shows `url`. A document outside the task's sites (a redirect hop the engine
+    /// could not check led there) is reported, and nothing more is loaded for it.
+    pub fn landed(&mut self, url: &Url) -> Result<(), String> {
+        if self.released {
+            return Ok(());
+        }
+        match self.check_navigation(url) {
+            Ok(()) => {
+                self.outside = None;
+                Ok(())
+            }
+            Err(why) => {
+                let origin = origin_of(url.as_str()).unwrap_or_else(|| url.scheme().to_owned());
+                self.outside = Some(origin);
+                Err(why)
+            }
+        }
+    }
+
     /// Whether `request` may leave.
     pub fn check_request(&self, request: Outgoing<'_>) -> Result<(), String> {
-        if request.document {
+        if request.redirect && !self.released {
+            self.check_redirect(request)?;
+        } else if request.document && !self.released {
             self.check_navigation(request.url)?;
+        }
+        if let Some(origin) = self.outside.as_ref().filter(|_| !request.document) {
+            return Err(format!(
+                "the tab is on {origin}, outside the task's sites: nothing more is loaded there"
+            ));
         }
         let origin = origin_of(request.url.as_str()).unwrap_or_default();
         if let Some(protected) = self.carried(request.url, &origin) {
@@ -122,6 +178,31 @@ impl Egress {
             return Err(format!(
                 "saved data is typed on this page: no {} goes to {origin}",
                 request.method
+            ));
+        }
+        Ok(())
+    }
+
+    /// A redirect hop, whose destination the engine does not tell (see [`Outgoing::redirect`]):
+    /// it may not re-send a request body (307/308 keep the method) or forward saved data.
+    fn check_redirect(&self, request: Outgoing<'_>) -> Result<(), String> {
+        if !matches!(request.method, "GET" | "HEAD") {
+            return Err(format!(
+                "a redirect that would send the {} data again to an address the engine does not show",
+                request.method
+            ));
+        }
+        let raw = request.url.as_str();
+        let decoded = decode(raw);
+        if let Some(protected) = self.protected.iter().find(|protected| {
+            protected
+                .forms
+                .iter()
+                .any(|form| raw.contains(form.as_str()) || decoded.contains(form.as_str()))
+        }) {
+            return Err(format!(
+                "a redirect of an address that carries the saved {}, to where the engine does not show",
+                protected.what
             ));
         }
         Ok(())
@@ -196,6 +277,7 @@ mod tests {
             method: "GET",
             url,
             document,
+            redirect: false,
         }
     }
 
@@ -259,6 +341,7 @@ mod tests {
             method: "POST",
             url: &url("http://evil.example/collect"),
             document: false,
+            redirect: false,
         };
         assert!(egress.check_request(post).is_err());
         egress.document_replaced();
@@ -266,6 +349,48 @@ mod tests {
         // After the page changed, the value itself is still looked for.
         let later = url("http://evil.example/p?q=hunter2%20secret");
         assert!(egress.check_request(get(&later, false)).is_err());
+    }
+
+    #[test]
+    fn a_released_tab_keeps_typed_values_home_until_the_page_changes() {
+        assert!(egress().release().is_none(), "nothing typed, nothing kept");
+        let mut egress = egress();
+        egress.protect("hunter2 secret", HOME, "password");
+        let mut released = egress.release().unwrap();
+        let elsewhere = url("http://evil.example/");
+        assert!(
+            released.check_navigation(&elsewhere).is_ok(),
+            "the user browses"
+        );
+        let carrier = url("http://evil.example/p?q=hunter2+secret");
+        assert!(released.check_request(get(&carrier, false)).is_err());
+        released.document_replaced();
+        assert!(!released.active());
+    }
+
+    #[test]
+    fn redirect_hops_may_not_resend_bodies_or_forward_saved_data() {
+        let mut egress = egress();
+        let first = url("http://127.0.0.1:8000/hop1");
+        let hop = |method, url| Outgoing {
+            method,
+            url,
+            document: true,
+            redirect: true,
+        };
+        // A login's usual POST, then 302/303 to a GET: allowed (the landing is checked).
+        assert!(egress.check_request(hop("GET", &first)).is_ok());
+        // 307/308 keep the POST and its body: refused, wherever they lead.
+        assert!(egress.check_request(hop("POST", &first)).is_err());
+        egress.protect("hunter2 secret", HOME, "password");
+        let carrying = url("http://127.0.0.1:8000/fwd?p=hunter2%20secret");
+        assert!(egress.check_request(hop("GET", &carrying)).is_err());
+        // Landing outside: reported, and the document loads nothing more.
+        assert!(egress.landed(&url("http://evil.example/landing")).is_err());
+        let image = url("http://evil.example/logo.png");
+        assert!(egress.check_request(get(&image, false)).is_err());
+        assert!(egress.landed(&url("http://127.0.0.1:8000/back")).is_ok());
+        assert!(egress.check_request(get(&image, false)).is_ok());
     }
 
     #[test]
@@ -278,6 +403,7 @@ mod tests {
             method: "PUT",
             url: &image,
             document: false,
+            redirect: false,
         };
         assert!(egress.check_request(post).is_err());
     }

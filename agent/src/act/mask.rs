@@ -31,10 +31,15 @@ fn placeholder(kind: FieldKind) -> Option<&'static str> {
 /// Whether a field's own attributes name it an IBAN (the word is the same in English and
 /// French, and in the `name`s forms give such fields).
 fn names_iban(node: &crate::snapshot::Node) -> bool {
-    [&node.field_name, &node.field_id, &node.name, &node.autocomplete]
-        .into_iter()
-        .flatten()
-        .any(|text| text.to_ascii_lowercase().contains("iban"))
+    [
+        &node.field_name,
+        &node.field_id,
+        &node.name,
+        &node.autocomplete,
+    ]
+    .into_iter()
+    .flatten()
+    .any(|text| text.to_ascii_lowercase().contains("iban"))
 }
 
 /// Replace secrets in `snapshot` in place.
@@ -181,7 +186,9 @@ fn is_iban(compact: &str) -> bool {
     if !(15..=34).contains(&bytes.len())
         || !bytes[..2].iter().all(u8::is_ascii_uppercase)
         || !bytes[2..4].iter().all(u8::is_ascii_digit)
-        || !bytes.iter().all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit())
+        || !bytes
+            .iter()
+            .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit())
     {
         return false;
     }

@@ -267,7 +267,7 @@ fn run_guarded(
         let started = Instant::now();
         let snapshot = snapshotter.take(page)?;
         if let Some(last) = pending.take() {
-            let outcome = if last.performed {
+            let mut outcome = if last.performed {
                 let dialogs = page.take_dialogs();
                 format!(
                     "{}; {}",
@@ -277,6 +277,19 @@ fn run_guarded(
             } else {
                 last.outcome
             };
+            // A request the page made after the step had settled (a timer, a late redirect).
+            let late = page.take_blocked();
+            if !late.is_empty() {
+                outcome = format!(
+                    "{outcome}; then blocked by the browser: {}",
+                    late.join("; ")
+                );
+                if let Some(step) = steps.last_mut() {
+                    step.outcome = outcome.clone();
+                    step.refused = true;
+                }
+                audit_blocked(audit, &snapshot.url, &late)?;
+            }
             history.push(last.number, &last.description, &outcome);
         }
         if typed_on != snapshot.url {
@@ -423,8 +436,15 @@ fn run_guarded(
             ));
         }
         done_refused_last = false;
+        let verified = if let Some(why) = options.policy.origin_refusal(&snapshot.url) {
+            Err(format!("not done: this page is off limits ({why})"))
+        } else if performed.is_empty() && refusals > 0 {
+            Err("not done: nothing was done, every step so far was refused".to_owned())
+        } else {
+            check_done(&task, &snapshot, &performed)
+        };
         if matches!(action, Action::Done { .. })
-            && let Err(why) = check_done(&task, &snapshot, &performed)
+            && let Err(why) = verified
         {
             done_claims += 1;
             done_refused_last = true;
@@ -592,6 +612,25 @@ fn run_guarded(
             options.max_steps
         ),
     ))
+}
+
+/// What the engine blocked after a step was recorded: its own audit line.
+fn audit_blocked(audit: &AuditLog, url: &str, blocked: &[String]) -> Result<(), ActError> {
+    audit
+        .record(&AuditRecord {
+            time: now(),
+            url: url.to_owned(),
+            action: "(the page's own request)".to_owned(),
+            element: None,
+            reason: String::new(),
+            outcome: format!("blocked by the browser: {}", blocked.join("; ")),
+            approved_by: "policy".to_owned(),
+        })
+        .map_err(|error| {
+            ActError::Page(PageError(format!(
+                "the audit log cannot be written, so the task stops: {error}"
+            )))
+        })
 }
 
 /// One line of the audit log; a log that cannot be written stops the task (fail closed).

@@ -26,6 +26,7 @@ pub(crate) struct PageDelegate {
 impl WebViewDelegate for PageDelegate {
     fn notify_url_changed(&self, _webview: WebView, url: url::Url) {
         tracing::debug!(%url, "url changed");
+        self.guard.landed(&url);
     }
 
     fn notify_load_status_changed(&self, webview: WebView, status: LoadStatus) {

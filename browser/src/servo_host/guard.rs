@@ -15,9 +15,20 @@ pub(crate) struct TabGuard {
 }
 
 impl TabGuard {
+    /// Start checking with `egress`; `None`: the task ended (saved data it typed into the
+    /// document shown stays protected until that document is replaced).
     pub(crate) fn set(&self, egress: Option<Egress>) {
-        *self.egress.borrow_mut() = egress;
+        let mut current = self.egress.borrow_mut();
+        *current = match egress {
+            Some(egress) => Some(egress),
+            None => current.take().and_then(Egress::release),
+        };
         self.blocked.borrow_mut().clear();
+    }
+
+    /// Whether anything is still checked on this tab.
+    pub(crate) fn active(&self) -> bool {
+        self.egress.borrow().as_ref().is_some_and(Egress::active)
     }
 
     pub(crate) fn protect(&self, value: &str, origin: &str, what: &str) {
@@ -37,8 +48,26 @@ impl TabGuard {
 
     /// A new document started loading in the tab.
     pub(crate) fn document_started(&self) {
-        if let Some(egress) = self.egress.borrow_mut().as_mut() {
+        let mut current = self.egress.borrow_mut();
+        if let Some(egress) = current.as_mut() {
             egress.document_replaced();
+            if !egress.active() {
+                *current = None;
+            }
+        }
+    }
+
+    /// The tab shows a document at `url` (a navigation committed).
+    pub(crate) fn landed(&self, url: &url::Url) {
+        let verdict = match self.egress.borrow_mut().as_mut() {
+            Some(egress) => egress.landed(url),
+            None => Ok(()),
+        };
+        if let Err(why) = verdict {
+            self.block(format!(
+                "a redirect led the tab to {}: {why}; nothing more is loaded there",
+                shown(url)
+            ));
         }
     }
 
@@ -62,21 +91,18 @@ impl TabGuard {
                 method: load.request.method.as_str(),
                 url: &load.request.url,
                 document: load.request.is_for_main_frame,
+                redirect: load.request.is_redirect,
             }),
             None => Ok(()),
         };
         // Dropping the load lets it go on unchanged.
         if let Err(why) = verdict {
-            let hop = if load.request.is_redirect {
-                "a redirect to "
+            let what = if load.request.is_redirect {
+                format!("a redirect from {}", shown(&load.request.url))
             } else {
-                ""
+                format!("{} {}", load.request.method, shown(&load.request.url))
             };
-            self.block(format!(
-                "{} {hop}{}: {why}",
-                load.request.method,
-                shown(&load.request.url)
-            ));
+            self.block(format!("{what}: {why}"));
             let url = load.request.url.clone();
             load.intercept(WebResourceResponse::new(url)).cancel();
         }
@@ -84,7 +110,7 @@ impl TabGuard {
 
     /// A page asked for a new window (`window.open`, `target=_blank`): never while driven.
     pub(crate) fn new_window_refused(&self) -> bool {
-        let driven = self.egress.borrow().is_some();
+        let driven = self.active();
         if driven {
             self.block("opening a new window: the agent works in its own tab".to_owned());
         }

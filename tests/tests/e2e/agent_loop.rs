@@ -42,18 +42,18 @@ document.querySelector('.go').addEventListener('click', () => {
 </script></body></html>"#;
 
 /// One step of a plan: the reply, written from the page the model is shown.
-type Step = Box<dyn Fn(&str) -> String>;
+pub type Step = Box<dyn Fn(&str) -> String>;
 
 /// Writes the actions its plan gives, one per request, reading refs from the prompt; keeps
 /// each prompt and grammar to check afterwards.
-struct ScriptedModel {
+pub struct ScriptedModel {
     plan: Vec<Step>,
     next: usize,
     prompts: Vec<(String, String)>,
 }
 
 impl ScriptedModel {
-    fn new(plan: Vec<Step>) -> Self {
+    pub fn new(plan: Vec<Step>) -> Self {
         ScriptedModel {
             plan,
             next: 0,
@@ -94,14 +94,14 @@ impl LanguageModel for ScriptedModel {
     }
 }
 
-fn click(needle: &'static str) -> Step {
+pub fn click(needle: &'static str) -> Step {
     Box::new(move |page| {
         let reference = ref_in(page, needle).unwrap_or_else(|| "e0".to_owned());
         format!(r#"{{"action": "click", "ref": "{reference}", "reason": "plan"}}"#)
     })
 }
 
-fn type_into(needle: &'static str, value: &'static str) -> Step {
+pub fn type_into(needle: &'static str, value: &'static str) -> Step {
     Box::new(move |page| {
         let reference = ref_in(page, needle).unwrap_or_else(|| "e0".to_owned());
         format!(
@@ -110,7 +110,7 @@ fn type_into(needle: &'static str, value: &'static str) -> Step {
     })
 }
 
-fn say(json: &'static str) -> Step {
+pub fn say(json: &'static str) -> Step {
     Box::new(move |_| json.to_owned())
 }
 

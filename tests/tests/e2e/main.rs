@@ -11,6 +11,7 @@ mod browsing;
 mod cli;
 mod egress;
 mod errors;
+mod guard;
 mod harness;
 mod policy;
 mod reading;
@@ -49,6 +50,18 @@ fn main() -> ExitCode {
         (
             "dialogs_do_not_block_headless",
             browsing::dialogs_do_not_block_headless,
+        ),
+        (
+            "guard_no_route_takes_saved_data_to_another_origin",
+            guard::no_route_takes_saved_data_to_another_origin,
+        ),
+        (
+            "guard_each_policy_holds_while_acting",
+            guard::each_policy_holds_while_acting,
+        ),
+        (
+            "guard_odd_unicode_tasks_run_to_an_end",
+            guard::odd_unicode_tasks_run_to_an_end,
         ),
         ("error_bad_address", errors::bad_address),
         ("error_missing_file", errors::missing_file),

@@ -41,12 +41,15 @@ impl WindowDelegate {
     }
 
     fn driven(&self, webview: &WebView) -> bool {
-        self.guarded.get() == Some(webview.id())
+        self.guarded.get() == Some(webview.id()) && self.guard.active()
     }
 }
 
 impl WebViewDelegate for WindowDelegate {
-    fn notify_url_changed(&self, webview: WebView, _: Url) {
+    fn notify_url_changed(&self, webview: WebView, url: Url) {
+        if self.driven(&webview) {
+            self.guard.landed(&url);
+        }
         self.push(Notice::Document(webview.id()));
         self.push(Notice::Changed);
     }

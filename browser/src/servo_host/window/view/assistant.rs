@@ -344,10 +344,10 @@ impl Ui {
         }
     }
 
-    /// The task ended: its tab is the user's again, unchecked.
+    /// The task ended: its tab is the user's again (saved data the task typed into the page
+    /// shown stays protected until the page is left).
     fn release_agent_tab(&mut self) {
         self.agent.webview = None;
-        self.delegate.guarded.set(None);
         self.delegate.guard.set(None);
     }
 
@@ -451,9 +451,9 @@ impl Ui {
                     });
                 }
                 PageOp::Guard(egress) => {
-                    self.delegate
-                        .guarded
-                        .set(egress.is_some().then(|| webview.id()));
+                    if egress.is_some() {
+                        self.delegate.guarded.set(Some(webview.id()));
+                    }
                     self.delegate.guard.set(egress);
                     let _ = request.reply.send(Ok(serde_json::Value::Null));
                 }
