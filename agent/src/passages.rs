@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::injection::addresses_assistant;
+use crate::injection::screen_blocks;
 use crate::reader::{Article, BlockKind};
 
 /// Passages longer than this many words are split at sentence ends.
@@ -70,8 +70,14 @@ pub fn from_article(article: &Article, url: &str) -> Passages {
         ..Passages::default()
     };
     let mut heading = None;
-    for block in &article.blocks {
-        if addresses_assistant(&block.text) {
+    let texts: Vec<&str> = article
+        .blocks
+        .iter()
+        .map(|block| block.text.as_str())
+        .collect();
+    let screened = screen_blocks(&texts);
+    for (block, injected) in article.blocks.iter().zip(screened) {
+        if injected {
             passages.left_out.push(block.text.clone());
             continue;
         }

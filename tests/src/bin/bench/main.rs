@@ -1,10 +1,11 @@
 //! `clef-bench`: page-load figures for Clef beside Debian's headless Chromium, same pages, same
 //! run; `clef-bench reading`: reader, snapshot and summary figures; `clef-bench acting`: form
 //! fields and agent tasks; `clef-bench miniwob`: the MiniWoB++ development tasks through
-//! `clef run`. Prints tables;
+//! `clef run`; `clef-bench injection`: the injection screen's precision and recall. Prints tables;
 //! `docs/benchmarks.md` records them with these commands.
 
 mod acting;
+mod injection;
 mod miniwob;
 mod reading;
 mod sovereign;
@@ -24,10 +25,11 @@ fn main() -> anyhow::Result<()> {
         Some("acting") => return acting::run(),
         Some("sovereign") => return sovereign::run(),
         Some("miniwob") => return miniwob::run(),
+        Some("injection") => return injection::run(),
         Some("browser") | None => {}
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: use `browser`, `reading`, `acting`, `sovereign` or `miniwob`"
+                "unknown benchmark {other:?}: use `browser`, `reading`, `acting`, `sovereign`, `miniwob` or `injection`"
             )
         }
     }
