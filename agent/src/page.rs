@@ -30,8 +30,21 @@ pub fn evaluate_json<T: serde::de::DeserializeOwned>(
 /// Run at document start in every page the agent may drive (see the script's header).
 pub const PAGE_START_JS: &str = include_str!("../../resources/agent/page_start.js");
 
+/// The test of what a person cannot see, shared by the scripts that read the page.
+const UNSEEN_JS: &str = include_str!("../../resources/agent/unseen.js");
+
+/// `script` with the shared visibility test in place of its `/*__CLEF_UNSEEN__*/` line.
+pub fn with_unseen(script: &str) -> String {
+    script.replace("/*__CLEF_UNSEEN__*/", UNSEEN_JS)
+}
+
+static VISIBLE_HTML_JS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| with_unseen(include_str!("../../resources/agent/visible_html.js")));
+
 /// The page's HTML with everything a user cannot see removed (a clone; the page is untouched).
-pub const VISIBLE_HTML_JS: &str = include_str!("../../resources/agent/visible_html.js");
+pub fn visible_html_js() -> &'static str {
+    &VISIBLE_HTML_JS
+}
 
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct PageDocument {
@@ -44,5 +57,5 @@ pub struct PageDocument {
 
 /// The visible document of `page`, ready for the reader.
 pub fn visible_document(page: &mut dyn PageAccess) -> Result<PageDocument, PageError> {
-    evaluate_json(page, VISIBLE_HTML_JS)
+    evaluate_json(page, visible_html_js())
 }

@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use crate::page::{PageAccess, PageError, evaluate_json};
 
-const SNAPSHOT_JS: &str = include_str!("../../resources/agent/snapshot.js");
+static SNAPSHOT_JS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crate::page::with_unseen(include_str!("../../resources/agent/snapshot.js"))
+});
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct Node {

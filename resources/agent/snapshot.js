@@ -20,16 +20,8 @@
   const collapse = (text) => (text || "").replace(/\s+/g, " ").trim();
   const viewport = { width: window.innerWidth, height: window.innerHeight };
 
-  const hiddenByStyle = (element, style) => {
-    if (style.display === "none") return true;
-    if (element.getAttribute("aria-hidden") === "true") return true;
-    if (element.hidden) return true;
-    // Visually-hidden patterns: clipped to nothing.
-    const clip = style.clip || "";
-    if (/rect\(\s*0(px)?[ ,]+0(px)?[ ,]+0(px)?[ ,]+0(px)?\s*\)/.test(clip) && style.position === "absolute") return true;
-    if ((style.clipPath || "").startsWith("inset(50%")) return true;
-    return false;
-  };
+  /*__CLEF_UNSEEN__*/
+  const hiddenByStyle = (element, style) => unseen.gone(element, style);
 
   const textOfIds = (root, ids) =>
     collapse(ids.split(/\s+/).map((id) => {
@@ -268,9 +260,10 @@
     const children = element.shadowRoot ? element.shadowRoot.childNodes : assigned.length ? assigned : element.childNodes;
     // A label's words are already its control's name.
     const labelling = tag === "LABEL" && element.control;
+    const muted = unseen.mutedText(element, style);
     for (const child of children) {
       if (child.nodeType === Node.TEXT_NODE) {
-        if (!invisible && !zeroSize && !labelling) {
+        if (!invisible && !zeroSize && !labelling && !muted) {
           const parent = child.parentElement || element;
           if (tag === "TD" || tag === "TH") pushText(child.textContent, parent, offset, depth);
           else pushText(child.textContent, blockOf(parent), offset, depth);

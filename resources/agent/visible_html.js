@@ -1,13 +1,11 @@
-// The page's HTML without what a user cannot see (display:none, visibility:hidden, aria-hidden,
-// hidden, clipped to nothing), for the reader. Works on a clone walked beside the live tree,
+// The page's HTML without what a user cannot see (see unseen.js: hidden, transparent, clipped,
+// off-page, the colour of its background, font-size 0), for the reader. Works on a clone walked beside the live tree,
 // so the page itself is never modified.
 (() => {
+  /*__CLEF_UNSEEN__*/
   const hidden = (element) => {
-    if (element.hidden || element.getAttribute("aria-hidden") === "true") return true;
     const style = getComputedStyle(element);
-    if (style.display === "none" || style.visibility === "hidden" || style.visibility === "collapse") return true;
-    if ((style.clipPath || "").startsWith("inset(50%")) return true;
-    return style.position === "absolute" && /rect\(\s*0(px)?[ ,]+0(px)?[ ,]+0(px)?[ ,]+0(px)?\s*\)/.test(style.clip || "");
+    return style.visibility === "hidden" || style.visibility === "collapse" || unseen.gone(element, style);
   };
   const root = document.documentElement;
   if (!root) return JSON.stringify({ url: location.href, title: document.title, contentType: document.contentType, html: "" });
@@ -19,7 +17,13 @@
       const twin = clonedChildren[index];
       if (!twin) return;
       if (child.tagName !== "HEAD" && !["SCRIPT", "STYLE", "TITLE", "META", "LINK"].includes(child.tagName) && hidden(child)) twin.remove();
-      else prune(child, twin);
+      else {
+        // Its own words unseen (size 0, its background's colour): drop them, keep its children.
+        if (child.tagName !== "HEAD" && unseen.mutedText(child, getComputedStyle(child))) {
+          Array.from(twin.childNodes).filter((node) => node.nodeType === 3).forEach((node) => node.remove());
+        }
+        prune(child, twin);
+      }
     });
   };
   if (document.body) prune(root, copy);

@@ -207,6 +207,21 @@ pub fn reader_leaves_out_hidden_and_injected_text(ctx: &Ctx) -> anyhow::Result<(
         !all.contains("PWNED"),
         "an injection reached the passages:\n{all}"
     );
+    // Text a person cannot see (transparent, off the page, clipped, the colour of its
+    // background, size 0) is in neither the reader's passages nor the agent's outline.
+    let page = ctx.browser.new_page()?;
+    page.goto(&server.url("/"))?;
+    let snapshot = Snapshotter::new().take(&mut HeadlessAccess::new(&page))?;
+    let outline = outline(&snapshot, &Task::new("read about rivers"), 4000);
+    check!(!all.contains("HIDDEN"), "hidden text was read:\n{all}");
+    check!(
+        !outline.contains("HIDDEN") && outline.contains("Aare"),
+        "hidden text reached the agent's outline:\n{outline}"
+    );
+    check!(
+        !outline.contains("PWNED"),
+        "an injection reached the agent's outline:\n{outline}"
+    );
     check!(
         passages
             .left_out

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::sync::mpsc::Sender;
 
 use crate::page_cache::task_site;
-use clef_agent::page::{PageDocument, VISIBLE_HTML_JS};
+use clef_agent::page::{PageDocument, visible_html_js};
 use clef_agent::passages::Passages;
 use servo::{JSValue, WebView, WebViewId};
 use url::Url;
@@ -127,7 +127,7 @@ impl Ui {
         let results: Slots = Rc::new(RefCell::new(vec![None; webviews.len()]));
         for (index, webview) in webviews.iter().enumerate() {
             let sink = results.clone();
-            webview.evaluate_javascript(VISIBLE_HTML_JS, move |value| {
+            webview.evaluate_javascript(visible_html_js(), move |value| {
                 sink.borrow_mut()[index] = Some(document_from(value));
             });
         }
