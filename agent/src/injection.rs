@@ -111,7 +111,7 @@ fn sentence_score(normal: &str) -> f64 {
                     .any(|next| second(next))
         })
     };
-    let phrase = |list: &[&str]| list.iter().any(|p| contains_words(&normal, p));
+    let phrase = |list: &[&str]| list.iter().any(|p| contains_words(normal, p));
 
     // A machine by its own name, or a reader word made one by "automated", "virtual"…
     // ("automated agents", « lecteurs automatisés »).
@@ -241,7 +241,7 @@ fn sentence_score(normal: &str) -> f64 {
     let mut fakes_turn = true;
     if ROLE_TOKENS.iter().any(|token| normal.contains(token)) {
         total += 2.0;
-    } else if ROLES.iter().any(|role| starts_turn(&normal, role))
+    } else if ROLES.iter().any(|role| starts_turn(normal, role))
         || phrase(&[
             "system prompt",
             "system message",

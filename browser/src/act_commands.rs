@@ -13,7 +13,7 @@ use clef_browser::assistant::{
 };
 use clef_browser::config::Config;
 use clef_browser::page_cache::task_site;
-use clef_browser::policies::{Policies, PolicyError};
+use clef_browser::policies::{self, PolicyError};
 use clef_browser::{Headless, HeadlessOptions};
 
 use crate::model_commands::ModelArgs;
@@ -71,10 +71,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         load_timeout: Duration::from_secs(args.timeout),
         ..HeadlessOptions::default()
     });
-    let policies = Policies::load();
+    let policies = policies::load();
     crate::policy_notes(&policies);
     let page = browser.new_page()?;
-    let (loaded, saved_copy) = match policies.page_cache() {
+    let (loaded, saved_copy) = match policies::page_cache(&policies) {
         Some(cache) => {
             let opened = page.goto_keeping_copies(&args.start, &cache)?;
             (opened.loaded, opened.saved_copy)

@@ -10,7 +10,7 @@ use clef_agent::page::visible_document;
 use clef_agent::passages::Passages;
 use clef_agent::{question, summary};
 use clef_browser::assistant::{HeadlessAccess, LocalModel, read_page};
-use clef_browser::policies::{Feature, Policies};
+use clef_browser::policies::{self, Feature, Policies};
 use clef_browser::{Headless, HeadlessOptions};
 
 use crate::model_commands::ModelArgs;
@@ -36,8 +36,8 @@ fn load(
     });
     // Reader view reads without a policy; whether copies are kept is the policy's all the same.
     let cache = match policies {
-        Some(policies) => policies.page_cache(),
-        None => Policies::load().page_cache(),
+        Some(policies) => policies::page_cache(policies),
+        None => policies::page_cache(&policies::load()),
     };
     let mut pages = Vec::new();
     for address in addresses {
@@ -123,7 +123,7 @@ pub fn read(address: &str, args: &PageArgs) -> anyhow::Result<()> {
 
 /// `clef summarize URL`: points stream to stdout as the model writes them, then their sources.
 pub fn summarize(address: &str, args: &PageArgs, model: &ModelArgs) -> anyhow::Result<()> {
-    let policies = Policies::load();
+    let policies = policies::load();
     crate::policy_notes(&policies);
     policies.check_feature(Feature::Summary)?;
     let pages = load(
@@ -162,7 +162,7 @@ pub fn ask(
     args: &PageArgs,
     model: &ModelArgs,
 ) -> anyhow::Result<()> {
-    let policies = Policies::load();
+    let policies = policies::load();
     crate::policy_notes(&policies);
     policies.check_feature(Feature::Questions)?;
     let pages = load(addresses, args, Some(&policies))?;

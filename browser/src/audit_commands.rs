@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clef_browser::assistant::{audit_field, audit_time};
-use clef_browser::policies::Policies;
+use clef_browser::policies;
 
 #[derive(clap::Subcommand)]
 pub enum AuditCommand {
@@ -35,7 +35,7 @@ const FIELDS: [&str; 7] = [
 ];
 
 fn log_path(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
-    let policies = Policies::load();
+    let policies = policies::load();
     if let Some(path) = policies.audit_path() {
         return Ok(path.to_path_buf());
     }

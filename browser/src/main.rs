@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use clef_browser::policies::{Policies, PolicyError};
+use clef_browser::policies::{self, Policies, PolicyError};
 use clef_browser::{BrowserError, Headless, HeadlessOptions, WindowOptions};
 
 #[derive(Parser)]
@@ -193,7 +193,7 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
     if !has_display {
         anyhow::bail!("no display to open a window on; use `clef headless URL` instead");
     }
-    let policies = Policies::load();
+    let policies = policies::load();
     let mut notes = policy_notes(&policies);
     let mut model_unavailable = None;
     // Without a model the browser still works: the pane says how to add one, or why the
@@ -224,7 +224,7 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
         },
     };
     let profile = clef_browser::config::Config::load_default()?.profile;
-    let page_cache = policies.page_cache();
+    let page_cache = policies::page_cache(&policies);
     clef_browser::run_window(WindowOptions {
         address,
         size: None,

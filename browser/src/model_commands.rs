@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clef_browser::config::Config;
-use clef_browser::policies::Policies;
+use clef_browser::policies::{self, Policies};
 use clef_engine::{Engine, EngineOptions, GenerateParams, Message, Role, TokenEvent};
 
 #[derive(clap::Args)]
@@ -45,7 +45,7 @@ impl ModelArgs {
             .choose_model(positional.or_else(|| self.path.clone()))?
             .or(config.model.path)
             .context("no model given: pass --model PATH or set [model] path in the config file")?;
-        policies.check_model(&path)?;
+        policies::check_model(policies, &path)?;
         let mut options = EngineOptions::new(path);
         // The edition's pin, if it has one, binds whatever the user picks.
         options.sha256 = match clef_browser::edition::MODEL_SHA256 {
@@ -88,7 +88,7 @@ async fn start(options: EngineOptions) -> anyhow::Result<Engine> {
 }
 
 pub fn info(args: &ModelArgs, path: Option<PathBuf>) -> anyhow::Result<()> {
-    let options = args.options(path, &Policies::load())?;
+    let options = args.options(path, &policies::load())?;
     runtime()?.block_on(async {
         let engine = start(options).await?;
         let info = engine.info();
@@ -138,7 +138,7 @@ pub fn bench(
     prompt_words: usize,
     tokens: u32,
 ) -> anyhow::Result<()> {
-    let options = args.options(path, &Policies::load())?;
+    let options = args.options(path, &policies::load())?;
     runtime()?.block_on(async {
         let load_started = Instant::now();
         let engine = start(options).await?;
@@ -240,7 +240,7 @@ pub fn bench(
 }
 
 pub fn chat(args: &ModelArgs) -> anyhow::Result<()> {
-    let options = args.options(None, &Policies::load())?;
+    let options = args.options(None, &policies::load())?;
     runtime()?.block_on(async {
         let engine = start(options).await?;
         eprintln!(

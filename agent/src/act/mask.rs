@@ -177,7 +177,7 @@ fn is_card_number(compact: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A country code, two check digits and 11 to 30 letters or digits, passing ISO 7064 mod 97.

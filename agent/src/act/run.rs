@@ -201,8 +201,6 @@ fn finish(status: Status, steps: Vec<StepRecord>, summary: String) -> Outcome {
     }
 }
 
-/// Carry out `task` on `page`.
-#[allow(clippy::too_many_arguments)]
 /// Carry out `task_text` on `page`. For the task's length the engine checks every request of
 /// the page against the policy (see [`Egress`]); the page is let go when the task ends.
 #[allow(clippy::too_many_arguments)]

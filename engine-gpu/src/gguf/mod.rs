@@ -8,17 +8,9 @@ use sha2::{Digest, Sha256};
 
 use crate::EngineError;
 
-const MAGIC: &[u8; 4] = b"GGUF";
-/// Magic, version, tensor count and metadata count.
-const HEADER_LEN: usize = 24;
+mod header;
 
-/// The fixed GGUF header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header {
-    pub version: u32,
-    pub tensors: u64,
-    pub metadata: u64,
-}
+pub use header::{HEADER_LEN, Header, MAGIC, parse_header};
 
 /// Read and sanity-check the GGUF header.
 pub fn check_header(path: &Path) -> Result<Header, EngineError> {
@@ -33,28 +25,7 @@ pub fn check_header(path: &Path) -> Result<Header, EngineError> {
     let mut header = [0u8; HEADER_LEN];
     file.read_exact(&mut header)
         .map_err(|_| not_gguf("shorter than a GGUF header".to_owned()))?;
-    if &header[..4] != MAGIC {
-        return Err(not_gguf(
-            "the file does not start with the GGUF magic".to_owned(),
-        ));
-    }
-    let version = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-    let tensors = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
-    let metadata = u64::from_le_bytes(header[16..24].try_into().unwrap_or_default());
-    if !(1..=3).contains(&version) {
-        return Err(not_gguf(format!("unsupported GGUF version {version}")));
-    }
-    // Counts beyond these are corruption, not models.
-    if tensors == 0 || tensors > 1_000_000 || metadata > 1_000_000 {
-        return Err(not_gguf(format!(
-            "implausible header ({tensors} tensors, {metadata} keys)"
-        )));
-    }
-    Ok(Header {
-        version,
-        tensors,
-        metadata,
-    })
+    parse_header(&header).map_err(not_gguf)
 }
 
 /// Lower-case hex sha256 of a file.
