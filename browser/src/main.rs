@@ -257,13 +257,18 @@ pub fn policy_notes(policies: &Policies) -> Vec<String> {
 
 fn edition() {
     use clef_browser::edition;
-    println!("edition:      {}", edition::NAME);
-    println!("version:      {}", env!("CARGO_PKG_VERSION"));
-    println!(
+    use std::fmt::Write as _;
+    // Written at once and a closed pipe ignored: `clef edition | head -1` must not panic.
+    let mut report = String::new();
+    let _ = writeln!(report, "edition:      {}", edition::NAME);
+    let _ = writeln!(report, "version:      {}", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(
+        report,
         "start page:   {}",
         edition::START_PAGE.unwrap_or("(Clef's own)")
     );
-    println!(
+    let _ = writeln!(
+        report,
         "policy:       {}",
         match edition::POLICIES {
             Some(text) => format!(
@@ -273,11 +278,13 @@ fn edition() {
             None => "none built in".to_owned(),
         }
     );
-    println!(
+    let _ = writeln!(
+        report,
         "model pin:    {}",
         edition::MODEL_SHA256.unwrap_or("any model")
     );
-    println!(
+    let _ = writeln!(
+        report,
         "icon:         {}",
         if edition::ICON_PNG.is_empty() {
             "none"
@@ -285,7 +292,8 @@ fn edition() {
             "built in"
         }
     );
-    println!("built from:   {}", edition::SOURCE);
+    let _ = writeln!(report, "built from:   {}", edition::SOURCE);
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), report.as_bytes());
 }
 
 fn headless(args: HeadlessArgs) -> anyhow::Result<()> {

@@ -96,7 +96,11 @@ impl Policy {
 pub fn origin_of(url: &str) -> Option<String> {
     let url = Url::parse(url).ok()?;
     match url.scheme() {
-        "http" | "https" => Some(url.origin().ascii_serialization()),
+        // A blob: address belongs to the page that made it.
+        "http" | "https" | "blob" if url.origin().is_tuple() => {
+            Some(url.origin().ascii_serialization())
+        }
+        "blob" => None,
         "file" => Some("file://".to_owned()),
         "data" | "about" => None,
         other => Some(format!("{other}:")),
