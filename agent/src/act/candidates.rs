@@ -107,7 +107,30 @@ fn words_of(node: &Node) -> Vec<String> {
     terms(&forms::normalize(&text))
 }
 
-const SAVED_WORDS: &[&str] = &["saved", "my", "profile", "details", "stored", "usual"];
+/// Words that ask for saved data in general ("fill in my details", « mes coordonnées »); a
+/// bare "my" does not ("with my email" names the one field it wants).
+const SAVED_WORDS: &[&str] = &[
+    "saved",
+    "profile",
+    "details",
+    "stored",
+    "usual",
+    "profil",
+    "enregistré",
+    "enregistrée",
+    "enregistrées",
+    "enregistrés",
+    "coordonnées",
+    "informations",
+];
+
+/// Whether the task asks for saved data of `kind` in the field `node`: a secret where the
+/// field asks for one, a profile value where the task names the field or asks for saved data in
+/// general. Anything else is left for the user: a task that says "subscribe with my email"
+/// does not give away the phone number.
+pub fn task_wants_saved(task: &Task, node: &Node, kind: FieldKind) -> bool {
+    kind.is_secret() || mentions(&task.text, SAVED_WORDS) || task.overlap(&words_of(node)) > 0
+}
 const DISMISS: &[&str] = &[
     "dismiss",
     "close",
@@ -138,7 +161,16 @@ const ORDINALS: &[(&str, usize)] = &[
 ];
 
 fn mentions(text: &str, phrases: &[&str]) -> bool {
-    let text = format!(" {} ", text.to_lowercase());
+    // Words only: "coordonnées," and "(saved)" count.
+    let words: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let text = format!(
+        " {} ",
+        words.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
     phrases
         .iter()
         .any(|phrase| text.contains(&format!(" {phrase} ")))
@@ -156,6 +188,7 @@ fn value_for(
     }
     let wants_saved =
         kind.is_secret() || mentions(&task.text, SAVED_WORDS) || task.overlap(words) > 0;
+    // (The same rule as `task_wants_saved`, on words already gathered.)
     let placeholder = kind.placeholder()?;
     (wants_saved && has_saved(kind)).then(|| (placeholder.to_owned(), 2.0))
 }

@@ -479,7 +479,19 @@ fn run_guarded(
         }
 
         let clicking = matches!(action, Action::Click { .. });
-        let verdict = options.policy.check(&action, &snapshot, &typed_personal);
+        let mut verdict = options.policy.check(&action, &snapshot, &typed_personal);
+        // Saved data goes only where the task asked for it.
+        if !matches!(verdict, Verdict::Refuse(_))
+            && let (Action::Type { text, .. }, Some(node)) = (&action, target)
+            && let Some(kind) = placeholder_kind(text.trim())
+            && !kind.is_secret()
+            && !super::candidates::task_wants_saved(&task, node, kind)
+        {
+            verdict = Verdict::Refuse(format!(
+                "the task does not ask for your {} here",
+                super::secrets::what(kind)
+            ));
+        }
         let (allowed, approved_by, why) = match &verdict {
             Verdict::Allow => (true, String::new(), decision.reason.clone()),
             Verdict::Refuse(reason) => (false, "policy".to_owned(), reason.clone()),

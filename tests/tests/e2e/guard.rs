@@ -412,3 +412,58 @@ pub fn odd_unicode_tasks_run_to_an_end(ctx: &Ctx) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The profile goes only where the task asked: "my email" gives the email, not the name; a
+/// saved value goes only into a field of its own kind.
+pub fn profile_values_only_where_the_task_asks(ctx: &Ctx) -> anyhow::Result<()> {
+    let form = r#"<!doctype html><title>Newsletter</title><h1>Newsletter</h1>
+<label for=first>First name</label> <input id=first autocomplete=given-name>
+<label for=mail>Email</label> <input id=mail type=email autocomplete=email>
+<label for=q>Search</label> <input id=q type=search>"#;
+    let server = TestServer::start([("/", Route::html(form))])?;
+    let run = run_task(
+        ctx,
+        &server.url("/"),
+        "subscribe to the newsletter with my email",
+        &mut ScriptedModel::new(vec![
+            type_into("First name", "{{given_name}}"),
+            type_into("Search", "{{email}}"),
+            type_into("Email", "{{email}}"),
+            say(r#"{"action": "done", "reason": "subscribed"}"#),
+        ]),
+        Guidance::Open,
+        approved_policy(&server),
+        &AuditLog::new(None),
+    )?;
+    let steps = &run.outcome.steps;
+    let step = |needle: &str| steps.iter().find(|step| step.description.contains(needle));
+    check!(
+        step("{{given_name}}")
+            .is_some_and(|step| step.refused && step.outcome.contains("does not ask")),
+        "the name was typed though the task asked only for the email: {steps:?}"
+    );
+    check!(
+        steps
+            .iter()
+            .any(|step| step.description.contains("{{email}}")
+                && step.description.contains("Search")
+                && step.refused),
+        "the email went into a search box: {steps:?}"
+    );
+    check!(
+        steps
+            .iter()
+            .any(|step| step.description.contains("{{email}}")
+                && step.description.contains("Email")
+                && !step.refused),
+        "the email was not typed where it belongs: {steps:?}"
+    );
+    let values = run
+        .page
+        .evaluate("JSON.stringify([first.value, mail.value, q.value])")?;
+    check!(
+        values.as_str() == Some(r#"["","bob@example.com",""]"#),
+        "the fields hold {values}"
+    );
+    Ok(())
+}

@@ -60,6 +60,10 @@ fn main() -> ExitCode {
             guard::each_policy_holds_while_acting,
         ),
         (
+            "guard_profile_values_only_where_the_task_asks",
+            guard::profile_values_only_where_the_task_asks,
+        ),
+        (
             "guard_odd_unicode_tasks_run_to_an_end",
             guard::odd_unicode_tasks_run_to_an_end,
         ),
