@@ -21,6 +21,9 @@ pub(crate) struct PageDelegate {
     pub(crate) dialogs: RefCell<Vec<String>>,
     /// The agent's checks while a task drives this page.
     pub(crate) guard: TabGuard,
+    /// A request for a new document has gone out and no document has arrived yet (a slow
+    /// server after a form submission): the page is about to change.
+    pub(crate) navigation_pending: Cell<bool>,
 }
 
 impl WebViewDelegate for PageDelegate {
@@ -42,6 +45,10 @@ impl WebViewDelegate for PageDelegate {
             self.loads_started.set(self.loads_started.get() + 1);
             self.guard.document_started();
         }
+        // A document arrived (Servo's Complete alone may belong to an inert document).
+        if status != LoadStatus::Complete {
+            self.navigation_pending.set(false);
+        }
         self.load_complete.set(status == LoadStatus::Complete);
     }
 
@@ -50,7 +57,12 @@ impl WebViewDelegate for PageDelegate {
     }
 
     fn load_web_resource(&self, _webview: WebView, load: WebResourceLoad) {
-        self.guard.resource(load);
+        if load.request.is_for_main_frame {
+            self.navigation_pending.set(true);
+        }
+        if !self.guard.resource(load) {
+            self.navigation_pending.set(false);
+        }
     }
 
     fn request_create_new(&self, _parent: WebView, _request: CreateNewWebViewRequest) {

@@ -85,7 +85,8 @@ impl TabGuard {
         }
     }
 
-    pub(crate) fn resource(&self, load: WebResourceLoad) {
+    /// Let `load` go on or cancel it; false when it was cancelled.
+    pub(crate) fn resource(&self, load: WebResourceLoad) -> bool {
         let verdict = match self.egress.borrow().as_ref() {
             Some(egress) => egress.check_request(Outgoing {
                 method: load.request.method.as_str(),
@@ -105,7 +106,9 @@ impl TabGuard {
             self.block(format!("{what}: {why}"));
             let url = load.request.url.clone();
             load.intercept(WebResourceResponse::new(url)).cancel();
+            return false;
         }
+        true
     }
 
     /// A page asked for a new window (`window.open`, `target=_blank`): never while driven.

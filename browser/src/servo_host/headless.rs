@@ -273,10 +273,12 @@ impl Page {
         Ok(self.loaded())
     }
 
-    /// Wait for the current navigation (e.g. one a click started) to complete.
+    /// Wait for the current navigation (e.g. one a click started) to complete: a new document
+    /// asked for and not yet arrived (a slow server) counts as in progress.
     pub fn wait_for_load(&self, timeout: Duration) -> Result<Loaded, BrowserError> {
         self.runtime.spin_until("page load", timeout, || {
-            self.webview().load_status() == LoadStatus::Complete
+            !self.delegate.navigation_pending.get()
+                && self.webview().load_status() == LoadStatus::Complete
         })?;
         if !self.document_complete(timeout) {
             return Err(BrowserError::Timeout {
@@ -303,6 +305,7 @@ impl Page {
         self.stop();
         let timeout = self.options.borrow().step_timeout;
         let fresh = blank_webview(&self.runtime, &self.context, &self.delegate, timeout)?;
+        self.delegate.navigation_pending.set(false);
         let stuck = self.webview.replace(fresh);
         drop(stuck);
         Ok(())

@@ -8,6 +8,7 @@
 //! is run as a task, and a task in odd Unicode runs to its end.
 
 use std::path::Path;
+use std::time::Duration;
 
 use clef_agent::act::{AuditLog, Confirm, Guidance, Policy, Status};
 use clef_agent::forms::FieldKind;
@@ -464,6 +465,68 @@ pub fn profile_values_only_where_the_task_asks(ctx: &Ctx) -> anyhow::Result<()> 
     check!(
         values.as_str() == Some(r#"["","bob@example.com",""]"#),
         "the fields hold {values}"
+    );
+    Ok(())
+}
+
+/// The guard lets a site's own flows through: a login form posted, answered 303 (slowly) to a
+/// page of the same site, then a 301 to another page of it; the saved password reaches the
+/// site it was typed for and nothing is reported blocked.
+pub fn the_sites_own_redirects_still_work(ctx: &Ctx) -> anyhow::Result<()> {
+    let login = r#"<!doctype html><title>Sign in</title><h1>Sign in</h1>
+<form action="/session" method=post>
+<label for=user>Username</label> <input id=user name=user>
+<label for=pass>Password</label> <input id=pass name=pass type=password>
+<button type=submit>Sign in</button></form>"#;
+    let server = TestServer::start([
+        ("/", Route::html(login)),
+        (
+            "/session",
+            Route::slow(Duration::from_millis(400), Route::redirect(303, "/home")),
+        ),
+        ("/home", Route::redirect(301, "/dashboard")),
+        (
+            "/dashboard",
+            Route::html("<title>Dashboard</title><h1>Welcome back</h1>"),
+        ),
+    ])?;
+    let secret = secret();
+    let vault = KeyringVault::open(profile())?;
+    vault.save(&origin(&server), FieldKind::Password, &secret)?;
+    let run = run_task(
+        ctx,
+        &server.url("/"),
+        "sign in as alice with my saved password",
+        &mut ScriptedModel::new(vec![
+            type_into("Username", "alice"),
+            type_into("Password", "{{password}}"),
+            click("Sign in"),
+            say(r#"{"action": "done", "reason": "signed in"}"#),
+        ]),
+        Guidance::Open,
+        approved_policy(&server),
+        &AuditLog::new(None),
+    )?;
+    vault.forget(&origin(&server), FieldKind::Password)?;
+    let steps = &run.outcome.steps;
+    check!(
+        run.page
+            .url()
+            .is_some_and(|url| url.ends_with("/dashboard")),
+        "the sign-in flow did not arrive: {steps:?}"
+    );
+    check!(
+        !steps.iter().any(|step| step.outcome.contains("blocked")),
+        "the site's own redirects were blocked: {steps:?}"
+    );
+    check!(
+        server
+            .received()
+            .iter()
+            .any(|request| request.method == "POST"
+                && request.target == "/session"
+                && String::from_utf8_lossy(&request.body).contains(&secret)),
+        "the password did not reach the site it was typed for"
     );
     Ok(())
 }

@@ -64,6 +64,10 @@ fn main() -> ExitCode {
             guard::profile_values_only_where_the_task_asks,
         ),
         (
+            "guard_the_sites_own_redirects_still_work",
+            guard::the_sites_own_redirects_still_work,
+        ),
+        (
             "guard_odd_unicode_tasks_run_to_an_end",
             guard::odd_unicode_tasks_run_to_an_end,
         ),

@@ -32,6 +32,8 @@ pub(super) struct WindowDelegate {
     pub(super) handled_inputs: RefCell<HashSet<InputEventId>>,
     /// The tab a task drives, if any, and the checks on its requests.
     pub(super) guarded: std::cell::Cell<Option<WebViewId>>,
+    /// The driven tab asked for a new document and none has arrived yet.
+    pub(super) navigation_pending: std::cell::Cell<bool>,
     pub(super) guard: TabGuard,
 }
 
@@ -60,8 +62,11 @@ impl WebViewDelegate for WindowDelegate {
 
     fn notify_load_status_changed(&self, webview: WebView, status: LoadStatus) {
         tracing::debug!(id = ?webview.id(), ?status, url = ?webview.url().map(String::from), "load status");
-        if status == LoadStatus::Started && self.driven(&webview) {
-            self.guard.document_started();
+        if self.driven(&webview) {
+            if status == LoadStatus::Started {
+                self.guard.document_started();
+            }
+            self.navigation_pending.set(false);
         }
         self.push(Notice::Document(webview.id()));
         self.push(Notice::Changed);
@@ -105,7 +110,11 @@ impl WebViewDelegate for WindowDelegate {
 
     fn load_web_resource(&self, webview: WebView, load: WebResourceLoad) {
         if self.driven(&webview) {
-            self.guard.resource(load);
+            let document = load.request.is_for_main_frame;
+            let sent = self.guard.resource(load);
+            if document {
+                self.navigation_pending.set(sent);
+            }
         }
     }
 

@@ -483,11 +483,13 @@ impl Ui {
             !done
         });
         let tabs = &self.tabs;
+        let pending = self.delegate.navigation_pending.get();
         self.agent.loads.retain(|load| {
-            let complete = tabs
-                .iter()
-                .find(|tab| tab.webview.id() == load.webview)
-                .is_none_or(|tab| tab.webview.load_status() == servo::LoadStatus::Complete);
+            let complete = !pending
+                && tabs
+                    .iter()
+                    .find(|tab| tab.webview.id() == load.webview)
+                    .is_none_or(|tab| tab.webview.load_status() == servo::LoadStatus::Complete);
             let done = complete && !load.needs_document;
             if done {
                 let _ = load.reply.send(Ok(serde_json::Value::Null));
