@@ -159,7 +159,8 @@ pub fn perform(
             let filled = fill(text, origin, vault)?;
             // The engine learns where each saved value may go before the first key is sent.
             for (kind, value) in &filled.values {
-                page.protect(value, origin, &super::secrets::what(*kind));
+                page.protect(value, origin, &super::secrets::what(*kind))
+                    .map_err(|error| format!("saved data not typed: {error}"))?;
             }
             uncovered(&mut target, *element, page)?;
             let at = target(*element, "clear", page)?;

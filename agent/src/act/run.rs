@@ -49,8 +49,9 @@ pub trait ActPage: PageAccess {
     /// From now on the engine checks each navigation and request of this page (`None`: the
     /// agent let go of it). A page that cannot be guarded is an error: the task does not start.
     fn guard(&mut self, egress: Option<Egress>) -> Result<(), PageError>;
-    /// `value` (saved data, named `what`) was typed for `origin`: the engine keeps it there.
-    fn protect(&mut self, value: &str, origin: &str, what: &str);
+    /// `value` (saved data, named `what`) is about to be typed for `origin`: the engine keeps
+    /// it there. An error means it could not, and the value is not typed.
+    fn protect(&mut self, value: &str, origin: &str, what: &str) -> Result<(), PageError>;
     /// What the engine blocked since the last call, a reason each.
     fn take_blocked(&mut self) -> Vec<String>;
 }

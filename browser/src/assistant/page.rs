@@ -78,8 +78,9 @@ impl ActPage for HeadlessAccess<'_> {
         Ok(())
     }
 
-    fn protect(&mut self, value: &str, origin: &str, what: &str) {
+    fn protect(&mut self, value: &str, origin: &str, what: &str) -> Result<(), PageError> {
         self.page.protect(value, origin, what);
+        Ok(())
     }
 
     fn take_blocked(&mut self) -> Vec<String> {

@@ -134,15 +134,13 @@ impl ActPage for RemotePage {
         self.call(PageOp::Guard(egress)).map(|_| ())
     }
 
-    fn protect(&mut self, value: &str, origin: &str, what: &str) {
-        let protected = self.call(PageOp::Protect {
+    fn protect(&mut self, value: &str, origin: &str, what: &str) -> Result<(), PageError> {
+        self.call(PageOp::Protect {
             value: Redacted(value.to_owned()),
             origin: origin.to_owned(),
             what: what.to_owned(),
-        });
-        if let Err(error) = protected {
-            tracing::warn!(%error, "the tab's guard did not take a saved value");
-        }
+        })
+        .map(|_| ())
     }
 
     fn take_blocked(&mut self) -> Vec<String> {
