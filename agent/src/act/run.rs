@@ -261,6 +261,15 @@ fn run_guarded(
     let mut typed_personal: Vec<String> = Vec::new();
     let mut typed_on = String::new();
     settle(page);
+    // What the page tried on its own before the first step (a script sending the tab away).
+    let early = page.take_blocked();
+    if !early.is_empty() {
+        audit_blocked(audit, &page.url().unwrap_or_default(), &early)?;
+        note = Some(format!(
+            "the browser blocked what the page tried: {}",
+            early.join("; ")
+        ));
+    }
 
     for number in 1..=options.max_steps {
         let started = Instant::now();
