@@ -19,7 +19,11 @@ fn page() -> Snapshot {
         title: "Form".into(),
         viewport: [800.0, 600.0],
         scroll: [0.0, 0.0],
-        nodes: vec![node(1, "textbox", "Email"), node(2, "button", "Send"), select],
+        nodes: vec![
+            node(1, "textbox", "Email"),
+            node(2, "button", "Send"),
+            select,
+        ],
     }
 }
 

@@ -7,7 +7,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
     let task = Task::new(text);
-    let words: Vec<String> = text.split_whitespace().take(4).map(str::to_lowercase).collect();
+    let words: Vec<String> = text
+        .split_whitespace()
+        .take(4)
+        .map(str::to_lowercase)
+        .collect();
     for kind in [FieldKind::Username, FieldKind::Email, FieldKind::Other] {
         let _ = task.value_for(&words, kind);
     }
