@@ -39,6 +39,10 @@ pub struct Node {
     /// Class names of an element with no name at all (icons styled by class).
     #[serde(default)]
     pub class_hint: Option<String>,
+    /// For an element with no name: the text of the nearest enclosing element that has some
+    /// (which row of a list an icon belongs to).
+    #[serde(default)]
+    pub context: Option<String>,
     #[serde(default)]
     pub autocomplete: Option<String>,
     #[serde(default)]

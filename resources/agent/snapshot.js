@@ -146,6 +146,17 @@
     return "";
   };
 
+  // For an element with no name (an icon): the text of the nearest enclosing element that has
+  // some, so "the star of Deva's email" can be told from the other stars.
+  const contextText = (element) => {
+    let ancestor = element.parentElement;
+    for (let level = 0; ancestor && level < 4; level++, ancestor = ancestor.parentElement) {
+      const text = collapse(ancestor.innerText || ancestor.textContent);
+      if (text) return text.length <= 60 ? text : text.slice(0, 60) + "…";
+    }
+    return "";
+  };
+
   const interactiveRoles = new Set(["clickable", "link", "button", "combobox", "listbox", "textbox", "searchbox", "spinbutton", "slider",
     "checkbox", "radio", "switch", "tab", "menuitem", "option"]);
 
@@ -202,6 +213,10 @@
         if (entry.name.length > 80) entry.name = entry.name.slice(0, 80) + "…";
         if (!entry.name && typeof element.className === "string" && element.className.trim()) {
           entry.class_hint = element.className.trim().split(/\s+/).slice(0, 3).join(" ");
+        }
+        if (!entry.name) {
+          const context = contextText(element);
+          if (context) entry.context = context;
         }
       }
       if (element.closest && element.closest('[role="dialog"], [aria-modal="true"], dialog')) entry.in_dialog = true;

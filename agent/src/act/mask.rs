@@ -61,9 +61,14 @@ pub fn mask(snapshot: &mut Snapshot) {
         {
             *value = shown.to_owned();
         }
-        for text in [&mut node.value, &mut node.name, &mut node.text]
-            .into_iter()
-            .flatten()
+        for text in [
+            &mut node.value,
+            &mut node.name,
+            &mut node.text,
+            &mut node.context,
+        ]
+        .into_iter()
+        .flatten()
         {
             if let Some(masked) = mask_text(text) {
                 *text = masked;

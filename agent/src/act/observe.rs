@@ -77,6 +77,11 @@ pub fn outline_line(node: &Node) -> String {
     {
         line.push_str(&format!(" [class={}]", quoted(classes)));
     }
+    if name.is_empty()
+        && let Some(context) = &node.context
+    {
+        line.push_str(&format!(" [in {}]", quoted(context)));
+    }
     if let Some(kind) = node
         .input_type
         .as_deref()
@@ -385,6 +390,17 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("button \"Send\""), "{shown}");
+    }
+
+    #[test]
+    fn an_unnamed_icon_says_what_it_belongs_to() {
+        let mut icon = node("clickable", Some(9), "");
+        icon.class_hint = Some("star".into());
+        icon.context = Some("Deva Re: lunch on Friday".into());
+        assert_eq!(
+            outline_line(&icon),
+            "clickable [ref=e9] [class=\"star\"] [in \"Deva Re: lunch on Friday\"]"
+        );
     }
 
     #[test]

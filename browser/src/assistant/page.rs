@@ -79,8 +79,11 @@ impl ActPage for HeadlessAccess<'_> {
     }
 
     fn protect(&mut self, value: &str, origin: &str, what: &str) -> Result<(), PageError> {
-        self.page.protect(value, origin, what);
-        Ok(())
+        if self.page.protect(value, origin, what) {
+            Ok(())
+        } else {
+            Err(PageError("the page is not guarded by a task".to_owned()))
+        }
     }
 
     fn take_blocked(&mut self) -> Vec<String> {

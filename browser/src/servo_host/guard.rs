@@ -31,9 +31,14 @@ impl TabGuard {
         self.egress.borrow().as_ref().is_some_and(Egress::active)
     }
 
-    pub(crate) fn protect(&self, value: &str, origin: &str, what: &str) {
-        if let Some(egress) = self.egress.borrow_mut().as_mut() {
-            egress.protect(value, origin, what);
+    /// Bind `value` to `origin`; false when no task guards this tab (nothing could be bound).
+    pub(crate) fn protect(&self, value: &str, origin: &str, what: &str) -> bool {
+        match self.egress.borrow_mut().as_mut() {
+            Some(egress) => {
+                egress.protect(value, origin, what);
+                true
+            }
+            None => false,
         }
     }
 

@@ -479,9 +479,10 @@ impl Page {
         self.delegate.guard.set(egress);
     }
 
-    /// `value` was typed for `origin`: the guard keeps it from other origins.
-    pub fn protect(&self, value: &str, origin: &str, what: &str) {
-        self.delegate.guard.protect(value, origin, what);
+    /// `value` is typed for `origin`: the guard keeps it from other origins. False when the
+    /// page has no guard (no task drives it), so nothing could be bound.
+    pub fn protect(&self, value: &str, origin: &str, what: &str) -> bool {
+        self.delegate.guard.protect(value, origin, what)
     }
 
     /// What the guard blocked since the last call, a reason each.

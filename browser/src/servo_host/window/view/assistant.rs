@@ -462,8 +462,12 @@ impl Ui {
                     origin,
                     what,
                 } => {
-                    self.delegate.guard.protect(&value.0, &origin, &what);
-                    let _ = request.reply.send(Ok(serde_json::Value::Null));
+                    let bound = self.delegate.guard.protect(&value.0, &origin, &what);
+                    let _ = request.reply.send(if bound {
+                        Ok(serde_json::Value::Null)
+                    } else {
+                        Err("the tab is not guarded by a task".to_owned())
+                    });
                 }
                 PageOp::TakeBlocked => {
                     let blocked = self.delegate.guard.take_blocked();
