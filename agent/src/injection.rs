@@ -124,18 +124,12 @@ fn sentence_score(normal: &str) -> f64 {
                 .filter_map(|other| words.get(other))
                 .any(|other| MACHINE_QUALIFIERS.iter().any(|q| other.starts_with(q)))
     };
-    let strong_at = |index: usize| {
-        let word = words[index];
-        STRONG_ADDRESSEES.contains(&word)
-            || word.starts_with("chatbot")
-            || word.starts_with("chatgpt")
-            || compound(index)
-    };
     let strong_addressee = |word: &str| {
         STRONG_ADDRESSEES.contains(&word)
             || word.starts_with("chatbot")
             || word.starts_with("chatgpt")
     };
+    let strong_at = |index: usize| strong_addressee(words[index]) || compound(index);
     let weak_addressee = |word: &str| WEAK_ADDRESSEES.contains(&word);
     let addressee = |word: &str| strong_addressee(word) || weak_addressee(word);
 

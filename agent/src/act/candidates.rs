@@ -129,7 +129,12 @@ const SAVED_WORDS: &[&str] = &[
 /// general. Anything else is left for the user: a task that says "subscribe with my email"
 /// does not give away the phone number.
 pub fn task_wants_saved(task: &Task, node: &Node, kind: FieldKind) -> bool {
-    kind.is_secret() || mentions(&task.text, SAVED_WORDS) || task.overlap(&words_of(node)) > 0
+    wants_saved(task, &words_of(node), kind)
+}
+
+/// `task_wants_saved` for a field whose words are already gathered.
+fn wants_saved(task: &Task, words: &[String], kind: FieldKind) -> bool {
+    kind.is_secret() || mentions(&task.text, SAVED_WORDS) || task.overlap(words) > 0
 }
 const DISMISS: &[&str] = &[
     "dismiss",
@@ -186,11 +191,8 @@ fn value_for(
     if let Some(value) = task.value_for(words, kind) {
         return Some((value, 3.0));
     }
-    let wants_saved =
-        kind.is_secret() || mentions(&task.text, SAVED_WORDS) || task.overlap(words) > 0;
-    // (The same rule as `task_wants_saved`, on words already gathered.)
     let placeholder = kind.placeholder()?;
-    (wants_saved && has_saved(kind)).then(|| (placeholder.to_owned(), 2.0))
+    (wants_saved(task, words, kind) && has_saved(kind)).then(|| (placeholder.to_owned(), 2.0))
 }
 
 /// Ranked candidate actions for the next step.

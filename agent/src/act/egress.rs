@@ -192,14 +192,7 @@ impl Egress {
                 request.method
             ));
         }
-        let raw = request.url.as_str();
-        let decoded = decode(raw);
-        if let Some(protected) = self.protected.iter().find(|protected| {
-            protected
-                .forms
-                .iter()
-                .any(|form| raw.contains(form.as_str()) || decoded.contains(form.as_str()))
-        }) {
+        if let Some(protected) = self.carrying(request.url).next() {
             return Err(format!(
                 "a redirect of an address that carries the saved {}, to where the engine does not show",
                 protected.what
@@ -220,17 +213,20 @@ impl Egress {
 
     /// A saved value `url` carries to an origin it was not typed for.
     fn carried(&self, url: &Url, origin: &str) -> Option<&Protected> {
-        let raw = url.as_str();
-        let decoded = decode(raw);
-        self.protected
-            .iter()
-            .filter(|protected| protected.origin != origin)
-            .find(|protected| {
-                protected
-                    .forms
-                    .iter()
-                    .any(|form| raw.contains(form.as_str()) || decoded.contains(form.as_str()))
-            })
+        self.carrying(url)
+            .find(|protected| protected.origin != origin)
+    }
+
+    /// The saved values `url` holds, in any of their forms, raw or percent-decoded.
+    fn carrying<'a>(&'a self, url: &Url) -> impl Iterator<Item = &'a Protected> {
+        let raw = url.as_str().to_owned();
+        let decoded = decode(&raw);
+        self.protected.iter().filter(move |protected| {
+            protected
+                .forms
+                .iter()
+                .any(|form| raw.contains(form.as_str()) || decoded.contains(form.as_str()))
+        })
     }
 }
 

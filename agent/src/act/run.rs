@@ -636,8 +636,9 @@ fn run_guarded(
 
 /// What the engine blocked after a step was recorded: its own audit line.
 fn audit_blocked(audit: &AuditLog, url: &str, blocked: &[String]) -> Result<(), ActError> {
-    audit
-        .record(&AuditRecord {
+    write_audit(
+        audit,
+        AuditRecord {
             time: now(),
             url: url.to_owned(),
             action: "(the page's own request)".to_owned(),
@@ -645,15 +646,11 @@ fn audit_blocked(audit: &AuditLog, url: &str, blocked: &[String]) -> Result<(), 
             reason: String::new(),
             outcome: format!("blocked by the browser: {}", blocked.join("; ")),
             approved_by: "policy".to_owned(),
-        })
-        .map_err(|error| {
-            ActError::Page(PageError(format!(
-                "the audit log cannot be written, so the task stops: {error}"
-            )))
-        })
+        },
+    )
 }
 
-/// One line of the audit log; a log that cannot be written stops the task (fail closed).
+/// One line of the audit log for a step.
 fn audit_step(
     audit: &AuditLog,
     record: &StepRecord,
@@ -661,8 +658,9 @@ fn audit_step(
     reason: &str,
     approved_by: &str,
 ) -> Result<(), ActError> {
-    audit
-        .record(&AuditRecord {
+    write_audit(
+        audit,
+        AuditRecord {
             time: now(),
             url: record.url.clone(),
             action: record.description.clone(),
@@ -670,12 +668,17 @@ fn audit_step(
             reason: reason.to_owned(),
             outcome: record.outcome.clone(),
             approved_by: approved_by.to_owned(),
-        })
-        .map_err(|error| {
-            ActError::Page(PageError(format!(
-                "the audit log cannot be written, so the task stops: {error}"
-            )))
-        })
+        },
+    )
+}
+
+/// A log that cannot be written stops the task (fail closed).
+fn write_audit(audit: &AuditLog, record: AuditRecord) -> Result<(), ActError> {
+    audit.record(&record).map_err(|error| {
+        ActError::Page(PageError(format!(
+            "the audit log cannot be written, so the task stops: {error}"
+        )))
+    })
 }
 
 /// Ask the model for the step; the inner `Err` is a reply that is not a valid action.

