@@ -24,7 +24,7 @@ pub enum AuditCommand {
     },
 }
 
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 8] = [
     "time",
     "url",
     "action",
@@ -32,6 +32,7 @@ const FIELDS: [&str; 7] = [
     "reason",
     "outcome",
     "approved_by",
+    "actor",
 ];
 
 fn log_path(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
@@ -79,8 +80,12 @@ pub fn audit(command: &AuditCommand) -> anyhow::Result<()> {
             for record in &records {
                 writeln!(
                     out,
-                    "{}  {}  {}  → {}{}",
+                    "{}  {}  {}  {}  → {}{}",
                     audit_time(record).unwrap_or_else(|| "(no time)".to_owned()),
+                    match audit_field(record, "actor").as_str() {
+                        "" => "agent".to_owned(),
+                        actor => actor.to_owned(),
+                    },
                     audit_field(record, "url"),
                     audit_field(record, "action"),
                     audit_field(record, "outcome"),

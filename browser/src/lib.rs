@@ -12,6 +12,7 @@ pub mod config;
 pub mod edition;
 pub mod error;
 pub mod keys;
+pub mod mcp_host;
 pub mod page_cache;
 pub mod policies;
 mod servo_host;

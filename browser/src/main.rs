@@ -3,6 +3,7 @@
 mod act_commands;
 mod assistant_commands;
 mod audit_commands;
+mod mcp_commands;
 mod model_commands;
 
 use std::path::PathBuf;
@@ -63,6 +64,8 @@ enum Command {
     /// Save or forget a site's secret in the OS keyring.
     #[command(subcommand)]
     Secret(act_commands::SecretCommand),
+    /// Serve the browser's tools to other agents over MCP (stdio, or `--http` on loopback).
+    Mcp(Box<mcp_commands::McpArgs>),
     /// Answer a question about one or more pages: `clef ask URL [URL...] QUESTION`.
     Ask {
         /// Addresses, then the question.
@@ -155,6 +158,7 @@ fn main() -> ExitCode {
             Err(error) => Err(error),
         },
         Some(Command::Secret(command)) => act_commands::secret(&command),
+        Some(Command::Mcp(args)) => mcp_commands::mcp(&args),
         Some(Command::Audit(command)) => audit_commands::audit(&command),
         Some(Command::Edition) => {
             edition();

@@ -1,4 +1,8 @@
-//! What plugs into Clef from outside: an MCP server on loopback/stdio exposing the browser's
-//! tools, and user scripts.
+//! What plugs into Clef from outside: the MCP server other agents drive the browser through
+//! (`mcp`), and user scripts.
 //!
-//! Depends on the browser's public tool interface only; never on Servo or llama.cpp directly.
+//! Owns the protocol (rmcp), the tool catalog and the loopback HTTP transport; the browser
+//! answers the calls through the [`mcp::ToolHost`] trait. Must not depend on Servo, llama.cpp
+//! or the browser crate (the browser depends on this one).
+
+pub mod mcp;

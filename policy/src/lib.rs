@@ -103,6 +103,10 @@ pub struct Policies {
     model_path: Option<PathBuf>,
     /// Whether copies of the pages users open are kept for reading offline.
     page_cache: Option<bool>,
+    /// Whether other programs may drive Clef over MCP.
+    mcp: Option<bool>,
+    /// Whether MCP clients may run their own scripts in pages (`browser_evaluate`).
+    mcp_evaluate: Option<bool>,
     max_steps: Option<usize>,
     users_may_approve: Option<bool>,
     audit_path: Option<PathBuf>,
@@ -256,6 +260,26 @@ impl Policies {
     }
 
     /// Whether copies of opened pages may be kept (the browser decides where).
+    /// Whether the MCP server may run (on unless the policy turns it off).
+    pub fn check_mcp(&self) -> Result<(), PolicyError> {
+        if self.closed || self.mcp == Some(false) {
+            return Err(PolicyError::Disabled(
+                "the MCP server".to_owned(),
+                self.source_text(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether MCP clients may evaluate scripts: `Some(false)` forbidden, `Some(true)` allowed
+    /// by the policy, `None` the user's choice.
+    pub fn mcp_evaluate(&self) -> Option<bool> {
+        if self.closed {
+            return Some(false);
+        }
+        self.mcp_evaluate
+    }
+
     pub fn page_cache_enabled(&self) -> bool {
         !self.closed && self.page_cache != Some(false)
     }

@@ -58,6 +58,7 @@ impl Policies {
                 "Agent" => out.read_agent(value),
                 "Audit" => out.read_audit(value),
                 "PageCache" => out.page_cache = out.boolean_in(value, "PageCache", "Enabled"),
+                "Mcp" => out.read_mcp(value),
                 other => out
                     .problems
                     .push(format!("unknown policy \"{other}\" ignored")),
@@ -102,6 +103,31 @@ impl Policies {
             return Some(false);
         }
         result
+    }
+
+    fn read_mcp(&mut self, value: &Value) {
+        let Some(object) = self.object(value, "Mcp") else {
+            self.mcp = Some(false);
+            return;
+        };
+        for (key, inner) in object {
+            let slot = match key.as_str() {
+                "Enabled" => &mut self.mcp,
+                "Evaluate" => &mut self.mcp_evaluate,
+                other => {
+                    self.problems
+                        .push(format!("unknown key \"Mcp.{other}\" ignored"));
+                    continue;
+                }
+            };
+            *slot = Some(inner.as_bool().unwrap_or(false));
+            if !inner.is_boolean() {
+                self.problems.push(format!(
+                    "\"Mcp.{key}\" must be true or false, not {}",
+                    describe(inner)
+                ));
+            }
+        }
     }
 
     fn read_features(&mut self, value: &Value) {

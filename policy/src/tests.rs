@@ -230,3 +230,19 @@ fn site_rules_bind_every_site_a_task_touches() {
         SiteRule::Full
     );
 }
+
+#[test]
+fn mcp_server_and_evaluate_are_managed() {
+    let none = parse(r#"{"policies": {}}"#);
+    assert!(none.check_mcp().is_ok());
+    assert_eq!(none.mcp_evaluate(), None);
+    let off = parse(r#"{"policies": {"Mcp": {"Enabled": false, "Evaluate": true}}}"#);
+    assert!(off.check_mcp().is_err());
+    assert_eq!(off.mcp_evaluate(), Some(true));
+    let bad = parse(r#"{"policies": {"Mcp": {"Evaluate": "yes", "Tools": 1}}}"#);
+    assert_eq!(bad.mcp_evaluate(), Some(false));
+    assert_eq!(bad.problems.len(), 2, "{:?}", bad.problems);
+    let closed = parse("{not json");
+    assert!(closed.check_mcp().is_err());
+    assert_eq!(closed.mcp_evaluate(), Some(false));
+}

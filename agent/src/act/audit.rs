@@ -22,6 +22,16 @@ pub struct AuditRecord {
 #[derive(Debug)]
 pub struct AuditLog {
     path: Option<PathBuf>,
+    /// Who acts, written on every line: "agent" (Clef's own), or the MCP client that did.
+    actor: String,
+}
+
+/// One line as written: the record and who acted.
+#[derive(Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    record: &'a AuditRecord,
+    actor: &'a str,
 }
 
 impl AuditLog {
@@ -29,6 +39,15 @@ impl AuditLog {
     pub fn new(path: Option<&Path>) -> Self {
         AuditLog {
             path: path.map(Path::to_path_buf),
+            actor: "agent".to_owned(),
+        }
+    }
+
+    /// The same log, its lines saying `actor` acted (an MCP client, or the agent for one).
+    pub fn acting_for(&self, actor: &str) -> Self {
+        AuditLog {
+            path: self.path.clone(),
+            actor: actor.to_owned(),
         }
     }
 
@@ -77,7 +96,11 @@ impl AuditLog {
             .create(true)
             .append(true)
             .open(path)?;
-        let line = serde_json::to_string(record).map_err(std::io::Error::other)?;
+        let line = serde_json::to_string(&Line {
+            record,
+            actor: &self.actor,
+        })
+        .map_err(std::io::Error::other)?;
         writeln!(file, "{line}")
     }
 }

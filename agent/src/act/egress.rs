@@ -113,6 +113,17 @@ impl Egress {
         });
     }
 
+    /// Check the tab under `policy` from now on, keeping the saved values already bound.
+    pub fn resume(&mut self, policy: Policy) {
+        self.policy = policy;
+        self.released = false;
+    }
+
+    /// Whether saved data is typed into the document shown (then nothing may read it back).
+    pub fn holds_saved_data(&self) -> bool {
+        !self.typed_here.is_empty()
+    }
+
     /// The tab shows a new document: what was typed into the old one went with it.
     pub fn document_replaced(&mut self) {
         self.typed_here.clear();

@@ -121,6 +121,19 @@ fn uncovered(target: &mut Locator<'_>, id: u64, page: &mut dyn ActPage) -> Resul
     }
 }
 
+/// Where the element `id` is in the viewport (CSS pixels), once scrolled into view; an error
+/// when it is gone or covered.
+pub fn locate_element(page: &mut dyn ActPage, id: u64) -> Result<(f64, f64), String> {
+    let located = locate(page, id, "locate").map_err(|error| error.to_string())?;
+    if !located.found {
+        return Err("the element went away".to_owned());
+    }
+    if let Some(cover) = located.covered_by {
+        return Err(format!("the element is covered by \"{cover}\""));
+    }
+    Ok((located.x, located.y))
+}
+
 /// Do `action` with real input events; returns what happened, for the log and the model.
 pub fn perform(
     page: &mut dyn ActPage,

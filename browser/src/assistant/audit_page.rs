@@ -34,8 +34,9 @@ pub fn audit_page_html(path: &Path) -> String {
         count += 1;
         let cell = |name: &str| escape_html(&audit_field(&record, name));
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             audit_time(&record).unwrap_or_default(),
+            cell("actor"),
             cell("url"),
             cell("action"),
             cell("element"),
@@ -48,7 +49,7 @@ pub fn audit_page_html(path: &Path) -> String {
         "<!doctype html><meta charset=utf-8><title>Clef audit log</title>\
          <style>body{{font:14px sans-serif;margin:1.5em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top}}th{{background:#eee}}</style>\
          <h1>Audit log</h1><p>{count} actions, newest first, from <code>{}</code>. Export: <code>clef audit export --format csv</code>.</p>\
-         <table><tr><th>time (UTC)</th><th>page</th><th>action</th><th>element</th><th>reason</th><th>outcome</th><th>approved by</th></tr>{rows}</table>",
+         <table><tr><th>time (UTC)</th><th>who</th><th>page</th><th>action</th><th>element</th><th>reason</th><th>outcome</th><th>approved by</th></tr>{rows}</table>",
         escape_html(&path.display().to_string())
     )
 }

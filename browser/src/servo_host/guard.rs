@@ -42,6 +42,23 @@ impl TabGuard {
         }
     }
 
+    /// Check the tab under `policy`, keeping the saved values a guard already binds here.
+    pub(crate) fn resume(&self, policy: clef_agent::act::Policy) {
+        let mut current = self.egress.borrow_mut();
+        match current.as_mut() {
+            Some(egress) => egress.resume(policy),
+            None => *current = Some(Egress::new(policy)),
+        }
+    }
+
+    /// Whether saved data typed by the agent sits in the document shown.
+    pub(crate) fn holds_saved_data(&self) -> bool {
+        self.egress
+            .borrow()
+            .as_ref()
+            .is_some_and(Egress::holds_saved_data)
+    }
+
     pub(crate) fn take_blocked(&self) -> Vec<String> {
         std::mem::take(&mut *self.blocked.borrow_mut())
     }

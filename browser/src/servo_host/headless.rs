@@ -436,6 +436,11 @@ impl Page {
         self.send(events::key_press(events::servo_key(key)))
     }
 
+    /// Move the mouse to a point in CSS pixels (hover effects, menus that open on hover).
+    pub fn hover(&self, x: f32, y: f32) -> Result<(), BrowserError> {
+        self.send([events::mouse_move(self.device_point(x, y))])
+    }
+
     /// Scroll with the mouse wheel at a point; positive `dy` scrolls down.
     pub fn scroll(&self, x: f32, y: f32, dx: f64, dy: f64) -> Result<(), BrowserError> {
         let point = self.device_point(x, y);
@@ -483,6 +488,22 @@ impl Page {
     /// page has no guard (no task drives it), so nothing could be bound.
     pub fn protect(&self, value: &str, origin: &str, what: &str) -> bool {
         self.delegate.guard.protect(value, origin, what)
+    }
+
+    /// Guard the page under `policy` from now on, keeping the saved values already bound to
+    /// their origins (a client driving the page over MCP, between and after tasks).
+    pub fn resume_guard(&self, policy: clef_agent::act::Policy) {
+        self.delegate.guard.resume(policy);
+    }
+
+    /// Whether saved data the agent typed sits in the document shown.
+    pub fn holds_saved_data(&self) -> bool {
+        self.delegate.guard.holds_saved_data()
+    }
+
+    /// Whether the engine checks this page's navigations and requests.
+    pub fn guarded(&self) -> bool {
+        self.delegate.guard.active()
     }
 
     /// What the guard blocked since the last call, a reason each.

@@ -282,6 +282,7 @@ pub fn login_with_a_saved_password_never_shows_it(ctx: &Ctx) -> anyhow::Result<(
             "reason",
             "outcome",
             "approved_by",
+            "actor",
         ] {
             check!(
                 record.get(field).is_some(),
@@ -289,6 +290,10 @@ pub fn login_with_a_saved_password_never_shows_it(ctx: &Ctx) -> anyhow::Result<(
             );
         }
     }
+    check!(
+        log.lines().all(|line| line.contains(r#""actor":"agent""#)),
+        "the agent's own steps say so: {log}"
+    );
     // Not approved for this site: submitting the password needs a yes, and headless says no.
     let refused = run_task(
         ctx,

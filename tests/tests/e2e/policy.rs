@@ -222,7 +222,7 @@ pub fn audit_log_is_shown_and_exported(_: &Ctx) -> anyhow::Result<()> {
     );
     let lines: Vec<&str> = csv_text.lines().collect();
     check!(
-        lines.first() == Some(&"time,url,action,element,reason,outcome,approved_by"),
+        lines.first() == Some(&"time,url,action,element,reason,outcome,approved_by,actor"),
         "{csv_text}"
     );
     check!(lines.len() == 3, "{csv_text}");

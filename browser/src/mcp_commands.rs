@@ -1,0 +1,127 @@
+//! `clef mcp`: Clef as an MCP server for other agents, over stdio or loopback HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clef_agent::act::AuditLog;
+use clef_browser::assistant::{KeyringVault, default_audit_path};
+use clef_browser::config::Config;
+use clef_browser::mcp_host::{McpHost, McpOptions};
+use clef_browser::policies::{self, PolicyError};
+use clef_browser::{Headless, HeadlessOptions};
+use clef_extensions::mcp::{self, Transport};
+
+use crate::model_commands::ModelArgs;
+
+#[derive(clap::Args)]
+pub struct McpArgs {
+    /// Serve Streamable HTTP on this loopback address instead of stdio (clients send the
+    /// bearer token kept in the data folder's `mcp-token`).
+    #[arg(long, value_name = "ADDRESS", num_args = 0..=1,
+          default_missing_value = mcp::DEFAULT_HTTP_ADDRESS)]
+    pub http: Option<String>,
+    /// Risky steps (paying, sending, submitting a password or personal data to a site not
+    /// yet approved): `refuse` (default) or `allow`.
+    #[arg(long, default_value = "refuse", value_parser = ["refuse", "allow"])]
+    pub confirm: String,
+    /// Offer `browser_evaluate`: clients may run their own scripts in pages.
+    #[arg(long)]
+    pub allow_evaluate: bool,
+    /// The audit log (default: `$XDG_DATA_HOME/clef/audit.jsonl`).
+    #[arg(long)]
+    pub audit: Option<PathBuf>,
+    /// Where screenshots the client names are written (default: `$XDG_DATA_HOME/clef/mcp`).
+    #[arg(long)]
+    pub output_dir: Option<PathBuf>,
+    /// Seconds to wait for each page load.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+pub fn mcp(args: &McpArgs) -> anyhow::Result<()> {
+    let policies = policies::load();
+    crate::policy_notes(&policies);
+    policies.check_mcp()?;
+    let allow_evaluate = match policies.mcp_evaluate() {
+        Some(false) if args.allow_evaluate => {
+            return Err(PolicyError::Locked("running client scripts (Mcp.Evaluate)".into()).into());
+        }
+        Some(allowed) => allowed,
+        None => args.allow_evaluate,
+    };
+    if policies.audit_path().is_some() && args.audit.is_some() {
+        return Err(PolicyError::Locked("the audit log's location".to_owned()).into());
+    }
+    let data_dir = dirs::data_dir()
+        .map(|dir| dir.join("clef"))
+        .context("no data folder ($XDG_DATA_HOME or $HOME)")?;
+    let transport = match &args.http {
+        None => Transport::Stdio,
+        Some(address) => {
+            let address: SocketAddr = address
+                .parse()
+                .with_context(|| format!("{address} is not an address (e.g. 127.0.0.1:9224)"))?;
+            let token = mcp::token::load_or_create(&data_dir)
+                .with_context(|| format!("cannot keep the MCP token in {}", data_dir.display()))?;
+            if token.created {
+                eprintln!(
+                    "clef: MCP bearer token (shown once; kept in {}):",
+                    token.path.display()
+                );
+                eprintln!("{}", token.value);
+            } else {
+                eprintln!(
+                    "clef: MCP clients send the bearer token kept in {}",
+                    token.path.display()
+                );
+            }
+            eprintln!("clef: MCP server on http://{address}/mcp");
+            Transport::Http {
+                address,
+                token: token.value,
+            }
+        }
+    };
+    let audit_path = match policies.audit_path() {
+        Some(path) => Some(path.to_path_buf()),
+        None => args.audit.clone().or_else(default_audit_path),
+    };
+    let audit = AuditLog::new(audit_path.as_deref());
+    if let Some(days) = policies.audit_retention_days() {
+        audit.prune(days)?;
+    }
+    // Without a model the browser tools still work; the model's tools say why they cannot.
+    let model = match policies.check_assistant() {
+        Err(error) => Err(error.to_string()),
+        Ok(()) => args
+            .model
+            .options(None, &policies)
+            .map_err(|error| format!("{error:#}")),
+    };
+    let vault = KeyringVault::open(Config::load_default()?.profile)?;
+    let browser = Headless::new(HeadlessOptions {
+        load_timeout: Duration::from_secs(args.timeout),
+        ..HeadlessOptions::default()
+    });
+    let mut host = McpHost::new(
+        browser,
+        McpOptions {
+            policies,
+            vault,
+            model,
+            audit,
+            allow_risky: args.confirm == "allow",
+            allow_evaluate,
+            output_dir: args
+                .output_dir
+                .clone()
+                .unwrap_or_else(|| data_dir.join("mcp")),
+        },
+    );
+    mcp::serve(&mut host, transport)?;
+    Ok(())
+}

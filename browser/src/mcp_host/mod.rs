@@ -1,0 +1,354 @@
+//! The browser behind Clef's MCP server: headless tabs driven by an MCP client's tool calls
+//! (`clef_extensions::mcp` speaks the protocol), under the same rules as the agent pane — the
+//! organisation's policy, the engine's checks on every tab, saved data typed from
+//! placeholders and never shown, every action audited with the client's name.
+
+mod acting;
+mod assistant;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clef_agent::act::{AuditLog, Policy, origin_of};
+use clef_agent::snapshot::{Snapshot, Snapshotter};
+use clef_engine::EngineOptions;
+use clef_extensions::mcp::tools::{TabAction, TabsArgs, WaitForArgs};
+use clef_extensions::mcp::{Call, Caller, Content, Reply, ToolHost};
+use clef_policy::{Feature, Policies};
+
+use crate::assistant::{HeadlessAccess, KeyringVault, LocalModel};
+use crate::{Headless, Page};
+
+/// How the server was started.
+pub struct McpOptions {
+    pub policies: Policies,
+    pub vault: KeyringVault,
+    /// The assistant's model, or why there is none (said when a model tool is called).
+    pub model: Result<EngineOptions, String>,
+    pub audit: AuditLog,
+    /// The person who started the server said yes to risky steps (`--confirm allow`).
+    pub allow_risky: bool,
+    /// `browser_evaluate` is offered (`--allow-evaluate`, unless the policy forbids it).
+    pub allow_evaluate: bool,
+    /// Where screenshots named by the client are written.
+    pub output_dir: PathBuf,
+}
+
+/// One tab and what the client was last shown of it.
+struct Tab {
+    page: Page,
+    snapshotter: Snapshotter,
+    last: Option<Snapshot>,
+    /// The agent's safety policy here, or why the client may not act on this page.
+    policy: Result<Policy, String>,
+    /// Labels of saved personal data typed into the page shown (for the submit check).
+    typed_personal: Vec<String>,
+    typed_on: String,
+}
+
+pub struct McpHost {
+    tabs: Vec<Tab>,
+    current: usize,
+    browser: Headless,
+    model: Option<LocalModel>,
+    options: McpOptions,
+}
+
+/// Longest a `browser_wait_for` waits.
+const WAIT_LIMIT: Duration = Duration::from_secs(30);
+/// Tokens of page outline a snapshot returns at most (Playwright returns everything; this
+/// keeps a 5,000-element page answerable, and says what was cut).
+const SNAPSHOT_BUDGET: usize = 20_000;
+
+impl McpHost {
+    pub fn new(browser: Headless, options: McpOptions) -> McpHost {
+        McpHost {
+            tabs: Vec::new(),
+            current: 0,
+            browser,
+            model: None,
+            options,
+        }
+    }
+
+    fn tab(&mut self) -> Result<&mut Tab, String> {
+        self.tabs
+            .get_mut(self.current)
+            .ok_or_else(|| "No open tab: open a page with browser_navigate.".to_owned())
+    }
+
+    fn open_tab(&mut self) -> Result<(), String> {
+        let page = self.browser.new_page().map_err(|error| error.to_string())?;
+        self.tabs.push(Tab {
+            page,
+            snapshotter: Snapshotter::new(),
+            last: None,
+            policy: Err("no page is open".to_owned()),
+            typed_personal: Vec::new(),
+            typed_on: String::new(),
+        });
+        self.current = self.tabs.len() - 1;
+        Ok(())
+    }
+
+    /// Open `address` in the current tab (a new one if none), under the site rules; the
+    /// client's own navigation adds the site to those the tab may use.
+    fn navigate(&mut self, address: &str) -> Result<String, String> {
+        let url =
+            crate::address::parse_address_in_cwd(address).map_err(|error| error.to_string())?;
+        self.options
+            .policies
+            .check_site(url.as_str(), false)
+            .map_err(|error| error.to_string())?;
+        if self.tabs.is_empty() {
+            self.open_tab()?;
+        }
+        let allow_risky = self.options.allow_risky;
+        let policies = self.options.policies.clone();
+        let tab = self.tab()?;
+        if let Some(origin) = origin_of(url.as_str()) {
+            tab.allow(&policies, url.as_str(), &origin, allow_risky);
+        }
+        let loaded = tab
+            .page
+            .goto(url.as_str())
+            .map_err(|error| error.to_string())?;
+        tab.last = None;
+        let blocked = tab.page.take_blocked();
+        let mut note = format!("Navigated to {}", loaded.url);
+        if !blocked.is_empty() {
+            note.push_str(&format!("; blocked by the browser: {}", blocked.join("; ")));
+        }
+        Ok(note)
+    }
+
+    /// The page as the client sees it: address, title and the outline with refs.
+    fn page_state(&mut self) -> Result<String, String> {
+        let policies = self.options.policies.clone();
+        let tab = self.tab()?;
+        let url = tab.page.url().unwrap_or_default();
+        policies
+            .check_site(&url, false)
+            .map_err(|error| error.to_string())?;
+        let snapshot = tab
+            .snapshotter
+            .take(&mut HeadlessAccess::new(&tab.page))
+            .map_err(|error| format!("cannot read the page: {error}"))?;
+        let outline = clef_agent::act::observe::outline(
+            &snapshot,
+            &clef_agent::act::Task::new(""),
+            SNAPSHOT_BUDGET,
+        );
+        let text = format!(
+            "### Page state\n- Page URL: {}\n- Page Title: {}\n- Page Snapshot:\n```yaml\n{}```\n",
+            snapshot.url, snapshot.title, outline
+        );
+        tab.last = Some(snapshot);
+        Ok(text)
+    }
+
+    fn tabs(&mut self, args: TabsArgs) -> Result<String, String> {
+        match args.action {
+            TabAction::List => {}
+            TabAction::New => self.open_tab()?,
+            TabAction::Select => {
+                let index = args.index.ok_or("give the index of the tab to select")?;
+                if index >= self.tabs.len() {
+                    return Err(format!("no tab {index}: there are {}", self.tabs.len()));
+                }
+                self.current = index;
+            }
+            TabAction::Close => {
+                let index = args.index.unwrap_or(self.current);
+                if index >= self.tabs.len() {
+                    return Err(format!("no tab {index}: there are {}", self.tabs.len()));
+                }
+                self.tabs.remove(index);
+                if self.current >= self.tabs.len() {
+                    self.current = self.tabs.len().saturating_sub(1);
+                }
+            }
+        }
+        let mut text = String::from("### Open tabs\n");
+        if self.tabs.is_empty() {
+            text.push_str("(none)\n");
+        }
+        for (index, tab) in self.tabs.iter().enumerate() {
+            let current = if index == self.current {
+                " (current)"
+            } else {
+                ""
+            };
+            text.push_str(&format!(
+                "- {index}:{current} [{}]({})\n",
+                tab.page.title().unwrap_or_default(),
+                tab.page.url().unwrap_or_else(|| "about:blank".to_owned())
+            ));
+        }
+        Ok(text)
+    }
+
+    fn wait_for(&mut self, args: WaitForArgs) -> Result<String, String> {
+        let tab = self.tab()?;
+        if let Some(seconds) = args.time {
+            let seconds = seconds.clamp(0.0, WAIT_LIMIT.as_secs_f64());
+            tab.page.settle(Duration::from_secs_f64(seconds));
+        }
+        let started = Instant::now();
+        let shows = |page: &Page, text: &str| {
+            page.visible_text()
+                .map(|shown| shown.contains(text))
+                .unwrap_or(false)
+        };
+        loop {
+            let appeared = args
+                .text
+                .as_deref()
+                .is_none_or(|text| shows(&tab.page, text));
+            let gone = args
+                .text_gone
+                .as_deref()
+                .is_none_or(|text| !shows(&tab.page, text));
+            if appeared && gone {
+                break;
+            }
+            if started.elapsed() > WAIT_LIMIT {
+                return Err(format!(
+                    "waited {} s: the page still does not show what was asked",
+                    WAIT_LIMIT.as_secs()
+                ));
+            }
+            tab.page.settle(Duration::from_millis(100));
+        }
+        Ok(match (&args.text, &args.text_gone, args.time) {
+            (Some(text), _, _) => format!("The page shows \"{text}\""),
+            (None, Some(text), _) => format!("The page no longer shows \"{text}\""),
+            (None, None, Some(seconds)) => format!("Waited {seconds} s"),
+            (None, None, None) => "Nothing to wait for".to_owned(),
+        })
+    }
+
+    fn back(&mut self) -> Result<String, String> {
+        let tab = self.tab()?;
+        let loaded = tab.page.back().map_err(|error| error.to_string())?;
+        tab.last = None;
+        Ok(format!("Went back to {}", loaded.url))
+    }
+
+    fn close(&mut self) -> String {
+        self.tabs.clear();
+        self.current = 0;
+        "Closed every tab; browser_navigate opens a new one.".to_owned()
+    }
+
+    /// A reply with the page state after `note`, or the error.
+    fn with_state(&mut self, result: Result<String, String>) -> Reply {
+        match result {
+            Ok(note) => match self.page_state() {
+                Ok(state) => Reply::text(format!("{note}\n\n{state}")),
+                Err(error) => Reply::text(format!("{note}\n\n(the page cannot be shown: {error})")),
+            },
+            Err(error) => Reply::error(error),
+        }
+    }
+}
+
+impl Tab {
+    /// The client opened `origin` itself: the tab may use it, checked inside the engine.
+    fn allow(&mut self, policies: &Policies, url: &str, origin: &str, allow_risky: bool) {
+        match &mut self.policy {
+            Ok(policy) => {
+                if !policy.origins.iter().any(|known| known == origin) {
+                    policy.origins.push(origin.to_owned());
+                }
+            }
+            Err(_) => {
+                self.policy = policies
+                    .agent_policy(url, vec![origin.to_owned()], Vec::new(), allow_risky)
+                    .map_err(|error| error.to_string());
+            }
+        }
+        if let Ok(policy) = &self.policy {
+            self.page.resume_guard(policy.clone());
+        }
+    }
+}
+
+fn result_text(result: Result<String, String>) -> Reply {
+    match result {
+        Ok(text) => Reply::text(text),
+        Err(error) => Reply::error(error),
+    }
+}
+
+impl ToolHost for McpHost {
+    fn offers(&self, tool: &str) -> bool {
+        match tool {
+            "browser_evaluate" => self.options.allow_evaluate,
+            "clef_summarize" => self
+                .options
+                .policies
+                .check_feature(Feature::Summary)
+                .is_ok(),
+            "clef_ask" => self
+                .options
+                .policies
+                .check_feature(Feature::Questions)
+                .is_ok(),
+            "clef_run_task" => self
+                .options
+                .policies
+                .check_feature(Feature::AgentActions)
+                .is_ok(),
+            _ => true,
+        }
+    }
+
+    fn call(&mut self, call: Call, caller: &Caller) -> Reply {
+        match call {
+            Call::Navigate(args) => {
+                let result = self.navigate(&args.url);
+                self.with_state(result)
+            }
+            Call::NavigateBack => {
+                let result = self.back();
+                self.with_state(result)
+            }
+            Call::Snapshot => result_text(self.page_state()),
+            Call::Click(args) => self.click(&args, caller),
+            Call::Type(args) => self.type_text(&args, caller),
+            Call::FillForm(args) => self.fill_form(&args, caller),
+            Call::SelectOption(args) => self.select(&args, caller),
+            Call::PressKey(args) => self.press(&args.key, caller),
+            Call::Hover(args) => self.hover(&args.reference),
+            Call::WaitFor(args) => {
+                let result = self.wait_for(args);
+                self.with_state(result)
+            }
+            Call::Tabs(args) => result_text(self.tabs(args)),
+            Call::Screenshot(args) => self.screenshot(&args),
+            Call::Evaluate(args) => self.evaluate(&args),
+            Call::Close => Reply::text(self.close()),
+            Call::Read(args) => self.read(args.url.as_deref()),
+            Call::Summarize(args) => self.summarize(args.url.as_deref()),
+            Call::Ask(args) => self.ask(&args.question, args.url.as_deref()),
+            Call::RunTask(args) => self.run_task(&args, caller),
+        }
+    }
+}
+
+/// A PNG of `image` for the client.
+fn png(image: &image::RgbaImage) -> Result<Vec<u8>, String> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut bytes, image::ImageFormat::Png)
+        .map_err(|error| format!("cannot encode the screenshot: {error}"))?;
+    Ok(bytes.into_inner())
+}
+
+fn image_reply(note: String, bytes: Vec<u8>) -> Reply {
+    Reply {
+        content: vec![Content::Text(note), Content::Png(bytes)],
+        is_error: false,
+    }
+}
