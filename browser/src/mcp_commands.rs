@@ -26,6 +26,10 @@ pub struct McpArgs {
     /// yet approved): `refuse` (default) or `allow`.
     #[arg(long, default_value = "refuse", value_parser = ["refuse", "allow"])]
     pub confirm: String,
+    /// A site approved for submitting passwords and personal data (`https://host`); others
+    /// need `--confirm allow`.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
     /// Offer `browser_evaluate`: clients may run their own scripts in pages.
     #[arg(long)]
     pub allow_evaluate: bool,
@@ -86,6 +90,13 @@ pub fn mcp(args: &McpArgs) -> anyhow::Result<()> {
             }
         }
     };
+    let mut approved = Vec::new();
+    for origin in &args.allow_origins {
+        approved.push(
+            clef_agent::act::origin_of(origin)
+                .with_context(|| format!("{origin} is not an origin"))?,
+        );
+    }
     let audit_path = match policies.audit_path() {
         Some(path) => Some(path.to_path_buf()),
         None => args.audit.clone().or_else(default_audit_path),
@@ -115,6 +126,7 @@ pub fn mcp(args: &McpArgs) -> anyhow::Result<()> {
             model,
             audit,
             allow_risky: args.confirm == "allow",
+            approved,
             allow_evaluate,
             output_dir: args
                 .output_dir

@@ -12,6 +12,7 @@ failed (isError or a protocol error), its text, and the progress messages receiv
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 
@@ -33,7 +34,8 @@ def ref_for(snapshot: str, wanted: str) -> str:
 
 async def run(args, steps):
     if args.stdio:
-        server = StdioServerParameters(command=args.stdio[0], args=args.stdio[1:])
+        # As a client's "env" setting would: the server sees this test's environment.
+        server = StdioServerParameters(command=args.stdio[0], args=args.stdio[1:], env=dict(os.environ))
     else:
         http = create_mcp_http_client(headers={"Authorization": f"Bearer {args.token}"})
         server = streamable_http_client(args.http, http_client=http)

@@ -86,3 +86,25 @@ pub fn stop_gracefully(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The Python with the official MCP SDK (`mcp` from PyPI) that `scripts/setup.sh` installs, or
+/// `CLEF_MCP_PYTHON`. `None` outside CI when it is missing; in CI that is a failure.
+pub fn mcp_python() -> anyhow::Result<Option<PathBuf>> {
+    let path = std::env::var_os("CLEF_MCP_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".cache/clef/mcp-venv/bin/python")
+        });
+    if path.exists() {
+        return Ok(Some(path));
+    }
+    anyhow::ensure!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI: the MCP SDK's Python is missing at {}",
+        path.display()
+    );
+    Ok(None)
+}

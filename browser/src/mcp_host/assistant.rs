@@ -138,7 +138,7 @@ impl McpHost {
                 .url()
                 .ok_or("no page is open: give startUrl")?;
             let mut origins = vec![origin_of(&start).ok_or("the page shown has no site")?];
-            let mut approved = Vec::new();
+            let mut approved = self.options.approved.clone();
             for origin in &args.allow_origins {
                 let origin =
                     origin_of(origin).ok_or_else(|| format!("{origin} is not an origin"))?;
@@ -201,7 +201,13 @@ impl McpHost {
             if let Some(url) = tab.page.url()
                 && let Some(origin) = origin_of(&url)
             {
-                tab.allow(&policies, &url, &origin, allow_risky);
+                tab.allow(
+                    &policies,
+                    &url,
+                    &origin,
+                    &host_options.approved,
+                    allow_risky,
+                );
             }
             let outcome = outcome.map_err(|error| error.to_string())?;
             let verdict = match outcome.status {

@@ -28,6 +28,8 @@ pub struct McpOptions {
     pub audit: AuditLog,
     /// The person who started the server said yes to risky steps (`--confirm allow`).
     pub allow_risky: bool,
+    /// Sites approved for submitting passwords and personal data (`--allow-origin`).
+    pub approved: Vec<String>,
     /// `browser_evaluate` is offered (`--allow-evaluate`, unless the policy forbids it).
     pub allow_evaluate: bool,
     /// Where screenshots named by the client are written.
@@ -105,9 +107,10 @@ impl McpHost {
         }
         let allow_risky = self.options.allow_risky;
         let policies = self.options.policies.clone();
+        let approved = self.options.approved.clone();
         let tab = self.tab()?;
         if let Some(origin) = origin_of(url.as_str()) {
-            tab.allow(&policies, url.as_str(), &origin, allow_risky);
+            tab.allow(&policies, url.as_str(), &origin, &approved, allow_risky);
         }
         let loaded = tab
             .page
@@ -255,7 +258,14 @@ impl McpHost {
 
 impl Tab {
     /// The client opened `origin` itself: the tab may use it, checked inside the engine.
-    fn allow(&mut self, policies: &Policies, url: &str, origin: &str, allow_risky: bool) {
+    fn allow(
+        &mut self,
+        policies: &Policies,
+        url: &str,
+        origin: &str,
+        approved: &[String],
+        allow_risky: bool,
+    ) {
         match &mut self.policy {
             Ok(policy) => {
                 if !policy.origins.iter().any(|known| known == origin) {
@@ -264,7 +274,7 @@ impl Tab {
             }
             Err(_) => {
                 self.policy = policies
-                    .agent_policy(url, vec![origin.to_owned()], Vec::new(), allow_risky)
+                    .agent_policy(url, vec![origin.to_owned()], approved.to_vec(), allow_risky)
                     .map_err(|error| error.to_string());
             }
         }

@@ -13,6 +13,7 @@ mod egress;
 mod errors;
 mod guard;
 mod harness;
+mod mcp;
 mod policy;
 mod reading;
 mod window;
@@ -70,6 +71,12 @@ fn main() -> ExitCode {
         (
             "guard_odd_unicode_tasks_run_to_an_end",
             guard::odd_unicode_tasks_run_to_an_end,
+        ),
+        ("mcp_python_sdk_over_stdio", mcp::python_sdk_over_stdio),
+        ("mcp_python_sdk_over_http", mcp::python_sdk_over_http),
+        (
+            "mcp_policy_governs_the_server",
+            mcp::policy_governs_the_server,
         ),
         ("error_bad_address", errors::bad_address),
         ("error_missing_file", errors::missing_file),

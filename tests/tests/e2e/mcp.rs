@@ -1,0 +1,504 @@
+//! Clef's MCP server driven by real clients: the official Python SDK over stdio and over
+//! Streamable HTTP (both protocol revisions), against pages served on 127.0.0.1; what the page
+//! shows, what the server received, what the client was told and what the audit kept.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clef_agent::forms::FieldKind;
+use clef_browser::assistant::KeyringVault;
+use clef_tests::server::{Request, Route, TestServer};
+use clef_tests::{clef_bin, mcp_python, stop_gracefully};
+use serde_json::{Value, json};
+
+use crate::acting::{origin, profile, secret};
+use crate::check;
+use crate::harness::Ctx;
+
+const LOGIN_FORM: &str = r#"<!doctype html><title>Members login</title>
+<h1>Members login</h1>
+<form method="post" action="/login">
+<label>Username <input name="user"></label>
+<label>Password <input type="password" name="pass"></label>
+<button>Log in</button></form>"#;
+
+fn login_site() -> anyhow::Result<TestServer> {
+    Ok(TestServer::start([(
+        "/login",
+        Route::dynamic(|request: &Request| {
+            if request.method == "POST" {
+                let body = String::from_utf8_lossy(&request.body);
+                let user = body
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("user="))
+                    .unwrap_or("nobody")
+                    .to_owned();
+                let page = format!("<!doctype html><title>Welcome</title><p>Welcome {user}</p>");
+                (200, "text/html", page.into_bytes())
+            } else {
+                (200, "text/html", LOGIN_FORM.as_bytes().to_vec())
+            }
+        }),
+    )])?)
+}
+
+/// A data folder of its own (token, audit) for one server.
+fn data_home(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("clef-mcp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Run the Python SDK client with `steps`; its report, one entry per step.
+fn client(
+    python: &Path,
+    mode: &str,
+    steps: &Value,
+    transport: &[String],
+    data: &Path,
+) -> anyhow::Result<Vec<Value>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp/client.py");
+    let output = Command::new(python)
+        .arg(script)
+        .args(["--mode", mode, "--steps", &steps.to_string()])
+        .args(transport)
+        .env("XDG_DATA_HOME", data)
+        .stderr(Stdio::piped())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "the MCP client failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(serde_json::from_str(&stdout)?)
+}
+
+fn model_path() -> anyhow::Result<Option<PathBuf>> {
+    let model = clef_tests::test_model()?;
+    if model.is_none() {
+        println!("    skipped: test model missing (run scripts/setup.sh)");
+    }
+    Ok(model)
+}
+
+fn python() -> anyhow::Result<Option<PathBuf>> {
+    let python = mcp_python()?;
+    if python.is_none() {
+        println!("    skipped: the MCP SDK is missing (run scripts/setup.sh)");
+    }
+    Ok(python)
+}
+
+/// The steps every transport runs: list, open, type a name and the saved password from its
+/// placeholder, log in, read, hand a task to the local agent, and two bad calls.
+fn login_steps(server: &TestServer) -> Value {
+    let login = server.url("/login");
+    json!([
+        {"list_tools": true},
+        {"tool": "browser_navigate", "args": {"url": login}},
+        {"tool": "browser_type", "args": {"element": "Username field", "text": "kanesha"},
+         "refs": {"ref": "textbox \"Username\""}},
+        {"tool": "browser_type", "args": {"element": "Password field", "text": "{{password}}"},
+         "refs": {"ref": "textbox \"Password\""}},
+        {"tool": "browser_click", "args": {"element": "Log in button"},
+         "refs": {"ref": "button \"Log in\""}},
+        {"tool": "browser_snapshot"},
+        {"tool": "browser_take_screenshot", "args": {}},
+        {"tool": "browser_click", "args": {"element": "gone", "ref": "e9999"}},
+        {"tool": "browser_teleport", "args": {}},
+        {"tool": "browser_navigate", "args": {"url": 42}},
+        {"tool": "clef_run_task",
+         "args": {"task": "log in as alice with my saved password", "startUrl": login}},
+    ])
+}
+
+/// What every transport must show for [`login_steps`].
+fn check_login_report(
+    report: &[Value],
+    server: &TestServer,
+    secret: &str,
+    audit: &Path,
+) -> anyhow::Result<()> {
+    let text = |index: usize| {
+        report[index]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let failed = |index: usize| report[index]["error"].as_bool().unwrap_or(true);
+    check!(report.len() == 11, "a report per step: {report:?}");
+    let tools: Vec<&str> = report[0]["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .filter_map(|tool| tool["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    for name in [
+        "browser_navigate",
+        "browser_navigate_back",
+        "browser_snapshot",
+        "browser_click",
+        "browser_type",
+        "browser_fill_form",
+        "browser_select_option",
+        "browser_press_key",
+        "browser_hover",
+        "browser_wait_for",
+        "browser_tabs",
+        "browser_take_screenshot",
+        "browser_close",
+        "clef_read",
+        "clef_summarize",
+        "clef_ask",
+        "clef_run_task",
+    ] {
+        check!(tools.contains(&name), "{name} is not listed: {tools:?}");
+    }
+    check!(
+        !tools.contains(&"browser_evaluate"),
+        "browser_evaluate is offered without --allow-evaluate"
+    );
+    let snapshot_tool = report[0]["tools"]
+        .as_array()
+        .and_then(|tools| tools.iter().find(|tool| tool["name"] == "browser_snapshot"));
+    check!(
+        snapshot_tool.is_some_and(|tool| tool["readOnly"] == true),
+        "browser_snapshot is not marked read-only"
+    );
+    check!(
+        !failed(1) && text(1).contains("textbox \"Username\" [ref=e"),
+        "navigate: {}",
+        text(1)
+    );
+    check!(
+        !failed(2) && text(2).contains("kanesha"),
+        "type: {}",
+        text(2)
+    );
+    check!(!failed(3), "typing the saved password: {}", text(3));
+    check!(
+        !failed(4) && text(4).contains("Welcome kanesha"),
+        "log in: {}",
+        text(4)
+    );
+    let posted = server
+        .received()
+        .into_iter()
+        .filter(|request| request.method == "POST")
+        .map(|request| String::from_utf8_lossy(&request.body).into_owned())
+        .collect::<Vec<_>>();
+    check!(
+        posted
+            .iter()
+            .any(|body| body.contains("user=kanesha") && body.contains(&format!("pass={secret}"))),
+        "the site did not receive the login: {posted:?}"
+    );
+    check!(
+        !failed(5) && text(5).contains("Welcome kanesha"),
+        "snapshot: {}",
+        text(5)
+    );
+    check!(
+        !failed(6) && report[6]["images"] == json!(["image/png"]),
+        "screenshot: {}",
+        report[6]
+    );
+    check!(
+        failed(7) && text(7).contains("not found"),
+        "a ref that does not exist: {}",
+        report[7]
+    );
+    check!(
+        report[8]["protocol"] == true && text(8).contains("-32602"),
+        "an unknown tool is a protocol error: {}",
+        report[8]
+    );
+    check!(failed(9), "bad arguments are an error: {}", report[9]);
+    let progress = report[10]["progress"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    check!(
+        !progress.is_empty() && text(10).contains("1. "),
+        "the task reports its steps as progress: {}",
+        report[10]
+    );
+    check!(
+        posted_user(server, "alice"),
+        "the local agent's task did not log in: {}",
+        text(10)
+    );
+    // The client never receives the secret, whatever it called.
+    let everything = serde_json::to_string(report)?;
+    check!(
+        !everything.contains(secret),
+        "the secret reached the client"
+    );
+    let log = std::fs::read_to_string(audit)?;
+    check!(!log.contains(secret), "the secret reached the audit log");
+    check!(
+        log.contains(r#""actor":"MCP client \"clef-e2e-client\"""#)
+            && log.contains(r#""actor":"agent for MCP client \"clef-e2e-client\"""#),
+        "the audit does not say which client acted: {log}"
+    );
+    Ok(())
+}
+
+fn posted_user(server: &TestServer, user: &str) -> bool {
+    server.received().iter().any(|request| {
+        request.method == "POST"
+            && String::from_utf8_lossy(&request.body).contains(&format!("user={user}"))
+    })
+}
+
+fn save_password(server: &TestServer) -> anyhow::Result<String> {
+    let secret = secret();
+    KeyringVault::open(profile())?.save(&origin(server), FieldKind::Password, &secret)?;
+    Ok(secret)
+}
+
+/// The official Python SDK over stdio: the client starts `clef mcp` itself.
+pub fn python_sdk_over_stdio(_: &Ctx) -> anyhow::Result<()> {
+    let (Some(python), Some(model)) = (python()?, model_path()?) else {
+        return Ok(());
+    };
+    for mode in ["legacy", "2026-07-28"] {
+        let server = login_site()?;
+        let secret = save_password(&server)?;
+        let data = data_home(&format!("stdio-{mode}"));
+        let mut transport = vec!["--stdio".to_owned(), clef_bin().display().to_string()];
+        transport.extend(["mcp", "--allow-origin"].map(str::to_owned));
+        transport.push(origin(&server));
+        transport.push("--model".to_owned());
+        transport.push(model.display().to_string());
+        let report = client(&python, mode, &login_steps(&server), &transport, &data)?;
+        check_login_report(&report, &server, &secret, &data.join("clef/audit.jsonl"))
+            .map_err(|error| anyhow::anyhow!("{mode}: {error}"))?;
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    Ok(())
+}
+
+/// A free port on loopback (the kernel's choice, released for the server to take).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn start_http(port: u16, data: &Path, model: &Path, extra: &[&str]) -> anyhow::Result<Child> {
+    let child = Command::new(clef_bin())
+        .args(["mcp", "--http", &format!("127.0.0.1:{port}"), "--model"])
+        .arg(model)
+        .args(extra)
+        .env("XDG_DATA_HOME", data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        anyhow::ensure!(Instant::now() < deadline, "clef mcp --http did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(child)
+}
+
+/// The status line of a raw POST to the server (no SDK: what a stranger would send).
+fn raw_post(port: u16, headers: &str) -> anyhow::Result<String> {
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\n{headers}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    Ok(answer.lines().next().unwrap_or_default().to_owned())
+}
+
+/// The official Python SDK over Streamable HTTP, with the profile's bearer token; requests
+/// without it, from a web page's origin, or with a foreign Host are refused; only loopback
+/// addresses are served.
+pub fn python_sdk_over_http(_: &Ctx) -> anyhow::Result<()> {
+    let (Some(python), Some(model)) = (python()?, model_path()?) else {
+        return Ok(());
+    };
+    let data = data_home("http");
+    let port = free_port()?;
+    // Over HTTP the person starting the server says yes to risky steps (submitting the
+    // saved password to a site not approved beforehand); over stdio the site is approved.
+    let mut child = start_http(port, &data, &model, &["--confirm", "allow"])?;
+    let result = (|| {
+        let token = std::fs::read_to_string(data.join("clef/mcp-token"))?
+            .trim()
+            .to_owned();
+        check!(token.len() == 64, "the token file holds {token:?}");
+        let bearer = format!("Authorization: Bearer {token}\r\n");
+        let unauthorized = raw_post(port, "")?;
+        check!(unauthorized.contains(" 401"), "no token: {unauthorized}");
+        let wrong = raw_post(
+            port,
+            &format!("Authorization: Bearer {}\r\n", "0".repeat(64)),
+        )?;
+        check!(wrong.contains(" 401"), "a wrong token: {wrong}");
+        let rebinding = raw_post(
+            port,
+            &format!("{bearer}Origin: http://attacker.example\r\n"),
+        )?;
+        check!(
+            rebinding.contains(" 403"),
+            "a web page's origin: {rebinding}"
+        );
+        let allowed = raw_post(port, &bearer)?;
+        check!(
+            !allowed.contains(" 401") && !allowed.contains(" 403"),
+            "with the token: {allowed}"
+        );
+        for mode in ["legacy", "2026-07-28"] {
+            let server = login_site()?;
+            let secret = save_password(&server)?;
+            let transport = vec![
+                "--http".to_owned(),
+                format!("http://127.0.0.1:{port}/mcp"),
+                "--token".to_owned(),
+                token.clone(),
+            ];
+            let report = client(&python, mode, &login_steps(&server), &transport, &data)?;
+            check_login_report(&report, &server, &secret, &data.join("clef/audit.jsonl"))
+                .map_err(|error| anyhow::anyhow!("{mode}: {error}"))?;
+        }
+        Ok(())
+    })();
+    stop_gracefully(&mut child);
+    let public = Command::new(clef_bin())
+        .args(["mcp", "--http", "0.0.0.0:9224"])
+        .env("XDG_DATA_HOME", &data)
+        .output()?;
+    let _ = std::fs::remove_dir_all(&data);
+    result?;
+    let message = String::from_utf8_lossy(&public.stderr);
+    check!(
+        !public.status.success() && message.contains("not a loopback address"),
+        "a public address was served: {message}"
+    );
+    Ok(())
+}
+
+/// The organisation's policy holds for MCP clients: the server can be turned off, a read-only
+/// site can be read but not acted on, a feature turned off is not offered, and scripts run
+/// only where the policy allows them.
+pub fn policy_governs_the_server(_: &Ctx) -> anyhow::Result<()> {
+    let Some(python) = python()? else {
+        return Ok(());
+    };
+    let data = data_home("policy");
+    std::fs::create_dir_all(&data)?;
+    let policy_file = data.join("policies.json");
+    std::fs::write(&policy_file, r#"{"policies": {"Mcp": {"Enabled": false}}}"#)?;
+    let off = Command::new(clef_bin())
+        .arg("mcp")
+        .env("CLEF_POLICIES", &policy_file)
+        .env("XDG_DATA_HOME", &data)
+        .stdin(Stdio::null())
+        .output()?;
+    let message = String::from_utf8_lossy(&off.stderr);
+    check!(
+        !off.status.success() && message.contains("MCP server"),
+        "the MCP server ran though the policy turns it off: {message}"
+    );
+    std::fs::write(
+        &policy_file,
+        r#"{"policies": {"Mcp": {"Evaluate": true}, "Features": {"AgentActions": false},
+            "DomainAccess": {"127.0.0.1": "read-only"}}}"#,
+    )?;
+    let server = login_site()?;
+    let steps = json!([
+        {"list_tools": true},
+        {"tool": "browser_navigate", "args": {"url": server.url("/login")}},
+        {"tool": "browser_click", "args": {"element": "Log in button"},
+         "refs": {"ref": "button \"Log in\""}},
+        {"tool": "browser_evaluate", "args": {"function": "() => document.title"}},
+        {"tool": "clef_run_task", "args": {"task": "log in"}},
+        // The same server under another name, which the policy leaves at full access.
+        {"tool": "browser_navigate",
+         "args": {"url": server.url("/login").replace("127.0.0.1", "localhost")}},
+        {"tool": "browser_evaluate", "args": {"function": "() => document.title"}},
+    ]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp/client.py");
+    let output = Command::new(&python)
+        .arg(script)
+        .args(["--mode", "legacy", "--steps", &steps.to_string(), "--stdio"])
+        .arg(clef_bin())
+        .arg("mcp")
+        .env("CLEF_POLICIES", &policy_file)
+        .env("XDG_DATA_HOME", &data)
+        .output()?;
+    let _ = std::fs::remove_dir_all(&data);
+    check!(
+        output.status.success(),
+        "the client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Vec<Value> = serde_json::from_slice(&output.stdout)?;
+    check!(report.len() == 7, "a report per step: {report:?}");
+    let tools: Vec<&str> = report[0]["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .filter_map(|tool| tool["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    check!(
+        tools.contains(&"browser_evaluate") && !tools.contains(&"clef_run_task"),
+        "the tools offered ignore the policy: {tools:?}"
+    );
+    check!(
+        report[1]["error"] == false,
+        "reading a read-only site: {}",
+        report[1]
+    );
+    check!(
+        report[2]["error"] == true
+            && report[2]["text"]
+                .as_str()
+                .is_some_and(|text| text.contains("act")),
+        "a click on a read-only site: {}",
+        report[2]
+    );
+    check!(
+        server.received().iter().all(|r| r.method != "POST"),
+        "the site received a form on a read-only site"
+    );
+    check!(
+        report[3]["error"] == true,
+        "a client's script on a read-only site: {}",
+        report[3]
+    );
+    check!(
+        report[6]["error"] == false
+            && report[6]["text"]
+                .as_str()
+                .is_some_and(|text| text.contains("Members login")),
+        "a client's script where the policy allows it: {}",
+        report[6]
+    );
+    check!(
+        report[4]["protocol"] == true,
+        "a tool the policy withholds is not callable: {}",
+        report[4]
+    );
+    Ok(())
+}
