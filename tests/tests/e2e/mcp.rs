@@ -502,3 +502,159 @@ pub fn policy_governs_the_server(_: &Ctx) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The MCP Inspector's CLI (npm) starts `clef mcp` itself, lists the tools and calls one.
+pub fn inspector_cli_lists_and_calls(_: &Ctx) -> anyhow::Result<()> {
+    let Some((modules, path)) = clef_tests::mcp_node()? else {
+        println!("    skipped: the MCP clients from npm are missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    let server = login_site()?;
+    let data = data_home("inspector");
+    let inspector = |extra: &[&str]| -> anyhow::Result<Value> {
+        let output = Command::new(modules.join(".bin/mcp-inspector"))
+            .arg("--cli")
+            .arg(clef_bin())
+            .arg("mcp")
+            .args(extra)
+            .env("PATH", &path)
+            .env("XDG_DATA_HOME", &data)
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "the Inspector failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(serde_json::from_slice(&output.stdout)?)
+    };
+    let listed = inspector(&["--method", "tools/list"])?;
+    let login = server.url("/login");
+    let url_arg = format!("url={login}");
+    let called = inspector(&[
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "browser_navigate",
+        "--tool-arg",
+        &url_arg,
+    ])?;
+    let _ = std::fs::remove_dir_all(&data);
+    let count = listed["tools"].as_array().map_or(0, Vec::len);
+    check!(count >= 17, "the Inspector lists {count} tools: {listed}");
+    let text = called["content"][0]["text"].as_str().unwrap_or_default();
+    check!(
+        called["isError"] == false && text.contains("textbox \"Username\" [ref=e"),
+        "browser_navigate through the Inspector: {called}"
+    );
+    check!(server.hits("/login") >= 1, "the page was not loaded");
+    Ok(())
+}
+
+/// Splice one client connection to `upstream`, adding the bearer token to its request (the
+/// conformance suite cannot send one) and closing after the answer, which streams as is.
+fn forward_with_token(client: TcpStream, upstream: u16, token: &str) -> anyhow::Result<()> {
+    let mut reader = std::io::BufReader::new(client.try_clone()?);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut reader, &mut line)? == 0 {
+            return Ok(());
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if !lower.starts_with("connection:") && !lower.starts_with("authorization:") {
+            head.push_str(&line);
+        }
+    }
+    let length = head
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .and_then(|value| value.trim().parse::<usize>().ok())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let mut server = TcpStream::connect(("127.0.0.1", upstream))?;
+    write!(
+        server,
+        "{head}Authorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )?;
+    server.write_all(&body)?;
+    let mut client = client;
+    std::io::copy(&mut server, &mut client)?;
+    Ok(())
+}
+
+/// The MCP conformance suite (npm) against `clef mcp --http`: the server scenarios that apply
+/// to a server offering tools (initialisation, ping, listing tools, DNS-rebinding protection)
+/// pass. Scenarios for features Clef does not offer (resources, prompts, completion, logging,
+/// the suite's own test tools) are not run.
+pub fn conformance_suite_server_scenarios(_: &Ctx) -> anyhow::Result<()> {
+    let (Some((modules, path)), Some(model)) = (clef_tests::mcp_node()?, model_path()?) else {
+        println!("    skipped: the MCP clients from npm are missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    let data = data_home("conformance");
+    let port = free_port()?;
+    let mut child = start_http(port, &data, &model, &[])?;
+    let result = (|| {
+        let token = std::fs::read_to_string(data.join("clef/mcp-token"))?
+            .trim()
+            .to_owned();
+        let proxy = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let proxy_port = proxy.local_addr()?.port();
+        std::thread::spawn(move || {
+            for client in proxy.incoming().flatten() {
+                let token = token.clone();
+                std::thread::spawn(move || {
+                    if let Err(error) = forward_with_token(client, port, &token) {
+                        eprintln!("    proxy: {error}");
+                    }
+                });
+            }
+        });
+        let mut failures = Vec::new();
+        for scenario in [
+            "server-initialize",
+            "ping",
+            "tools-list",
+            "dns-rebinding-protection",
+        ] {
+            let output = Command::new("node")
+                .arg(modules.join("@modelcontextprotocol/conformance/dist/index.js"))
+                .args([
+                    "server",
+                    "--url",
+                    &format!("http://localhost:{proxy_port}/mcp"),
+                ])
+                .args(["--scenario", scenario])
+                .env("PATH", &path)
+                .output()?;
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let summary = stdout
+                .lines()
+                .find(|line| line.starts_with("Passed:"))
+                .unwrap_or("(no summary)");
+            println!("    conformance {scenario}: {summary}");
+            if !output.status.success() {
+                failures.push(format!(
+                    "{scenario}:\n{stdout}{}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+        check!(
+            failures.is_empty(),
+            "conformance failures:\n{}",
+            failures.join("\n")
+        );
+        Ok(())
+    })();
+    stop_gracefully(&mut child);
+    let _ = std::fs::remove_dir_all(&data);
+    result
+}
