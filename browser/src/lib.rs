@@ -16,6 +16,7 @@ pub mod mcp_host;
 pub mod page_cache;
 pub mod policies;
 mod servo_host;
+pub mod user_scripts;
 pub mod utc;
 
 pub use error::BrowserError;

@@ -5,6 +5,7 @@ mod assistant_commands;
 mod audit_commands;
 mod mcp_commands;
 mod model_commands;
+mod scripts_commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +65,9 @@ enum Command {
     /// Save or forget a site's secret in the OS keyring.
     #[command(subcommand)]
     Secret(act_commands::SecretCommand),
+    /// List the profile's user scripts, or switch one on or off.
+    #[command(subcommand)]
+    Scripts(scripts_commands::ScriptsCommand),
     /// Serve the browser's tools to other agents over MCP (stdio, or `--http` on loopback).
     Mcp(Box<mcp_commands::McpArgs>),
     /// Answer a question about one or more pages: `clef ask URL [URL...] QUESTION`.
@@ -159,6 +163,7 @@ fn main() -> ExitCode {
         },
         Some(Command::Secret(command)) => act_commands::secret(&command),
         Some(Command::Mcp(args)) => mcp_commands::mcp(&args),
+        Some(Command::Scripts(command)) => scripts_commands::scripts(&command),
         Some(Command::Audit(command)) => audit_commands::audit(&command),
         Some(Command::Edition) => {
             edition();

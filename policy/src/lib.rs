@@ -107,6 +107,10 @@ pub struct Policies {
     mcp: Option<bool>,
     /// Whether MCP clients may run their own scripts in pages (`browser_evaluate`).
     mcp_evaluate: Option<bool>,
+    /// Whether the user's own user scripts run.
+    user_scripts: Option<bool>,
+    /// The organisation's own user scripts.
+    user_scripts_path: Option<PathBuf>,
     max_steps: Option<usize>,
     users_may_approve: Option<bool>,
     audit_path: Option<PathBuf>,
@@ -278,6 +282,16 @@ impl Policies {
             return Some(false);
         }
         self.mcp_evaluate
+    }
+
+    /// Whether the user's own user scripts may run (the organisation's always do).
+    pub fn user_scripts_allowed(&self) -> bool {
+        !self.closed && self.user_scripts != Some(false)
+    }
+
+    /// The folder of user scripts the organisation ships, if any.
+    pub fn managed_user_scripts(&self) -> Option<&Path> {
+        self.user_scripts_path.as_deref()
     }
 
     pub fn page_cache_enabled(&self) -> bool {

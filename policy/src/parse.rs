@@ -59,6 +59,7 @@ impl Policies {
                 "Audit" => out.read_audit(value),
                 "PageCache" => out.page_cache = out.boolean_in(value, "PageCache", "Enabled"),
                 "Mcp" => out.read_mcp(value),
+                "UserScripts" => out.read_user_scripts(value),
                 other => out
                     .problems
                     .push(format!("unknown policy \"{other}\" ignored")),
@@ -126,6 +127,36 @@ impl Policies {
                     "\"Mcp.{key}\" must be true or false, not {}",
                     describe(inner)
                 ));
+            }
+        }
+    }
+
+    fn read_user_scripts(&mut self, value: &Value) {
+        let Some(object) = self.object(value, "UserScripts") else {
+            self.user_scripts = Some(false);
+            return;
+        };
+        for (key, inner) in object {
+            match key.as_str() {
+                "Enabled" => {
+                    self.user_scripts = Some(inner.as_bool().unwrap_or(false));
+                    if !inner.is_boolean() {
+                        self.problems.push(format!(
+                            "\"UserScripts.Enabled\" must be true or false, not {}",
+                            describe(inner)
+                        ));
+                    }
+                }
+                "Path" => match inner.as_str().map(PathBuf::from) {
+                    Some(path) if path.is_absolute() => self.user_scripts_path = Some(path),
+                    _ => self.problems.push(format!(
+                        "\"UserScripts.Path\" must be an absolute path, not {}",
+                        describe(inner)
+                    )),
+                },
+                other => self
+                    .problems
+                    .push(format!("unknown key \"UserScripts.{other}\" ignored")),
             }
         }
     }

@@ -246,3 +246,20 @@ fn mcp_server_and_evaluate_are_managed() {
     assert!(closed.check_mcp().is_err());
     assert_eq!(closed.mcp_evaluate(), Some(false));
 }
+
+#[test]
+fn user_scripts_are_managed() {
+    let none = parse(r#"{"policies": {}}"#);
+    assert!(none.user_scripts_allowed() && none.managed_user_scripts().is_none());
+    let off = parse(
+        r#"{"policies": {"UserScripts": {"Enabled": false, "Path": "/etc/clef/userscripts"}}}"#,
+    );
+    assert!(!off.user_scripts_allowed());
+    assert_eq!(
+        off.managed_user_scripts(),
+        Some(std::path::Path::new("/etc/clef/userscripts"))
+    );
+    let bad = parse(r#"{"policies": {"UserScripts": {"Path": "relative"}}}"#);
+    assert!(bad.managed_user_scripts().is_none() && bad.problems.len() == 1);
+    assert!(!parse("{broken").user_scripts_allowed());
+}

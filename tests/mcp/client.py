@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sys
+import time
 
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
@@ -74,15 +75,23 @@ async def run(args, steps):
             async def on_progress(value, total, message):
                 progress.append(message)
 
+            started = time.perf_counter()
             try:
+                # A call that never answers is reported, not waited for forever.
                 result = await client.call_tool(
-                    step["tool"], call_args, progress_callback=on_progress
+                    step["tool"], call_args, read_timeout_seconds=120, progress_callback=on_progress
                 )
                 texts = [block.text for block in result.content if getattr(block, "type", "") == "text"]
                 images = [block.mime_type for block in result.content if getattr(block, "type", "") == "image"]
                 text = "\n".join(texts)
                 report.append(
-                    {"error": bool(result.is_error), "text": text, "images": images, "progress": progress}
+                    {
+                        "error": bool(result.is_error),
+                        "text": text,
+                        "images": images,
+                        "progress": progress,
+                        "seconds": time.perf_counter() - started,
+                    }
                 )
                 if not result.is_error:
                     last_text = text

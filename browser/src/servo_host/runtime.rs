@@ -48,11 +48,23 @@ pub(crate) fn preferences() -> Preferences {
     }
 }
 
-/// The script every page the agent may drive runs at document start (click listeners and short
-/// timers noted for the agent; nothing the page does changes).
+/// The scripts every page runs at document start: the one the agent needs (click listeners and
+/// short timers noted for it; nothing the page does changes), then the profile's user scripts
+/// that are on (each tests the page's address itself).
 pub(crate) fn agent_content(servo: &Servo) -> Rc<UserContentManager> {
     let content = UserContentManager::new(servo);
     content.add_script(Rc::new(UserScript::from(clef_agent::page::PAGE_START_JS)));
+    let found = crate::user_scripts::found(&crate::policies::load());
+    for problem in &found.problems {
+        tracing::warn!(%problem, "user script not used");
+    }
+    for script in found.scripts.iter().filter(|script| script.enabled) {
+        tracing::info!(name = %script.name, "user script on");
+        content.add_script(Rc::new(UserScript::new(
+            script.wrapped(),
+            Some(script.path.clone()),
+        )));
+    }
     Rc::new(content)
 }
 

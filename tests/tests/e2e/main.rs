@@ -16,6 +16,7 @@ mod harness;
 mod mcp;
 mod policy;
 mod reading;
+mod user_scripts;
 mod window;
 
 use std::process::ExitCode;
@@ -85,6 +86,10 @@ fn main() -> ExitCode {
         (
             "mcp_conformance_suite_server_scenarios",
             mcp::conformance_suite_server_scenarios,
+        ),
+        (
+            "user_scripts_run_where_they_match_and_as_managed",
+            user_scripts::run_where_they_match_and_as_managed,
         ),
         ("error_bad_address", errors::bad_address),
         ("error_missing_file", errors::missing_file),

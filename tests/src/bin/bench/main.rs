@@ -1,11 +1,13 @@
 //! `clef-bench`: page-load figures for Clef beside Debian's headless Chromium, same pages, same
 //! run; `clef-bench reading`: reader, snapshot and summary figures; `clef-bench acting`: form
 //! fields and agent tasks; `clef-bench miniwob`: the MiniWoB++ development tasks through
-//! `clef run`; `clef-bench injection`: the injection screen's precision and recall. Prints tables;
+//! `clef run`; `clef-bench injection`: the injection screen's precision and recall; `clef-bench
+//! mcp`: MCP tool calls through `clef mcp` beside Playwright MCP. Prints tables;
 //! `docs/benchmarks.md` records them with these commands.
 
 mod acting;
 mod injection;
+mod mcp;
 mod miniwob;
 mod reading;
 mod sovereign;
@@ -26,10 +28,11 @@ fn main() -> anyhow::Result<()> {
         Some("sovereign") => return sovereign::run(),
         Some("miniwob") => return miniwob::run(),
         Some("injection") => return injection::run(),
+        Some("mcp") => return mcp::run(),
         Some("browser") | None => {}
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: use `browser`, `reading`, `acting`, `sovereign`, `miniwob` or `injection`"
+                "unknown benchmark {other:?}: use `browser`, `reading`, `acting`, `sovereign`, `miniwob`, `injection` or `mcp`"
             )
         }
     }
