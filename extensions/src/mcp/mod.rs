@@ -59,6 +59,8 @@ pub struct Caller {
     client: String,
     progress: Option<tokio::sync::mpsc::UnboundedSender<String>>,
     cancelled: Arc<AtomicBool>,
+    /// Set when the (stdio) client closed its end, for every call.
+    client_gone: Arc<AtomicBool>,
 }
 
 impl Caller {
@@ -76,16 +78,7 @@ impl Caller {
 
     /// The client cancelled the call or went away: stop at the next step.
     pub fn cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
-    }
-
-    /// A caller for calls made without a client (tests).
-    pub fn local(client: &str) -> Caller {
-        Caller {
-            client: client.to_owned(),
-            progress: None,
-            cancelled: Arc::new(AtomicBool::new(false)),
-        }
+        self.cancelled.load(Ordering::Relaxed) || self.client_gone.load(Ordering::Relaxed)
     }
 }
 

@@ -20,6 +20,35 @@ pub(super) struct Handler {
     tools: Arc<Vec<Tool>>,
     offered: Arc<Vec<&'static str>>,
     jobs: std::sync::mpsc::Sender<Job>,
+    /// The stdio client closed its end: every call still running stops at its next step (rmcp
+    /// lets running calls finish before it ends the session).
+    client_gone: Arc<AtomicBool>,
+}
+
+/// Standard input that says when the client closed it.
+struct WatchedStdin {
+    inner: tokio::io::Stdin,
+    closed: Arc<AtomicBool>,
+}
+
+impl tokio::io::AsyncRead for WatchedStdin {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+        buffer: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buffer.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(context, buffer);
+        let ended = match &polled {
+            std::task::Poll::Ready(Ok(())) => buffer.filled().len() == before,
+            std::task::Poll::Ready(Err(_)) => true,
+            std::task::Poll::Pending => false,
+        };
+        if ended {
+            self.closed.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
 }
 
 fn listed(spec: &ToolSpec) -> Tool {
@@ -39,6 +68,7 @@ impl Handler {
             tools: Arc::new(specs.iter().map(listed).collect()),
             offered: Arc::new(specs.iter().map(|spec| spec.name).collect()),
             jobs,
+            client_gone: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -120,6 +150,7 @@ impl ServerHandler for Handler {
                 client,
                 progress: progress_token.is_some().then_some(progress_tx),
                 cancelled: cancelled.clone(),
+                client_gone: self.client_gone.clone(),
             },
             reply: reply_tx,
         };
@@ -140,8 +171,10 @@ impl ServerHandler for Handler {
                         sent += 1.0;
                         let note = ProgressNotificationParam::new(token.clone(), sent)
                             .with_message(message);
+                        // Progress that cannot be delivered: the client is gone.
                         if let Err(error) = context.peer.notify_progress(note).await {
-                            tracing::debug!(%error, "progress not delivered");
+                            tracing::debug!(%error, "progress not delivered; stopping the call");
+                            cancelled.store(true, Ordering::Relaxed);
                         }
                     }
                 }
@@ -156,8 +189,12 @@ impl ServerHandler for Handler {
 }
 
 pub(super) async fn serve_stdio(handler: Handler) -> Result<(), ServeError> {
+    let stdin = WatchedStdin {
+        inner: tokio::io::stdin(),
+        closed: handler.client_gone.clone(),
+    };
     let running = handler
-        .serve(rmcp::transport::stdio())
+        .serve((stdin, tokio::io::stdout()))
         .await
         .map_err(|error| ServeError::Session(error.to_string()))?;
     running

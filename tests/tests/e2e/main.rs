@@ -80,6 +80,10 @@ fn main() -> ExitCode {
             mcp::policy_governs_the_server,
         ),
         (
+            "mcp_client_leaving_mid_task_stops_it",
+            mcp::client_leaving_mid_task_stops_it,
+        ),
+        (
             "mcp_inspector_cli_lists_and_calls",
             mcp::inspector_cli_lists_and_calls,
         ),

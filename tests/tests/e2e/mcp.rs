@@ -658,3 +658,131 @@ pub fn conformance_suite_server_scenarios(_: &Ctx) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&data);
     result
 }
+
+/// A client that goes away mid-task stops the task at its next step, and the server exits;
+/// malformed lines and unknown methods on stdio are answered or dropped without ending the
+/// session. Raw JSON-RPC lines here: no SDK sends malformed input or vanishes on purpose.
+pub fn client_leaving_mid_task_stops_it(_: &Ctx) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let Some(model) = model_path()? else {
+        return Ok(());
+    };
+    // Ten pages, each with one "Next" button to the next: a task that takes many steps.
+    let server = TestServer::start([(
+        "/step/*",
+        Route::dynamic(|request: &Request| {
+            let number: u32 = request
+                .target
+                .trim_start_matches("/step/")
+                .split(['?', '/'])
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let page = format!(
+                "<!doctype html><title>Step {number}</title><h1>Step {number}</h1>\
+                 <form action=\"/step/{}\"><button>Next</button></form>",
+                number + 1
+            );
+            (200, "text/html", page.into_bytes())
+        }),
+    )])?;
+    let data = data_home("leaving");
+    let mut child = Command::new(clef_bin())
+        .args(["mcp", "--model"])
+        .arg(&model)
+        .env("XDG_DATA_HOME", &data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let next = |what: &str| -> anyhow::Result<Value> {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .map_err(|_| anyhow::anyhow!("no answer while waiting for {what}"))?;
+        Ok(serde_json::from_str(&line)?)
+    };
+    writeln!(stdin, "{{this is not json")?;
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"leaving-client","version":"1"}}}}}}"#
+    )?;
+    let initialized = next("initialize")?;
+    check!(
+        initialized["result"]["serverInfo"]["name"] == "clef",
+        "after a malformed line, initialize: {initialized}"
+    );
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+    )?;
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","id":2,"method":"no/such/method"}}"#
+    )?;
+    let unknown = next("an unknown method")?;
+    check!(
+        unknown["error"]["code"] == -32601,
+        "an unknown method: {unknown}"
+    );
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "clef_run_task",
+        "arguments": {"task": "Press Next on every page until the end", "startUrl": server.url("/step/1")},
+        "_meta": {"progressToken": "task"}}});
+    writeln!(stdin, "{call}")?;
+    let progress = next("the first step")?;
+    check!(
+        progress["method"] == "notifications/progress",
+        "the first message is not progress: {progress}"
+    );
+    let left_at = Instant::now();
+    drop(stdin);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    let audit = std::fs::read_to_string(data.join("clef/audit.jsonl")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&data);
+    check!(
+        status.is_some(),
+        "clef mcp kept running after its client left"
+    );
+    let steps = audit.lines().count();
+    check!(
+        steps < 10 && server.hits("/step/10") == 0,
+        "the task went on after the client left ({steps} steps audited, {:?} to exit)",
+        left_at.elapsed()
+    );
+    check!(
+        audit
+            .lines()
+            .all(|line| serde_json::from_str::<Value>(line).is_ok()),
+        "an audit line is cut: {audit}"
+    );
+    Ok(())
+}
