@@ -2,7 +2,7 @@
 
 Usage: client.py --mode MODE --steps STEPS_JSON (--http URL --token TOKEN | --stdio CLEF [ARGS...])
 
-STEPS_JSON is a list of calls: {"tool": name, "args": {...}, "refs": {"ref": "text"}} where
+STEPS_JSON is a list of calls: {"tool": name, "args": {...}, "refs": {"target": "text"}} where
 each `refs` entry is replaced by the ref of the first line of the last snapshot text that
 contains that text (so the test names elements as a model reading the snapshot would).
 {"list_tools": true} lists the tools. Prints one JSON report on stdout: per step, whether it

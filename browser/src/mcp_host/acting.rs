@@ -21,7 +21,8 @@ impl McpHost {
     fn resolve(&mut self, reference: &str) -> Result<(Snapshot, u64), String> {
         let not_found = || {
             format!(
-                "Ref {reference} not found in the current page snapshot. Try capturing new snapshot."
+                "Ref {reference} not found in the current page snapshot. Try capturing new snapshot \
+                 (Clef takes the refs a snapshot shows, such as e12, not selectors)."
             )
         };
         let id = id_of(reference).ok_or_else(not_found)?;
@@ -184,7 +185,7 @@ impl McpHost {
     }
 
     pub(super) fn click(&mut self, args: &ClickArgs, caller: &Caller) -> Reply {
-        let result = self.element(&args.reference).and_then(|element| {
+        let result = self.element(&args.target).and_then(|element| {
             let first = self.act(Action::Click { element }, caller)?;
             if args.double_click {
                 self.act(Action::Click { element }, caller)
@@ -196,7 +197,7 @@ impl McpHost {
     }
 
     pub(super) fn type_text(&mut self, args: &TypeArgs, caller: &Caller) -> Reply {
-        let result = self.element(&args.reference).and_then(|element| {
+        let result = self.element(&args.target).and_then(|element| {
             let typed = self.act(
                 Action::Type {
                     element,
@@ -222,7 +223,7 @@ impl McpHost {
     pub(super) fn fill_form(&mut self, args: &FillFormArgs, caller: &Caller) -> Reply {
         let mut notes = Vec::new();
         for field in &args.fields {
-            let result = self.element(&field.reference).and_then(|element| {
+            let result = self.element(&field.target).and_then(|element| {
                 let action = match field.kind {
                     FieldType::Textbox => Action::Type {
                         element,
@@ -267,7 +268,7 @@ impl McpHost {
 
     pub(super) fn select(&mut self, args: &SelectOptionArgs, caller: &Caller) -> Reply {
         let result = match args.values.as_slice() {
-            [option] => self.element(&args.reference).and_then(|element| {
+            [option] => self.element(&args.target).and_then(|element| {
                 self.act(
                     Action::Select {
                         element,
@@ -340,7 +341,7 @@ impl McpHost {
                 .policies
                 .check_site(&url, false)
                 .map_err(|error| error.to_string())?;
-            if let Some(reference) = &args.reference {
+            if let Some(reference) = &args.target {
                 let id = self.element(reference)?;
                 let tab = self.tab()?;
                 locate_element(&mut HeadlessAccess::new(&tab.page), id)?;
@@ -380,7 +381,7 @@ impl McpHost {
                 .policies
                 .check_site(&url, true)
                 .map_err(|error| error.to_string())?;
-            let argument = match &args.reference {
+            let argument = match &args.target {
                 Some(reference) => {
                     let id = self.element(reference)?;
                     format!(

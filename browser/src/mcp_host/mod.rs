@@ -153,7 +153,12 @@ impl McpHost {
     fn tabs(&mut self, args: TabsArgs) -> Result<String, String> {
         match args.action {
             TabAction::List => {}
-            TabAction::New => self.open_tab()?,
+            TabAction::New => {
+                self.open_tab()?;
+                if let Some(url) = &args.url {
+                    self.navigate(url)?;
+                }
+            }
             TabAction::Select => {
                 let index = args.index.ok_or("give the index of the tab to select")?;
                 if index >= self.tabs.len() {
@@ -330,7 +335,7 @@ impl ToolHost for McpHost {
             Call::FillForm(args) => self.fill_form(&args, caller),
             Call::SelectOption(args) => self.select(&args, caller),
             Call::PressKey(args) => self.press(&args.key, caller),
-            Call::Hover(args) => self.hover(&args.reference),
+            Call::Hover(args) => self.hover(&args.target),
             Call::WaitFor(args) => {
                 let result = self.wait_for(args);
                 self.with_state(result)

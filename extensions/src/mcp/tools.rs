@@ -20,10 +20,12 @@ pub struct NoArgs {}
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClickArgs {
     /// Human-readable element description used to obtain permission to interact with the element
-    pub element: String,
-    /// Exact target element reference from the page snapshot
-    #[serde(rename = "ref")]
-    pub reference: String,
+    #[serde(default)]
+    pub element: Option<String>,
+    /// Exact target element reference from the page snapshot (`e12`; the older name `ref` is
+    /// accepted too)
+    #[serde(alias = "ref")]
+    pub target: String,
     /// Whether to perform a double click instead of a single click
     #[serde(default)]
     pub double_click: bool,
@@ -33,10 +35,12 @@ pub struct ClickArgs {
 #[serde(deny_unknown_fields)]
 pub struct TypeArgs {
     /// Human-readable element description used to obtain permission to interact with the element
-    pub element: String,
-    /// Exact target element reference from the page snapshot
-    #[serde(rename = "ref")]
-    pub reference: String,
+    #[serde(default)]
+    pub element: Option<String>,
+    /// Exact target element reference from the page snapshot (`e12`; the older name `ref` is
+    /// accepted too)
+    #[serde(alias = "ref")]
+    pub target: String,
     /// Text to type into the element. Saved data is written as a placeholder, e.g.
     /// `{{password}}`: Clef types the value saved for the page's site and never returns it.
     pub text: String,
@@ -67,9 +71,9 @@ pub struct FormField {
     /// Type of the field
     #[serde(rename = "type")]
     pub kind: FieldType,
-    /// Exact target field reference from the page snapshot
-    #[serde(rename = "ref")]
-    pub reference: String,
+    /// Exact target field reference from the page snapshot (`e12`; `ref` is accepted too)
+    #[serde(alias = "ref")]
+    pub target: String,
     /// Value to fill in the field. If the field is a checkbox, the value should be `true` or
     /// `false`. If the field is a combobox, the value should be the text of the option.
     pub value: String,
@@ -86,10 +90,12 @@ pub struct FillFormArgs {
 #[serde(deny_unknown_fields)]
 pub struct SelectOptionArgs {
     /// Human-readable element description used to obtain permission to interact with the element
-    pub element: String,
-    /// Exact target element reference from the page snapshot
-    #[serde(rename = "ref")]
-    pub reference: String,
+    #[serde(default)]
+    pub element: Option<String>,
+    /// Exact target element reference from the page snapshot (`e12`; the older name `ref` is
+    /// accepted too)
+    #[serde(alias = "ref")]
+    pub target: String,
     /// Array of values to select in the dropdown. This can be a single value or multiple values.
     pub values: Vec<String>,
 }
@@ -105,10 +111,12 @@ pub struct PressKeyArgs {
 #[serde(deny_unknown_fields)]
 pub struct HoverArgs {
     /// Human-readable element description used to obtain permission to interact with the element
-    pub element: String,
-    /// Exact target element reference from the page snapshot
-    #[serde(rename = "ref")]
-    pub reference: String,
+    #[serde(default)]
+    pub element: Option<String>,
+    /// Exact target element reference from the page snapshot (`e12`; the older name `ref` is
+    /// accepted too)
+    #[serde(alias = "ref")]
+    pub target: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -138,6 +146,8 @@ pub struct TabsArgs {
     pub action: TabAction,
     /// Tab index, used for close/select. If omitted for close, current tab is closed.
     pub index: Option<usize>,
+    /// URL to navigate to in the new tab, used for new.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -154,12 +164,14 @@ pub struct ScreenshotArgs {
     /// Human-readable element description (Clef shows the viewport with the element scrolled
     /// into view)
     pub element: Option<String>,
-    /// Exact target element reference from the page snapshot
-    #[serde(rename = "ref")]
-    pub reference: Option<String>,
+    /// Exact target element reference from the page snapshot (`ref` is accepted too)
+    #[serde(alias = "ref")]
+    pub target: Option<String>,
     /// Whether to take a screenshot of the full scrollable page (Clef shows the viewport)
     #[serde(default)]
     pub full_page: bool,
+    /// Image resolution scale: "css" (Clef's screenshots are in CSS pixels)
+    pub scale: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -169,9 +181,9 @@ pub struct EvaluateArgs {
     pub function: String,
     /// Human-readable element description used to obtain permission to interact with the element
     pub element: Option<String>,
-    /// Exact target element reference from the page snapshot
-    #[serde(rename = "ref")]
-    pub reference: Option<String>,
+    /// Exact target element reference from the page snapshot (`ref` is accepted too)
+    #[serde(alias = "ref")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -242,7 +254,7 @@ pub struct ToolSpec {
 }
 
 fn schema_of<T: JsonSchema>() -> serde_json::Map<String, serde_json::Value> {
-    let schema = schemars::generate::SchemaSettings::draft07()
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
         .into_generator()
         .into_root_schema_for::<T>();
     let mut object = match serde_json::to_value(schema) {
@@ -503,12 +515,12 @@ mod tests {
     fn playwright_argument_names_are_kept() {
         let click = parse_call(
             "browser_click",
-            object(json!({"element": "Log in button", "ref": "e12", "doubleClick": true})),
+            object(json!({"element": "Log in button", "target": "e12", "doubleClick": true})),
         )
         .unwrap();
         match click {
             Call::Click(args) => {
-                assert_eq!(args.reference, "e12");
+                assert_eq!(args.target, "e12");
                 assert!(args.double_click);
             }
             other => panic!("{other:?}"),
@@ -523,7 +535,7 @@ mod tests {
         ));
         let form = parse_call(
             "browser_fill_form",
-            object(json!({"fields": [{"name": "Email", "type": "textbox", "ref": "e3", "value": "a@b.c"}]})),
+            object(json!({"fields": [{"name": "Email", "type": "textbox", "target": "e3", "value": "a@b.c"}]})),
         )
         .unwrap();
         assert!(
@@ -539,7 +551,7 @@ mod tests {
             .find(|tool| tool.name == "browser_click")
             .unwrap();
         let properties = click.schema["properties"].as_object().unwrap();
-        assert!(properties.contains_key("ref") && properties.contains_key("element"));
+        assert!(properties.contains_key("target") && properties.contains_key("element"));
         assert!(properties.contains_key("doubleClick"));
         let required: Vec<&str> = click.schema["required"]
             .as_array()
@@ -547,7 +559,13 @@ mod tests {
             .iter()
             .filter_map(|name| name.as_str())
             .collect();
-        assert!(required.contains(&"ref") && required.contains(&"element"));
+        assert!(required.contains(&"target") && !required.contains(&"element"));
+        // Prompts written for Playwright MCP's older argument name still work.
+        let older = parse_call(
+            "browser_hover",
+            object(json!({"element": "Menu", "ref": "e4"})),
+        );
+        assert!(matches!(older, Ok(Call::Hover(HoverArgs { target, .. })) if target == "e4"));
     }
 
     #[test]
@@ -557,7 +575,7 @@ mod tests {
             Err(CallError::UnknownTool(_))
         ));
         assert!(matches!(
-            parse_call("browser_click", object(json!({"ref": 12}))),
+            parse_call("browser_click", object(json!({"target": 12}))),
             Err(CallError::InvalidArguments { .. })
         ));
         assert!(matches!(

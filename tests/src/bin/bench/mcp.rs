@@ -97,7 +97,7 @@ pub fn run() -> anyhow::Result<()> {
         latency_steps.push(json!({"tool": "browser_snapshot"}));
         latency_steps.push(
             json!({"tool": "browser_click", "args": {"element": "Username field"},
-            "refs": {"ref": "textbox \"Username\""}}),
+            "refs": {"target": "textbox \"Username\""}}),
         );
     }
     let mut page_steps = Vec::new();
@@ -118,9 +118,17 @@ pub fn run() -> anyhow::Result<()> {
         let report = run_client(&python, &Value::Array(latency_steps.clone()), command)?;
         let mut per_tool: [Vec<f64>; 3] = Default::default();
         let mut failed = 0;
+        let mut errors: Vec<String> = Vec::new();
+        let mut note = |entry: &Value| {
+            let text = entry["text"].as_str().unwrap_or("").replace('\n', " ");
+            if errors.len() < 3 {
+                errors.push(text.chars().take(200).collect());
+            }
+        };
         for (index, entry) in report.iter().enumerate() {
             if entry["error"] == true {
                 failed += 1;
+                note(entry);
                 continue;
             }
             // The first round includes the browser's start: left out of the medians.
@@ -130,9 +138,15 @@ pub fn run() -> anyhow::Result<()> {
         }
         let report = run_client(&python, &Value::Array(page_steps.clone()), command)?;
         let mut tokens: Vec<f64> = Vec::new();
-        for entry in report.iter().skip(1).step_by(2) {
-            if entry["error"] == true {
+        for pair in report.chunks(2) {
+            let (navigated, entry) = (&pair[0], pair.get(1).unwrap_or(&pair[0]));
+            if navigated["error"] == true || entry["error"] == true {
                 failed += 1;
+                note(if navigated["error"] == true {
+                    navigated
+                } else {
+                    entry
+                });
                 continue;
             }
             tokens.push(estimate_tokens(outline(entry["text"].as_str().unwrap_or(""))) as f64);
@@ -147,6 +161,9 @@ pub fn run() -> anyhow::Result<()> {
             median(&mut tokens),
             failed
         );
+        for error in errors {
+            println!("    failed: {error}");
+        }
     }
     println!("\n(tokens: characters of the snapshot's YAML outline / 4, the same count for both)");
     Ok(())
