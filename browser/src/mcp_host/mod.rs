@@ -49,8 +49,12 @@ struct Tab {
 }
 
 pub struct McpHost {
+    /// The tabs of the session being served, and which is current.
     tabs: Vec<Tab>,
     current: usize,
+    session: u64,
+    /// Other client sessions' tabs, while another is served.
+    parked: std::collections::HashMap<u64, (Vec<Tab>, usize)>,
     browser: Headless,
     model: Option<LocalModel>,
     options: McpOptions,
@@ -67,10 +71,28 @@ impl McpHost {
         McpHost {
             tabs: Vec::new(),
             current: 0,
+            session: 0,
+            parked: std::collections::HashMap::new(),
             browser,
             model: None,
             options,
         }
+    }
+
+    /// Serve `session` from now on: each client session has tabs of its own.
+    fn switch_to(&mut self, session: u64) {
+        if session == self.session {
+            return;
+        }
+        let (tabs, current) = self.parked.remove(&session).unwrap_or_default();
+        let previous = (
+            std::mem::replace(&mut self.tabs, tabs),
+            std::mem::replace(&mut self.current, current),
+        );
+        if !previous.0.is_empty() {
+            self.parked.insert(self.session, previous);
+        }
+        self.session = session;
     }
 
     fn tab(&mut self) -> Result<&mut Tab, String> {
@@ -319,7 +341,17 @@ impl ToolHost for McpHost {
         }
     }
 
+    fn session_ended(&mut self, session: u64) {
+        if session == self.session {
+            self.tabs.clear();
+            self.current = 0;
+        } else {
+            self.parked.remove(&session);
+        }
+    }
+
     fn call(&mut self, call: Call, caller: &Caller) -> Reply {
+        self.switch_to(caller.session());
         match call {
             Call::Navigate(args) => {
                 let result = self.navigate(&args.url);

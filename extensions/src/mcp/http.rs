@@ -59,7 +59,7 @@ pub(super) async fn serve(
         ])
         .enforce_origin_validation();
     let service = StreamableHttpService::new(
-        move || Ok(handler.clone()),
+        move || Ok(handler.for_new_session()),
         Arc::new(LocalSessionManager::default()),
         config,
     );

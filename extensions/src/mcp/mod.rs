@@ -22,6 +22,8 @@ pub trait ToolHost {
     fn offers(&self, tool: &str) -> bool;
     /// Carry out one call. A failure is a reply marked as an error, for the client's model.
     fn call(&mut self, call: Call, caller: &Caller) -> Reply;
+    /// The client of `session` went away: what was kept for it (its tabs) can go.
+    fn session_ended(&mut self, session: u64);
 }
 
 /// One piece of a tool's answer.
@@ -61,12 +63,19 @@ pub struct Caller {
     cancelled: Arc<AtomicBool>,
     /// Set when the (stdio) client closed its end, for every call.
     client_gone: Arc<AtomicBool>,
+    session: u64,
 }
 
 impl Caller {
     /// The client's name as it introduced itself ("an unnamed MCP client" if it did not).
     pub fn client(&self) -> &str {
         &self.client
+    }
+
+    /// Which client session the call belongs to: each HTTP session of the 2025 protocol has its
+    /// own; stdio, and the 2026 protocol (which has no sessions), share session 0.
+    pub fn session(&self) -> u64 {
+        self.session
     }
 
     /// Tell the client how the call is going (when it asked for progress).
@@ -87,6 +96,12 @@ struct Job {
     call: Call,
     caller: Caller,
     reply: tokio::sync::oneshot::Sender<Reply>,
+}
+
+/// What the protocol side hands the browser's thread.
+enum Work {
+    Call(Job),
+    SessionEnded(u64),
 }
 
 /// Where clients reach the server.
@@ -128,7 +143,7 @@ pub fn serve(host: &mut dyn ToolHost, transport: Transport) -> Result<(), ServeE
         .into_iter()
         .filter(|tool| host.offers(tool.name))
         .collect();
-    let (jobs, incoming) = std::sync::mpsc::channel::<Job>();
+    let (jobs, incoming) = std::sync::mpsc::channel::<Work>();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -154,13 +169,18 @@ pub fn serve(host: &mut dyn ToolHost, transport: Transport) -> Result<(), ServeE
             runtime.shutdown_background();
         })
         .map_err(ServeError::Runtime)?;
-    while let Ok(job) = incoming.recv() {
-        let reply = if job.caller.cancelled() {
-            Reply::error("cancelled before it started")
-        } else {
-            host.call(job.call, &job.caller)
-        };
-        let _ = job.reply.send(reply);
+    while let Ok(work) = incoming.recv() {
+        match work {
+            Work::Call(job) => {
+                let reply = if job.caller.cancelled() {
+                    Reply::error("cancelled before it started")
+                } else {
+                    host.call(job.call, &job.caller)
+                };
+                let _ = job.reply.send(reply);
+            }
+            Work::SessionEnded(session) => host.session_ended(session),
+        }
     }
     let _ = protocol.join();
     ended.recv().unwrap_or(Ok(()))

@@ -13,16 +13,33 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt as _};
 
-use super::{Caller, Content, Job, Reply, ServeError, ToolSpec, tools};
+use super::{Caller, Content, Job, Reply, ServeError, ToolSpec, Work, tools};
 
 #[derive(Clone)]
 pub(super) struct Handler {
     tools: Arc<Vec<Tool>>,
     offered: Arc<Vec<&'static str>>,
-    jobs: std::sync::mpsc::Sender<Job>,
+    jobs: std::sync::mpsc::Sender<Work>,
+    session: u64,
+    /// Tells the browser when the last copy of this session's handler goes (rmcp drops it when
+    /// the session ends).
+    _ending: Option<Arc<SessionEnd>>,
     /// The stdio client closed its end: every call still running stops at its next step (rmcp
     /// lets running calls finish before it ends the session).
     client_gone: Arc<AtomicBool>,
+}
+
+static NEXT_SESSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+struct SessionEnd {
+    session: u64,
+    jobs: std::sync::mpsc::Sender<Work>,
+}
+
+impl Drop for SessionEnd {
+    fn drop(&mut self) {
+        let _ = self.jobs.send(Work::SessionEnded(self.session));
+    }
 }
 
 /// Standard input that says when the client closed it.
@@ -63,11 +80,26 @@ fn listed(spec: &ToolSpec) -> Tool {
 }
 
 impl Handler {
-    pub(super) fn new(specs: Vec<ToolSpec>, jobs: std::sync::mpsc::Sender<Job>) -> Handler {
+    /// A handler for a session of its own (HTTP sessions of the 2025 protocol).
+    pub(super) fn for_new_session(&self) -> Handler {
+        let session = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+        Handler {
+            session,
+            _ending: Some(Arc::new(SessionEnd {
+                session,
+                jobs: self.jobs.clone(),
+            })),
+            ..self.clone()
+        }
+    }
+
+    pub(super) fn new(specs: Vec<ToolSpec>, jobs: std::sync::mpsc::Sender<Work>) -> Handler {
         Handler {
             tools: Arc::new(specs.iter().map(listed).collect()),
             offered: Arc::new(specs.iter().map(|spec| spec.name).collect()),
             jobs,
+            session: 0,
+            _ending: None,
             client_gone: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -140,6 +172,11 @@ impl ServerHandler for Handler {
             .map(|info| info.name)
             .filter(|name| !name.trim().is_empty())
             .unwrap_or_else(|| "an unnamed MCP client".to_owned());
+        // The 2026 protocol has no sessions: its calls share the default one.
+        let session = match context.protocol_version() {
+            Some(version) if !version.has_initialize() => 0,
+            _ => self.session,
+        };
         let progress_token = context.meta.get_progress_token();
         let (progress_tx, mut progress) = tokio::sync::mpsc::unbounded_channel();
         let cancelled = Arc::new(AtomicBool::new(false));
@@ -151,10 +188,11 @@ impl ServerHandler for Handler {
                 progress: progress_token.is_some().then_some(progress_tx),
                 cancelled: cancelled.clone(),
                 client_gone: self.client_gone.clone(),
+                session,
             },
             reply: reply_tx,
         };
-        if self.jobs.send(job).is_err() {
+        if self.jobs.send(Work::Call(job)).is_err() {
             return Err(ErrorData::internal_error("the browser has stopped", None));
         }
         let mut sent = 0.0;

@@ -327,6 +327,53 @@ fn raw_post(port: u16, headers: &str) -> anyhow::Result<String> {
     Ok(answer.lines().next().unwrap_or_default().to_owned())
 }
 
+/// Two clients at once, each in a session of its own: each sees only its own tabs.
+fn two_clients_at_once(python: &Path, port: u16, token: &str, data: &Path) -> anyhow::Result<()> {
+    let sites = [login_site()?, login_site()?];
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp/client.py");
+    let mut children = Vec::new();
+    for site in &sites {
+        let steps = json!([
+            {"tool": "browser_navigate", "args": {"url": site.url("/login")}},
+            {"tool": "browser_wait_for", "args": {"time": 1}},
+            {"tool": "browser_snapshot"},
+            {"tool": "browser_tabs", "args": {"action": "list"}},
+        ]);
+        children.push(
+            Command::new(python)
+                .arg(&script)
+                .args(["--mode", "legacy", "--steps", &steps.to_string()])
+                .args([
+                    "--http",
+                    &format!("http://127.0.0.1:{port}/mcp"),
+                    "--token",
+                    token,
+                ])
+                .env("XDG_DATA_HOME", data)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()?,
+        );
+    }
+    for (child, site) in children.into_iter().zip(&sites) {
+        let output = child.wait_with_output()?;
+        check!(
+            output.status.success(),
+            "a client failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: Vec<Value> = serde_json::from_slice(&output.stdout)?;
+        let own = site.url("/login");
+        let snapshot = report[2]["text"].as_str().unwrap_or_default();
+        let tabs = report[3]["text"].as_str().unwrap_or_default();
+        check!(
+            snapshot.contains(&own) && tabs.matches("](").count() == 1,
+            "a client saw another's tabs: {snapshot}\n{tabs}"
+        );
+    }
+    Ok(())
+}
+
 /// The official Python SDK over Streamable HTTP, with the profile's bearer token; requests
 /// without it, from a web page's origin, or with a foreign Host are refused; only loopback
 /// addresses are served.
@@ -378,6 +425,7 @@ pub fn python_sdk_over_http(_: &Ctx) -> anyhow::Result<()> {
             check_login_report(&report, &server, &secret, &data.join("clef/audit.jsonl"))
                 .map_err(|error| anyhow::anyhow!("{mode}: {error}"))?;
         }
+        two_clients_at_once(&python, port, &token, &data)?;
         Ok(())
     })();
     stop_gracefully(&mut child);
