@@ -8,7 +8,7 @@ packages=(
   # Servo: SpiderMonkey is compiled from source; its bindgen step needs libclang >= 19.
   cmake clang clang-19 libclang-19-dev ccache pkg-config python3 python3-pip m4 make g++
   # The MCP clients the tests drive (Python SDK in a venv; Inspector and conformance via npm).
-  python3-venv nodejs npm
+  python3-venv nodejs
   libfontconfig1-dev libfreetype-dev libssl-dev ca-certificates
   # Headless software rendering (surfman falls back to Mesa's surfaceless EGL) and the window.
   libegl1 libegl-mesa0 libgl1-mesa-dri libgles2 libx11-6 libx11-dev libxkbcommon-x11-0
@@ -24,6 +24,8 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
+# npm: Debian's package, unless the installed Node distribution brings its own.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

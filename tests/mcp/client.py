@@ -5,7 +5,8 @@ Usage: client.py --mode MODE --steps STEPS_JSON (--http URL --token TOKEN | --st
 STEPS_JSON is a list of calls: {"tool": name, "args": {...}, "refs": {"target": "text"}} where
 each `refs` entry is replaced by the ref of the first line of the last snapshot text that
 contains that text (so the test names elements as a model reading the snapshot would).
-{"list_tools": true} lists the tools. Prints one JSON report on stdout: per step, whether it
+{"list_tools": true} lists the tools; a step's "recover" call is made, and the step retried once,
+when the step fails. Prints one JSON report on stdout: per step, whether it
 failed (isError or a protocol error), its text, and the progress messages received.
 """
 
@@ -27,7 +28,7 @@ from mcp_types import Implementation
 def ref_for(snapshot: str, wanted: str) -> str:
     for line in snapshot.splitlines():
         if wanted in line:
-            found = re.search(r"\[ref=(e\d+)\]", line)
+            found = re.search(r"\[ref=([A-Za-z0-9]+)\]", line)
             if found:
                 return found.group(1)
     raise LookupError(f"no ref for {wanted!r} in the snapshot:\n{snapshot}")
@@ -81,6 +82,10 @@ async def run(args, steps):
                 result = await client.call_tool(
                     step["tool"], call_args, read_timeout_seconds=120, progress_callback=on_progress
                 )
+                # A step may name a call that clears the way (a dialog to dismiss) and a retry.
+                if result.is_error and "recover" in step:
+                    await client.call_tool(step["recover"]["tool"], step["recover"].get("args", {}))
+                    result = await client.call_tool(step["tool"], call_args, read_timeout_seconds=120)
                 texts = [block.text for block in result.content if getattr(block, "type", "") == "text"]
                 images = [block.mime_type for block in result.content if getattr(block, "type", "") == "image"]
                 text = "\n".join(texts)

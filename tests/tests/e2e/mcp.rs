@@ -670,6 +670,7 @@ pub fn conformance_suite_server_scenarios(_: &Ctx) -> anyhow::Result<()> {
             "server-initialize",
             "ping",
             "tools-list",
+            "server-sse-multiple-streams",
             "dns-rebinding-protection",
         ] {
             let output = Command::new("node")

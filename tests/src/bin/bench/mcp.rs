@@ -103,7 +103,10 @@ pub fn run() -> anyhow::Result<()> {
     let mut page_steps = Vec::new();
     for (path, _) in routes.iter().skip(1) {
         page_steps.push(json!({"tool": "browser_navigate", "args": {"url": server.url(path)}}));
-        page_steps.push(json!({"tool": "browser_snapshot"}));
+        // A page's alert blocks Playwright MCP until it is answered (Clef's headless pages
+        // dismiss dialogs and report them).
+        page_steps.push(json!({"tool": "browser_snapshot",
+            "recover": {"tool": "browser_handle_dialog", "args": {"accept": true}}}));
     }
     println!(
         "{ROUNDS} rounds of navigate/snapshot/click on a login page; {} readability pages; \
@@ -114,6 +117,7 @@ pub fn run() -> anyhow::Result<()> {
         "{:<16} {:>12} {:>12} {:>12} {:>16} {:>16} {:>8}",
         "server", "navigate s", "snapshot s", "click s", "snapshot tokens", "median/page", "failed"
     );
+    let mut per_page: Vec<Vec<Option<f64>>> = Vec::new();
     for (name, command) in &servers {
         let report = run_client(&python, &Value::Array(latency_steps.clone()), command)?;
         let mut per_tool: [Vec<f64>; 3] = Default::default();
@@ -137,7 +141,15 @@ pub fn run() -> anyhow::Result<()> {
             }
         }
         let report = run_client(&python, &Value::Array(page_steps.clone()), command)?;
+        let mut note = |entry: &Value| {
+            let text = entry["text"].as_str().unwrap_or("").replace('\n', " ");
+            if errors.len() < 6 {
+                errors.push(text.chars().take(200).collect());
+            }
+        };
         let mut tokens: Vec<f64> = Vec::new();
+        let mut pages_seen: Vec<Option<f64>> = Vec::new();
+        let mut cut = 0;
         for pair in report.chunks(2) {
             let (navigated, entry) = (&pair[0], pair.get(1).unwrap_or(&pair[0]));
             if navigated["error"] == true || entry["error"] == true {
@@ -147,10 +159,16 @@ pub fn run() -> anyhow::Result<()> {
                 } else {
                     entry
                 });
+                pages_seen.push(None);
                 continue;
             }
-            tokens.push(estimate_tokens(outline(entry["text"].as_str().unwrap_or(""))) as f64);
+            let shown = outline(entry["text"].as_str().unwrap_or(""));
+            cut += usize::from(shown.contains("[cut to fit"));
+            let count = estimate_tokens(shown) as f64;
+            tokens.push(count);
+            pages_seen.push(Some(count));
         }
+        per_page.push(pages_seen);
         let total: f64 = tokens.iter().sum();
         println!(
             "{name:<16} {:>12.3} {:>12.3} {:>12.3} {:>16.0} {:>16.0} {:>8}",
@@ -161,10 +179,32 @@ pub fn run() -> anyhow::Result<()> {
             median(&mut tokens),
             failed
         );
+        if cut > 0 {
+            println!("    {cut} snapshots cut to the 20,000-token budget");
+        }
         for error in errors {
             println!("    failed: {error}");
         }
     }
-    println!("\n(tokens: characters of the snapshot's YAML outline / 4, the same count for both)");
+    // Sizes compared on the pages both servers snapshotted.
+    if let [clef, other] = per_page.as_slice() {
+        let both: Vec<(f64, f64)> = clef
+            .iter()
+            .zip(other)
+            .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
+            .collect();
+        let (clef_total, other_total): (f64, f64) = both
+            .iter()
+            .fold((0.0, 0.0), |(x, y), (a, b)| (x + a, y + b));
+        let mut ratios: Vec<f64> = both.iter().map(|(a, b)| a / b.max(1.0)).collect();
+        println!(
+            "\non the {} pages both snapshot: clef {clef_total:.0} tokens, playwright-mcp \
+             {other_total:.0} ({:.2}×); median per-page ratio {:.2}",
+            both.len(),
+            clef_total / other_total.max(1.0),
+            median(&mut ratios)
+        );
+    }
+    println!("(tokens: characters of the snapshot's YAML outline / 4, the same count for both)");
     Ok(())
 }
