@@ -82,10 +82,7 @@ pub fn audit(command: &AuditCommand) -> anyhow::Result<()> {
                     out,
                     "{}  {}  {}  {}  → {}{}",
                     audit_time(record).unwrap_or_else(|| "(no time)".to_owned()),
-                    match audit_field(record, "actor").as_str() {
-                        "" => "agent".to_owned(),
-                        actor => actor.to_owned(),
-                    },
+                    audit_field(record, "actor"),
                     audit_field(record, "url"),
                     audit_field(record, "action"),
                     audit_field(record, "outcome"),

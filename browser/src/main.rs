@@ -7,6 +7,7 @@ mod mcp_commands;
 mod model_commands;
 mod scripts_commands;
 
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -128,7 +129,36 @@ struct HeadlessArgs {
     height: u32,
 }
 
+/// Mesa's EGL probes Wayland, and libwayland prints an error to the terminal when
+/// `XDG_RUNTIME_DIR` is unset (headless machines, services, CI). Give it a private one.
+fn ensure_runtime_dir() {
+    let usable = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .is_some_and(|dir| dir.is_absolute() && dir.is_dir());
+    if usable {
+        return;
+    }
+    // The process's own user: /proc/self belongs to it.
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|meta| meta.uid()) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("clef-runtime-{uid}"));
+    let made = std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .or_else(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => Ok(()),
+            _ => Err(error),
+        });
+    let owned = std::fs::metadata(&dir).is_ok_and(|meta| meta.uid() == uid && meta.is_dir());
+    if made.is_ok() && owned {
+        // SAFETY: called first thing in main, before any thread is started.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
 fn main() -> ExitCode {
+    ensure_runtime_dir();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CLEF_LOG")

@@ -7,6 +7,8 @@ use super::escape_html;
 /// One field of an audit record as text: strings as they are, other values as JSON, none empty.
 pub fn audit_field(record: &serde_json::Value, name: &str) -> String {
     match record.get(name) {
+        // Lines written before the log said who acted were all the agent's own.
+        None if name == "actor" => "agent".to_owned(),
         Some(serde_json::Value::String(text)) => text.clone(),
         Some(serde_json::Value::Null) | None => String::new(),
         Some(other) => other.to_string(),

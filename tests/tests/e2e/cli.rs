@@ -43,6 +43,17 @@ pub fn eval_text_and_screenshot(_: &Ctx) -> anyhow::Result<()> {
         output.status.success() && text.contains("quick brown fox"),
         "text printed {text}"
     );
+    // The engine's noise stays out of the terminal, even where no runtime folder is set (a
+    // service, a headless machine): Mesa's libwayland complained about it on every start.
+    let quiet = Command::new(clef_bin())
+        .args(["headless", &url])
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()?;
+    check!(
+        quiet.status.success() && quiet.stderr.is_empty(),
+        "a plain load printed on stderr: {}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
 
     let path = std::env::temp_dir().join(format!("clef-cli-{}.png", std::process::id()));
     let path_arg = path.to_string_lossy().into_owned();

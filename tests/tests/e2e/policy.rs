@@ -227,7 +227,7 @@ pub fn audit_log_is_shown_and_exported(_: &Ctx) -> anyhow::Result<()> {
     );
     check!(lines.len() == 3, "{csv_text}");
     check!(
-        lines[2].contains("\"button \"\"Log in, now\"\"\"") && lines[2].ends_with(",user"),
+        lines[2].contains("\"button \"\"Log in, now\"\"\"") && lines[2].ends_with(",user,agent"),
         "{}",
         lines[2]
     );
