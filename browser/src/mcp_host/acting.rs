@@ -286,14 +286,20 @@ impl McpHost {
     pub(super) fn press(&mut self, key: &str, caller: &Caller) -> Reply {
         // A character is typed into whatever has focus; a named key is pressed.
         let result = if key.chars().count() == 1 && key != " " {
-            self.may_act().and_then(|()| {
-                let tab = self.tab()?;
-                let mut access = HeadlessAccess::new(&tab.page);
-                access.type_text(key).map_err(|error| error.to_string())?;
-                settle(&mut access);
-                tab.last = None;
-                Ok(format!("typed {key:?}"))
-            })
+            self.may_act()
+                .and_then(|()| {
+                    let tab = self.tab()?;
+                    let mut access = HeadlessAccess::new(&tab.page);
+                    access.type_text(key).map_err(|error| error.to_string())?;
+                    settle(&mut access);
+                    tab.last = None;
+                    Ok(format!("typed {key:?}"))
+                })
+                .and_then(|note| {
+                    let reply = Reply::text(note.clone());
+                    self.audit_call(caller, format!("press {key:?}"), &reply)?;
+                    Ok(note)
+                })
         } else {
             self.act(
                 Action::Press {

@@ -352,6 +352,69 @@ impl ToolHost for McpHost {
 
     fn call(&mut self, call: Call, caller: &Caller) -> Reply {
         self.switch_to(caller.session());
+        // Actions that do not go through the agent's checked steps are audited here; those
+        // that do (click, type, select, fill, named keys) are audited as each step is done.
+        let audited = match &call {
+            Call::Navigate(args) => Some(format!("go to {}", args.url)),
+            Call::NavigateBack => Some("go back".to_owned()),
+            Call::Hover(args) => Some(format!("hover {}", args.target)),
+            Call::Evaluate(args) => Some(format!(
+                "run the client's script {}",
+                args.function.chars().take(200).collect::<String>()
+            )),
+            Call::Tabs(args) if args.action != TabAction::List => {
+                Some(format!("tabs: {:?} {:?}", args.action, args.index))
+            }
+            Call::Close => Some("close every tab".to_owned()),
+            _ => None,
+        };
+        let reply = self.dispatch(call, caller);
+        if let Some(action) = audited
+            && let Err(error) = self.audit_call(caller, action, &reply)
+        {
+            return Reply::error(error);
+        }
+        reply
+    }
+}
+
+impl McpHost {
+    /// One audit line for a call that acted outside the agent's steps.
+    fn audit_call(&mut self, caller: &Caller, action: String, reply: &Reply) -> Result<(), String> {
+        let url = self
+            .tabs
+            .get(self.current)
+            .and_then(|tab| tab.page.url())
+            .unwrap_or_default();
+        let outcome = reply
+            .content
+            .iter()
+            .find_map(|content| match content {
+                Content::Text(text) => text.lines().next().map(str::to_owned),
+                Content::Png(_) => None,
+            })
+            .unwrap_or_default();
+        let record = clef_agent::act::AuditRecord {
+            time: clef_agent::act::audit::now(),
+            url,
+            action,
+            element: None,
+            reason: String::new(),
+            outcome: if reply.is_error {
+                format!("failed: {outcome}")
+            } else {
+                outcome
+            },
+            approved_by: String::new(),
+        };
+        self.options
+            .audit
+            .acting_for(&format!("MCP client \"{}\"", caller.client()))
+            .record(&record)
+            .map_err(|error| format!("the audit log cannot be written: {error}"))
+    }
+
+    fn dispatch(&mut self, call: Call, caller: &Caller) -> Reply {
         match call {
             Call::Navigate(args) => {
                 let result = self.navigate(&args.url);

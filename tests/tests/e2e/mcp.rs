@@ -248,6 +248,10 @@ fn check_login_report(
             && log.contains(r#""actor":"agent for MCP client \"clef-e2e-client\"""#),
         "the audit does not say which client acted: {log}"
     );
+    check!(
+        log.contains(r#""action":"go to http"#),
+        "the client's navigation is not audited: {log}"
+    );
     Ok(())
 }
 
