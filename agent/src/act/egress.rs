@@ -124,6 +124,28 @@ impl Egress {
         !self.typed_here.is_empty()
     }
 
+    /// `text` with every saved value this tab typed — as typed, in base64, percent- or
+    /// form-encoded (as an address shows it after a GET form) — replaced by what it is, for
+    /// text that leaves the browser (an MCP client's replies).
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for protected in &self.protected {
+            let value = &protected.forms[0];
+            let mut variants = protected.forms.clone();
+            variants.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
+            variants.push(
+                percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string(),
+            );
+            // Longest first, so a form that contains another is replaced whole.
+            variants.sort_by_key(|variant| std::cmp::Reverse(variant.len()));
+            for variant in variants.iter().filter(|variant| !variant.is_empty()) {
+                text = text.replace(variant.as_str(), &format!("[saved {}]", protected.what));
+            }
+        }
+        text
+    }
+
     /// The tab shows a new document: what was typed into the old one went with it.
     pub fn document_replaced(&mut self) {
         self.typed_here.clear();
@@ -270,6 +292,21 @@ mod tests {
     use crate::act::safety::{Confirm, SiteRule, SiteRules};
 
     const HOME: &str = "http://127.0.0.1:8000";
+
+    #[test]
+    fn replies_never_carry_a_saved_value() {
+        let mut egress = egress();
+        egress.protect("p@ss w0rd!", HOME, "password");
+        let shown = "Navigated to http://127.0.0.1:8000/welcome?user=kanesha&pass=p%40ss+w0rd%21 \
+                     (typed p@ss w0rd!, cEBzcyB3MHJkIQ)";
+        let redacted = egress.redact(shown);
+        assert!(
+            !redacted.contains("w0rd") && !redacted.contains("cEBzcyB3MHJkIQ"),
+            "{redacted}"
+        );
+        assert!(redacted.contains("pass=[saved password]"), "{redacted}");
+        assert_eq!(egress.redact("nothing saved here"), "nothing saved here");
+    }
 
     fn egress() -> Egress {
         Egress::new(Policy::new(vec![HOME.into()], Vec::new(), Confirm::Refuse))

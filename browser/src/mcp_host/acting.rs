@@ -160,11 +160,11 @@ impl McpHost {
         }
         let record = AuditRecord {
             time: now(),
-            url: snapshot.url.clone(),
+            url: tab.page.redact(&snapshot.url),
             action: description,
             element: element_name,
             reason: why,
-            outcome: note.clone(),
+            outcome: tab.page.redact(&note),
             approved_by,
         };
         audit.record(&record).map_err(|error| {

@@ -368,7 +368,16 @@ impl ToolHost for McpHost {
             Call::Close => Some("close every tab".to_owned()),
             _ => None,
         };
-        let reply = self.dispatch(call, caller);
+        let mut reply = self.dispatch(call, caller);
+        // Defence in depth: a saved value typed into a tab never reaches the client, even where
+        // the site put it in an address (a GET form) that a reply shows.
+        for content in &mut reply.content {
+            if let Content::Text(text) = content {
+                for tab in self.tabs.iter() {
+                    *text = tab.page.redact(text);
+                }
+            }
+        }
         if let Some(action) = audited
             && let Err(error) = self.audit_call(caller, action, &reply)
         {
@@ -394,17 +403,21 @@ impl McpHost {
                 Content::Png(_) => None,
             })
             .unwrap_or_default();
+        let redact = |text: String| match self.tabs.get(self.current) {
+            Some(tab) => tab.page.redact(&text),
+            None => text,
+        };
         let record = clef_agent::act::AuditRecord {
             time: clef_agent::act::audit::now(),
-            url,
-            action,
+            url: redact(url),
+            action: redact(action),
             element: None,
             reason: String::new(),
-            outcome: if reply.is_error {
+            outcome: redact(if reply.is_error {
                 format!("failed: {outcome}")
             } else {
                 outcome
-            },
+            }),
             approved_by: String::new(),
         };
         self.options

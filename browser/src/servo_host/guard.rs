@@ -51,6 +51,14 @@ impl TabGuard {
         }
     }
 
+    /// `text` with the saved values this tab's guard binds replaced by what they are.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        match self.egress.borrow().as_ref() {
+            Some(egress) => egress.redact(text),
+            None => text.to_owned(),
+        }
+    }
+
     /// Whether saved data typed by the agent sits in the document shown.
     pub(crate) fn holds_saved_data(&self) -> bool {
         self.egress

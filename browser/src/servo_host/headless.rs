@@ -496,6 +496,11 @@ impl Page {
         self.delegate.guard.resume(policy);
     }
 
+    /// `text` with every saved value typed into this page replaced by what it is.
+    pub fn redact(&self, text: &str) -> String {
+        self.delegate.guard.redact(text)
+    }
+
     /// Whether saved data the agent typed sits in the document shown.
     pub fn holds_saved_data(&self) -> bool {
         self.delegate.guard.holds_saved_data()

@@ -25,24 +25,37 @@ const LOGIN_FORM: &str = r#"<!doctype html><title>Members login</title>
 <label>Password <input type="password" name="pass"></label>
 <button>Log in</button></form>"#;
 
+/// A sign-in whose form sends the password in the address (GET), as some sites still do.
+const GET_LOGIN: &str = r#"<!doctype html><title>Old login</title>
+<form action="/welcome"><label>Password <input type="password" name="pass"></label>
+<button>Go</button></form>"#;
+
 fn login_site() -> anyhow::Result<TestServer> {
-    Ok(TestServer::start([(
-        "/login",
-        Route::dynamic(|request: &Request| {
-            if request.method == "POST" {
-                let body = String::from_utf8_lossy(&request.body);
-                let user = body
-                    .split('&')
-                    .find_map(|pair| pair.strip_prefix("user="))
-                    .unwrap_or("nobody")
-                    .to_owned();
-                let page = format!("<!doctype html><title>Welcome</title><p>Welcome {user}</p>");
-                (200, "text/html", page.into_bytes())
-            } else {
-                (200, "text/html", LOGIN_FORM.as_bytes().to_vec())
-            }
-        }),
-    )])?)
+    Ok(TestServer::start([
+        ("/get-login", Route::html(GET_LOGIN)),
+        (
+            "/welcome",
+            Route::html("<!doctype html><title>Welcome back</title><p>Welcome back</p>"),
+        ),
+        (
+            "/login",
+            Route::dynamic(|request: &Request| {
+                if request.method == "POST" {
+                    let body = String::from_utf8_lossy(&request.body);
+                    let user = body
+                        .split('&')
+                        .find_map(|pair| pair.strip_prefix("user="))
+                        .unwrap_or("nobody")
+                        .to_owned();
+                    let page =
+                        format!("<!doctype html><title>Welcome</title><p>Welcome {user}</p>");
+                    (200, "text/html", page.into_bytes())
+                } else {
+                    (200, "text/html", LOGIN_FORM.as_bytes().to_vec())
+                }
+            }),
+        ),
+    ])?)
 }
 
 /// A data folder of its own (token, audit) for one server.
@@ -113,6 +126,11 @@ fn login_steps(server: &TestServer) -> Value {
         {"tool": "browser_navigate", "args": {"url": 42}},
         {"tool": "clef_run_task",
          "args": {"task": "log in as alice with my saved password", "startUrl": login}},
+        {"tool": "browser_navigate", "args": {"url": server.url("/get-login")}},
+        {"tool": "browser_type", "args": {"text": "{{password}}"},
+         "refs": {"target": "textbox \"Password\""}},
+        {"tool": "browser_click", "args": {}, "refs": {"target": "button \"Go\""}},
+        {"tool": "browser_tabs", "args": {"action": "list"}},
     ])
 }
 
@@ -130,7 +148,7 @@ fn check_login_report(
             .to_owned()
     };
     let failed = |index: usize| report[index]["error"].as_bool().unwrap_or(true);
-    check!(report.len() == 11, "a report per step: {report:?}");
+    check!(report.len() == 15, "a report per step: {report:?}");
     let tools: Vec<&str> = report[0]["tools"]
         .as_array()
         .map(|tools| {
@@ -235,6 +253,22 @@ fn check_login_report(
         "the local agent's task did not log in: {}",
         text(10)
     );
+    // The site put the password in its address: the site has it, the client is shown a
+    // placeholder in its place.
+    check!(
+        server
+            .targets()
+            .iter()
+            .any(|target| target.contains(&format!("pass={secret}"))),
+        "the GET form was not sent: {:?}",
+        server.targets()
+    );
+    check!(
+        !failed(13) && text(13).contains("pass=[saved password]"),
+        "the address after a GET form: {}",
+        text(13)
+    );
+    check!(text(14).contains("[saved password]"), "tabs: {}", text(14));
     // The client never receives the secret, whatever it called.
     let everything = serde_json::to_string(report)?;
     check!(
