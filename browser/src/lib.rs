@@ -13,6 +13,7 @@ pub mod edition;
 pub mod error;
 pub mod keys;
 pub mod mcp_host;
+pub mod model_discovery;
 pub mod page_cache;
 pub mod policies;
 mod servo_host;

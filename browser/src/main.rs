@@ -85,6 +85,11 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ModelCommand {
+    /// The GGUF models on this machine (Clef's folder, Ollama, LM Studio, the Hugging Face
+    /// cache, llama.cpp's cache): what each is, whether it fits here and is allowed.
+    List,
+    /// Make a model the default: a name `clef model list` shows, or a path.
+    Use { model: String },
     /// Name, architecture, size, quantization, context and devices of a model.
     Info {
         /// The GGUF file.
@@ -176,6 +181,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Headless(args)) => headless(args),
+        Some(Command::Model(ModelCommand::List)) => model_commands::list(),
+        Some(Command::Model(ModelCommand::Use { model })) => model_commands::use_model(&model),
         Some(Command::Model(ModelCommand::Info { path, args })) => {
             model_commands::info(&args, path)
         }

@@ -280,3 +280,144 @@ pub fn chat(args: &ModelArgs) -> anyhow::Result<()> {
         }
     })
 }
+
+fn discovered() -> clef_browser::model_discovery::Discovery {
+    let home = dirs::home_dir().unwrap_or_default();
+    clef_browser::model_discovery::discover(&home, &|name| std::env::var_os(name))
+}
+
+fn size_label(bytes: u64) -> String {
+    format!("{:.2} GiB", bytes as f64 / f64::from(1u32 << 30))
+}
+
+fn parameters_label(parameters: u64) -> String {
+    if parameters >= 1_000_000_000 {
+        format!("{:.1}B", parameters as f64 / 1e9)
+    } else {
+        format!("{}M", parameters / 1_000_000)
+    }
+}
+
+/// `clef model list`: every model found, with what it is and whether it can run here.
+pub fn list() -> anyhow::Result<()> {
+    use clef_browser::model_discovery::{available_memory, fits};
+    let policies = policies::load();
+    let found = discovered();
+    let default = Config::load_default()?.model.path;
+    let memory = available_memory();
+    if found.models.is_empty() {
+        println!(
+            "no GGUF model found (looked in Clef's models folder, Ollama, LM Studio, the Hugging \
+             Face cache and llama.cpp's cache); fetch one with `bash scripts/fetch-model.sh` \
+             or point Clef at a file with --model PATH"
+        );
+    }
+    for model in &found.models {
+        let summary = &model.summary;
+        let fit = match memory {
+            Some(memory) if fits(model.size, memory) => "fits in memory",
+            Some(_) => "too large for the free memory",
+            None => "memory unknown",
+        };
+        let allowed = match policies::check_model(&policies, &model.path) {
+            Ok(()) => "allowed".to_owned(),
+            Err(error) => format!("not allowed: {error}"),
+        };
+        let is_default = default
+            .as_deref()
+            .is_some_and(|path| same_file(path, &model.path));
+        println!(
+            "{}{}  [{}]",
+            if is_default { "* " } else { "  " },
+            model.label,
+            model.source
+        );
+        println!(
+            "    {} · {} · {} · {} parameters · {} · {fit} · {allowed}",
+            summary.name.as_deref().unwrap_or("(unnamed)"),
+            summary.architecture.as_deref().unwrap_or("?"),
+            summary
+                .file_type
+                .map(clef_engine::gguf::file_type_name)
+                .unwrap_or("?"),
+            parameters_label(summary.parameters),
+            size_label(model.size)
+        );
+        println!("    {}", model.path.display());
+    }
+    for problem in &found.problems {
+        println!("not usable: {problem}");
+    }
+    if default.is_none() && !found.models.is_empty() {
+        println!("no default model: choose one with `clef model use NAME`");
+    }
+    Ok(())
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// `clef model use NAME|PATH`: write the model into the config file's `[model] path`.
+pub fn use_model(wanted: &str) -> anyhow::Result<()> {
+    let policies = policies::load();
+    let given = PathBuf::from(wanted);
+    let path = if given.is_file() {
+        std::fs::canonicalize(&given)?
+    } else {
+        let found = discovered();
+        let matching: Vec<_> = found
+            .models
+            .iter()
+            .filter(|model| {
+                model.label == wanted
+                    || model.summary.name.as_deref() == Some(wanted)
+                    || model.path.file_name().is_some_and(|name| name == wanted)
+            })
+            .collect();
+        match matching.as_slice() {
+            [model] => model.path.clone(),
+            [] => anyhow::bail!("no model called {wanted:?}: see `clef model list`"),
+            _ => anyhow::bail!(
+                "{} models are called {wanted:?}: give the path",
+                matching.len()
+            ),
+        }
+    };
+    clef_engine::gguf::check_header(&path)?;
+    policies.choose_model(Some(path.clone()))?;
+    policies::check_model(&policies, &path)?;
+    let config = Config::default_path().context("no config folder ($XDG_CONFIG_HOME or $HOME)")?;
+    let text = match std::fs::read_to_string(&config) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot read {}", config.display()));
+        }
+    };
+    // Edited in place: the user's other settings and comments stay as they were.
+    let mut document: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("{} is not valid TOML", config.display()))?;
+    let model = document
+        .entry("model")
+        .or_insert(toml_edit::Item::Table(toml_edit::Table::new()));
+    let table = model
+        .as_table_mut()
+        .with_context(|| format!("[model] in {} is not a table", config.display()))?;
+    table["path"] = toml_edit::value(path.display().to_string());
+    if let Some(dir) = config.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&config, document.to_string())
+        .with_context(|| format!("cannot write {}", config.display()))?;
+    println!(
+        "default model: {} (in {})",
+        path.display(),
+        config.display()
+    );
+    Ok(())
+}

@@ -9,8 +9,10 @@ use sha2::{Digest, Sha256};
 use crate::EngineError;
 
 mod header;
+mod metadata;
 
 pub use header::{HEADER_LEN, Header, MAGIC, parse_header};
+pub use metadata::{Summary, file_type_name, read_summary};
 
 /// Read and sanity-check the GGUF header.
 pub fn check_header(path: &Path) -> Result<Header, EngineError> {

@@ -178,3 +178,143 @@ pub fn model_info_and_bad_model(_: &Ctx) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A GGUF with a header, a name and one small tensor: enough to be listed, not to be run.
+fn tiny_gguf(name: &str) -> Vec<u8> {
+    let string = |out: &mut Vec<u8>, text: &str| {
+        out.extend((text.len() as u64).to_le_bytes());
+        out.extend(text.as_bytes());
+    };
+    let mut bytes = b"GGUF".to_vec();
+    bytes.extend(3u32.to_le_bytes());
+    bytes.extend(1u64.to_le_bytes());
+    bytes.extend(2u64.to_le_bytes());
+    string(&mut bytes, "general.architecture");
+    bytes.extend(8u32.to_le_bytes());
+    string(&mut bytes, "llama");
+    string(&mut bytes, "general.name");
+    bytes.extend(8u32.to_le_bytes());
+    string(&mut bytes, name);
+    string(&mut bytes, "token_embd.weight");
+    bytes.extend(2u32.to_le_bytes());
+    bytes.extend(64u64.to_le_bytes());
+    bytes.extend(1000u64.to_le_bytes());
+    bytes.extend(0u32.to_le_bytes());
+    bytes.extend(0u64.to_le_bytes());
+    bytes
+}
+
+/// `clef model list` finds the models of Ollama, the Hugging Face cache and LM Studio in a home
+/// laid out as they lay it out, says what cannot be used, and `clef model use` makes one the
+/// default without touching the rest of the config file.
+pub fn model_list_and_use_find_other_stores(_: &Ctx) -> anyhow::Result<()> {
+    let Some(model) = clef_tests::test_model()? else {
+        println!("    skipped: test model missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    let home = std::env::temp_dir().join(format!("clef-models-home-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let ollama = home.join(".ollama/models");
+    let manifests = ollama.join("manifests/registry.ollama.ai/library");
+    std::fs::create_dir_all(manifests.join("smollm"))?;
+    std::fs::create_dir_all(manifests.join("ghost"))?;
+    std::fs::create_dir_all(ollama.join("blobs"))?;
+    let layer = |digest: &str| {
+        format!(
+            r#"{{"schemaVersion":2,"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{digest}"}}]}}"#
+        )
+    };
+    std::fs::write(manifests.join("smollm/135m"), layer("aa11"))?;
+    std::fs::write(manifests.join("ghost/latest"), layer("bb22"))?;
+    std::os::unix::fs::symlink(&model, ollama.join("blobs/sha256-aa11"))?;
+    let snapshot = home.join(
+        ".cache/huggingface/hub/models--HuggingFaceTB--SmolLM2-135M-Instruct/snapshots/0123abc",
+    );
+    std::fs::create_dir_all(&snapshot)?;
+    std::fs::copy(&model, snapshot.join("smollm2-135m-instruct-q4_1.gguf"))?;
+    let studio = home.join(".lmstudio/models/someone/tiny-GGUF");
+    std::fs::create_dir_all(&studio)?;
+    std::fs::write(studio.join("tiny-q8_0.gguf"), tiny_gguf("Tiny Test"))?;
+    std::fs::write(studio.join("README.md"), "not a model")?;
+    let llama_cache = home.join(".cache/llama.cpp");
+    std::fs::create_dir_all(&llama_cache)?;
+    std::fs::write(llama_cache.join("broken.gguf"), "GGUF but not really")?;
+    let config_dir = home.join(".config/clef");
+    std::fs::create_dir_all(&config_dir)?;
+    std::fs::write(
+        config_dir.join("config.toml"),
+        "# my settings\n[profile]\ngiven_name = \"Alice\"\n",
+    )?;
+    let run = |args: &[&str]| -> anyhow::Result<Output> {
+        Ok(Command::new(clef_bin())
+            .args(args)
+            .env("HOME", &home)
+            .env("CLEF_MODELS", home.join("no-clef-models"))
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("OLLAMA_MODELS")
+            .env_remove("HF_HOME")
+            .env_remove("HF_HUB_CACHE")
+            .env_remove("LLAMA_CACHE")
+            .output()?)
+    };
+    let result = (|| {
+        let listed = run(&["model", "list"])?;
+        let text = String::from_utf8_lossy(&listed.stdout);
+        check!(
+            listed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&listed.stderr)
+        );
+        check!(
+            text.contains("smollm:135m  [Ollama]")
+                && text.contains("HuggingFaceTB/SmolLM2-135M-Instruct smollm2-135m-instruct-q4_1.gguf  [Hugging Face]")
+                && text.contains("tiny-q8_0.gguf  [LM Studio]")
+                && text.contains("Tiny Test"),
+            "not every store's model is listed:\n{text}"
+        );
+        check!(
+            text.contains("Q4_1")
+                && text.contains("134M parameters")
+                && text.contains("fits in memory"),
+            "what the test model is:\n{text}"
+        );
+        check!(
+            text.contains("ghost:latest")
+                && text.contains("missing")
+                && text.contains("broken.gguf: not a usable GGUF model")
+                && !text.contains("README"),
+            "what cannot be used is not said:\n{text}"
+        );
+        check!(text.contains("no default model"), "{text}");
+        let chosen = run(&["model", "use", "smollm:135m"])?;
+        check!(
+            chosen.status.success(),
+            "{}",
+            String::from_utf8_lossy(&chosen.stderr)
+        );
+        let config = std::fs::read_to_string(config_dir.join("config.toml"))?;
+        check!(
+            config.contains("# my settings")
+                && config.contains("given_name = \"Alice\"")
+                && config.contains("[model]")
+                && config.contains("sha256-aa11"),
+            "the config file after `clef model use`:\n{config}"
+        );
+        let again = String::from_utf8_lossy(&run(&["model", "list"])?.stdout).into_owned();
+        check!(
+            again.contains("* smollm:135m"),
+            "the default is not marked:\n{again}"
+        );
+        let unknown = run(&["model", "use", "no-such-model"])?;
+        check!(
+            !unknown.status.success()
+                && String::from_utf8_lossy(&unknown.stderr).contains("clef model list"),
+            "an unknown model name"
+        );
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&home);
+    result
+}

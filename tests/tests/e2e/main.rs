@@ -95,6 +95,10 @@ fn main() -> ExitCode {
             "user_scripts_run_where_they_match_and_as_managed",
             user_scripts::run_where_they_match_and_as_managed,
         ),
+        (
+            "cli_model_list_and_use_find_other_stores",
+            cli::model_list_and_use_find_other_stores,
+        ),
         ("error_bad_address", errors::bad_address),
         ("error_missing_file", errors::missing_file),
         ("error_unreachable_host", errors::unreachable_host),
