@@ -53,7 +53,14 @@ pub fn found(policies: &Policies) -> Found {
 /// Switch the user's script `name` on or off (the organisation's cannot be).
 pub fn set_enabled(policies: &Policies, name: &str, enabled: bool) -> Result<(), String> {
     let found = found(policies);
-    let Some(script) = found.scripts.iter().find(|script| script.name == name) else {
+    // The user's own script of that name first: an organisation's of the same name is not it.
+    let named = |managed: bool| {
+        found
+            .scripts
+            .iter()
+            .find(|script| script.name == name && script.managed == managed)
+    };
+    let Some(script) = named(false).or_else(|| named(true)) else {
         return Err(format!(
             "no user script named {name:?} (see `clef scripts list`)"
         ));

@@ -113,6 +113,25 @@ impl Egress {
         });
     }
 
+    /// Take over what `old` binds: its saved values stay with their origins, and those typed
+    /// into the document shown stay marked as typed (a task starting on a tab a client drives).
+    pub fn inherit(&mut self, old: Egress) {
+        for protected in old.protected {
+            if !self
+                .protected
+                .iter()
+                .any(|known| known.forms[0] == protected.forms[0])
+            {
+                self.protected.push(protected);
+            }
+        }
+        for origin in old.typed_here {
+            if !self.typed_here.contains(&origin) {
+                self.typed_here.push(origin);
+            }
+        }
+    }
+
     /// Check the tab under `policy` from now on, keeping the saved values already bound.
     pub fn resume(&mut self, policy: Policy) {
         self.policy = policy;
@@ -292,6 +311,23 @@ mod tests {
     use crate::act::safety::{Confirm, SiteRule, SiteRules};
 
     const HOME: &str = "http://127.0.0.1:8000";
+
+    #[test]
+    fn a_new_guard_keeps_what_the_old_one_bound() {
+        let mut old = egress();
+        old.protect("hunter2-long", HOME, "password");
+        let mut new = egress();
+        new.inherit(old);
+        assert!(new.holds_saved_data());
+        let leak = url("http://127.0.0.1:9999/steal?p=hunter2-long");
+        let request = Outgoing {
+            method: "GET",
+            url: &leak,
+            document: false,
+            redirect: false,
+        };
+        assert!(new.check_request(request).is_err());
+    }
 
     #[test]
     fn replies_never_carry_a_saved_value() {

@@ -295,6 +295,18 @@ impl Policy {
                 }
                 Verdict::Allow
             }
+            // Enter in a field submits its form, as the form's button would.
+            Action::Press { key }
+                if key.eq_ignore_ascii_case("enter")
+                    && !typed_into_form.is_empty()
+                    && !self.approved_origin(&snapshot.url) =>
+            {
+                self.risky(format!(
+                    "submits {} to {} (not yet approved)",
+                    typed_into_form.join(", "),
+                    origin_of(&snapshot.url).unwrap_or_default()
+                ))
+            }
             Action::Type { text, element } => {
                 if text.contains("{{") {
                     if !self.saved_data_allowed {

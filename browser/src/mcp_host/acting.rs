@@ -19,9 +19,15 @@ use crate::assistant::HeadlessAccess;
 impl McpHost {
     /// The node a ref names in the tab's last snapshot, or in a fresh one.
     fn resolve(&mut self, reference: &str) -> Result<(Snapshot, u64), String> {
+        // The client's words are echoed only when they are a ref (never a guess at a secret).
+        let shown = if id_of(reference).is_some() && reference.len() <= 12 {
+            reference
+        } else {
+            "given"
+        };
         let not_found = || {
             format!(
-                "Ref {reference} not found in the current page snapshot. Try capturing new snapshot \
+                "Ref {shown} not found in the current page snapshot. Try capturing new snapshot \
                  (Clef takes the refs a snapshot shows, such as e12, not selectors)."
             )
         };
@@ -70,7 +76,11 @@ impl McpHost {
 
     /// Check and do one action; the note says what happened, or why not.
     fn act(&mut self, action: Action, caller: &Caller) -> Result<String, String> {
-        self.may_act()?;
+        if let Err(why) = self.may_act() {
+            let reply = Reply::error(why.clone());
+            self.audit_call(caller, action.describe(""), &reply)?;
+            return Err(why);
+        }
         let snapshot = match action.element() {
             Some(id) => self.resolve(&clef_agent::act::observe::ref_of(id))?.0,
             None => {
@@ -108,20 +118,27 @@ impl McpHost {
             .and_then(|id| snapshot.nodes.iter().find(|node| node.id == Some(id)));
         let element_name = node.map(|node| format!("{} \"{}\"", node.kind, display_name(node)));
         let description = action.describe(element_name.as_deref().unwrap_or(""));
-        let (allowed, approved_by, why) =
-            match policy.check(&action, &snapshot, &tab.typed_personal) {
-                Verdict::Allow => (true, String::new(), String::new()),
-                Verdict::Refuse(reason) => (false, "policy".to_owned(), reason),
-                Verdict::Confirm(reason) if allow_risky => (true, "user".to_owned(), reason),
-                Verdict::Confirm(reason) => (
-                    false,
-                    "policy".to_owned(),
-                    format!(
-                        "{reason} (a risky step: start `clef mcp --confirm allow` to allow it)"
-                    ),
-                ),
-            };
         let origin = origin_of(&snapshot.url).unwrap_or_default();
+        let scripted_here = tab.scripted.contains(&origin)
+            && matches!(&action, Action::Type { text, .. } if text.contains("{{"));
+        let verdict = if scripted_here {
+            Verdict::Refuse(
+                "the client ran its own script on this site: no saved data is typed here"
+                    .to_owned(),
+            )
+        } else {
+            policy.check(&action, &snapshot, &tab.typed_personal)
+        };
+        let (allowed, approved_by, why) = match verdict {
+            Verdict::Allow => (true, String::new(), String::new()),
+            Verdict::Refuse(reason) => (false, "policy".to_owned(), reason),
+            Verdict::Confirm(reason) if allow_risky => (true, "user".to_owned(), reason),
+            Verdict::Confirm(reason) => (
+                false,
+                "policy".to_owned(),
+                format!("{reason} (a risky step: start `clef mcp --confirm allow` to allow it)"),
+            ),
+        };
         let mut access = HeadlessAccess::new(&tab.page);
         let result = if allowed {
             perform(
@@ -320,7 +337,7 @@ impl McpHost {
                 .hover(x as f32, y as f32)
                 .map_err(|error| error.to_string())?;
             settle(&mut access);
-            Ok(format!("hovered over {reference}"))
+            Ok("hovered".to_owned())
         });
         self.act_reply(result)
     }
@@ -382,11 +399,8 @@ impl McpHost {
                 return Err("browser_evaluate is off (`clef mcp --allow-evaluate`)".to_owned());
             }
             self.holds_saved_data()?;
-            let url = self.tab()?.page.url().unwrap_or_default();
-            self.options
-                .policies
-                .check_site(&url, true)
-                .map_err(|error| error.to_string())?;
+            // A script can click, type and send: it needs what any action needs.
+            self.may_act()?;
             let argument = match &args.target {
                 Some(reference) => {
                     let id = self.element(reference)?;
@@ -398,6 +412,11 @@ impl McpHost {
             };
             let script = format!("(({})({argument}))", args.function);
             let tab = self.tab()?;
+            if let Some(origin) = tab.page.url().as_deref().and_then(origin_of)
+                && !tab.scripted.contains(&origin)
+            {
+                tab.scripted.push(origin);
+            }
             let value = tab
                 .page
                 .evaluate(&script)

@@ -17,6 +17,8 @@ use crate::assistant::{HeadlessAccess, LocalModel, read_page};
 
 /// Steps a task may take unless the client or the policy says fewer.
 const DEFAULT_MAX_STEPS: usize = 20;
+/// Most steps a client may ask for (one client must not hold the browser for hours).
+const MAX_STEPS: usize = 100;
 /// Tokens of page outline the agent's model reads each step (as `clef run`).
 const PAGE_BUDGET: usize = 600;
 
@@ -29,6 +31,12 @@ impl McpHost {
         }
         let policies = self.options.policies.clone();
         let tab = self.tab()?;
+        if tab.page.holds_saved_data() {
+            return Err(
+                "saved data is typed on this page: it cannot be read back until the page is left"
+                    .to_owned(),
+            );
+        }
         let document = visible_document(&mut HeadlessAccess::new(&tab.page))
             .map_err(|error| format!("cannot read the page: {error}"))?;
         policies
@@ -61,7 +69,8 @@ impl McpHost {
                         passages.left_out.len()
                     ));
                 }
-                Reply::text(text)
+                // Card numbers and IBANs in the article are masked, as in snapshots.
+                Reply::text(clef_agent::act::mask::mask_text(&text).unwrap_or(text))
             }
             Err(error) => Reply::error(error),
         }
@@ -88,7 +97,7 @@ impl McpHost {
             ))
         })();
         match result {
-            Ok(text) => Reply::text(text),
+            Ok(text) => Reply::text(clef_agent::act::mask::mask_text(&text).unwrap_or(text)),
             Err(error) => Reply::error(error),
         }
     }
@@ -120,7 +129,7 @@ impl McpHost {
             })
         })();
         match result {
-            Ok(text) => Reply::text(text),
+            Ok(text) => Reply::text(clef_agent::act::mask::mask_text(&text).unwrap_or(text)),
             Err(error) => Reply::error(error),
         }
     }
@@ -138,12 +147,13 @@ impl McpHost {
                 .url()
                 .ok_or("no page is open: give startUrl")?;
             let mut origins = vec![origin_of(&start).ok_or("the page shown has no site")?];
-            let mut approved = self.options.approved.clone();
+            // Sites the client adds may be visited; only the person who started the server
+            // approves sites for passwords and personal data (`--allow-origin`).
+            let approved = self.options.approved.clone();
             for origin in &args.allow_origins {
                 let origin =
                     origin_of(origin).ok_or_else(|| format!("{origin} is not an origin"))?;
-                origins.push(origin.clone());
-                approved.push(origin);
+                origins.push(origin);
             }
             let policy = policies
                 .agent_policy(&start, origins, approved, allow_risky)
@@ -154,7 +164,8 @@ impl McpHost {
                     .max_steps(requested)
                     .map_err(|error| error.to_string())?,
                 None => policies.default_max_steps(DEFAULT_MAX_STEPS),
-            };
+            }
+            .min(MAX_STEPS);
             let audit = self
                 .options
                 .audit
@@ -175,7 +186,8 @@ impl McpHost {
             } = self;
             let tab = tabs.get_mut(*current).ok_or("no open tab")?;
             let model = model.as_mut().ok_or("no model")?;
-            let mut access = HeadlessAccess::new(&tab.page);
+            let page = &tab.page;
+            let mut access = HeadlessAccess::new(page);
             let mut lines = Vec::new();
             let outcome = act::run(
                 &args.task,
@@ -186,7 +198,10 @@ impl McpHost {
                 &audit,
                 &options,
                 &mut |step| {
-                    let line = format!("{}. {} → {}", step.number, step.description, step.outcome);
+                    let line = page.redact(&format!(
+                        "{}. {} → {}",
+                        step.number, step.description, step.outcome
+                    ));
                     caller.progress(&line);
                     lines.push(line);
                     if caller.cancelled() {

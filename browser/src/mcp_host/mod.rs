@@ -45,6 +45,9 @@ struct Tab {
     policy: Result<Policy, String>,
     /// Labels of saved personal data typed into the page shown (for the submit check).
     typed_personal: Vec<String>,
+    /// Origins where the client ran its own script: a script may still be listening there, so
+    /// no saved data is typed on them again.
+    scripted: Vec<String>,
     typed_on: String,
 }
 
@@ -110,6 +113,7 @@ impl McpHost {
             policy: Err("no page is open".to_owned()),
             typed_personal: Vec::new(),
             typed_on: String::new(),
+            scripted: Vec::new(),
         });
         self.current = self.tabs.len() - 1;
         Ok(())
@@ -120,6 +124,12 @@ impl McpHost {
     fn navigate(&mut self, address: &str) -> Result<String, String> {
         let url =
             crate::address::parse_address_in_cwd(address).map_err(|error| error.to_string())?;
+        // Files on this machine are not the client's to read.
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "{url}: an MCP client opens web pages (http and https) only"
+            ));
+        }
         self.options
             .policies
             .check_site(url.as_str(), false)
@@ -194,6 +204,9 @@ impl McpHost {
                     return Err(format!("no tab {index}: there are {}", self.tabs.len()));
                 }
                 self.tabs.remove(index);
+                if index < self.current {
+                    self.current -= 1;
+                }
                 if self.current >= self.tabs.len() {
                     self.current = self.tabs.len().saturating_sub(1);
                 }
@@ -203,7 +216,15 @@ impl McpHost {
         if self.tabs.is_empty() {
             text.push_str("(none)\n");
         }
+        let policies = self.options.policies.clone();
         for (index, tab) in self.tabs.iter().enumerate() {
+            let url = tab.page.url().unwrap_or_else(|| "about:blank".to_owned());
+            if policies.check_site(&url, false).is_err() {
+                text.push_str(&format!(
+                    "- {index}: (a site the policy keeps from the assistant)\n"
+                ));
+                continue;
+            }
             let current = if index == self.current {
                 " (current)"
             } else {
@@ -212,24 +233,36 @@ impl McpHost {
             text.push_str(&format!(
                 "- {index}:{current} [{}]({})\n",
                 tab.page.title().unwrap_or_default(),
-                tab.page.url().unwrap_or_else(|| "about:blank".to_owned())
+                url
             ));
         }
         Ok(text)
     }
 
-    fn wait_for(&mut self, args: WaitForArgs) -> Result<String, String> {
+    fn wait_for(&mut self, args: WaitForArgs, caller: &Caller) -> Result<String, String> {
+        let policies = self.options.policies.clone();
         let tab = self.tab()?;
-        if let Some(seconds) = args.time {
-            let seconds = seconds.clamp(0.0, WAIT_LIMIT.as_secs_f64());
-            tab.page.settle(Duration::from_secs_f64(seconds));
-        }
+        policies
+            .check_site(&tab.page.url().unwrap_or_default(), false)
+            .map_err(|error| error.to_string())?;
         let started = Instant::now();
+        if let Some(seconds) = args.time {
+            let until = Duration::from_secs_f64(seconds.clamp(0.0, WAIT_LIMIT.as_secs_f64()));
+            while started.elapsed() < until && !caller.cancelled() {
+                tab.page.settle(Duration::from_millis(100));
+            }
+        }
+        // The text as a snapshot would show it: card numbers and IBANs masked.
         let shows = |page: &Page, text: &str| {
             page.visible_text()
-                .map(|shown| shown.contains(text))
+                .map(|shown| {
+                    clef_agent::act::mask::mask_text(&shown)
+                        .unwrap_or(shown)
+                        .contains(text)
+                })
                 .unwrap_or(false)
         };
+        let started = Instant::now();
         loop {
             let appeared = args
                 .text
@@ -242,17 +275,18 @@ impl McpHost {
             if appeared && gone {
                 break;
             }
-            if started.elapsed() > WAIT_LIMIT {
+            if started.elapsed() > WAIT_LIMIT || caller.cancelled() {
                 return Err(format!(
                     "waited {} s: the page still does not show what was asked",
-                    WAIT_LIMIT.as_secs()
+                    started.elapsed().as_secs()
                 ));
             }
             tab.page.settle(Duration::from_millis(100));
         }
+        // The client's own words are not echoed back (a reply must not confirm a guess).
         Ok(match (&args.text, &args.text_gone, args.time) {
-            (Some(text), _, _) => format!("The page shows \"{text}\""),
-            (None, Some(text), _) => format!("The page no longer shows \"{text}\""),
+            (Some(_), _, _) => "The page shows the text".to_owned(),
+            (None, Some(_), _) => "The text is gone from the page".to_owned(),
             (None, None, Some(seconds)) => format!("Waited {seconds} s"),
             (None, None, None) => "Nothing to wait for".to_owned(),
         })
@@ -366,6 +400,11 @@ impl ToolHost for McpHost {
                 Some(format!("tabs: {:?} {:?}", args.action, args.index))
             }
             Call::Close => Some("close every tab".to_owned()),
+            Call::Read(args) | Call::Summarize(args) => {
+                args.url.as_ref().map(|url| format!("go to {url}"))
+            }
+            Call::Ask(args) => args.url.as_ref().map(|url| format!("go to {url}")),
+            Call::RunTask(args) => args.start_url.as_ref().map(|url| format!("go to {url}")),
             _ => None,
         };
         let mut reply = self.dispatch(call, caller);
@@ -445,7 +484,7 @@ impl McpHost {
             Call::PressKey(args) => self.press(&args.key, caller),
             Call::Hover(args) => self.hover(&args.target),
             Call::WaitFor(args) => {
-                let result = self.wait_for(args);
+                let result = self.wait_for(args, caller);
                 self.with_state(result)
             }
             Call::Tabs(args) => result_text(self.tabs(args)),

@@ -20,7 +20,13 @@ impl TabGuard {
     pub(crate) fn set(&self, egress: Option<Egress>) {
         let mut current = self.egress.borrow_mut();
         *current = match egress {
-            Some(egress) => Some(egress),
+            Some(mut egress) => {
+                // What an earlier guard bound (a client's typing, a finished task's) stays bound.
+                if let Some(old) = current.take() {
+                    egress.inherit(old);
+                }
+                Some(egress)
+            }
             None => current.take().and_then(Egress::release),
         };
         self.blocked.borrow_mut().clear();

@@ -35,10 +35,16 @@ pub fn load_or_create(dir: &Path) -> std::io::Result<Token> {
     getrandom::fill(&mut bytes).map_err(|error| std::io::Error::other(error.to_string()))?;
     let value = hex::encode(bytes);
     let temporary = dir.join("mcp-token.new");
+    // A file left from an earlier attempt may have other permissions: start afresh, so the
+    // mode below applies.
+    match std::fs::remove_file(&temporary) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&temporary)?;
     writeln!(file, "{value}")?;

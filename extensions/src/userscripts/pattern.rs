@@ -102,10 +102,14 @@ impl MatchPattern {
 }
 
 fn valid_host(host: &str, source: &str) -> Result<(), String> {
+    // Match patterns name no port (any port matches); a bracketed IPv6 address has colons.
+    let bracketed = host.starts_with('[') && host.ends_with(']');
     let fits = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '[' | ']' | ':'));
+        && host.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '-' | '.')
+                || (bracketed && matches!(c, '[' | ']' | ':'))
+        });
     if fits {
         Ok(())
     } else {
@@ -222,6 +226,7 @@ mod tests {
             "https://a.test",
             "https:///x",
             "*://a b/*",
+            "https://a.test:8080/*",
         ] {
             assert!(MatchPattern::parse(bad).is_err(), "{bad}");
         }

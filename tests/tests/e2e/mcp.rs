@@ -505,7 +505,7 @@ pub fn policy_governs_the_server(_: &Ctx) -> anyhow::Result<()> {
     );
     std::fs::write(
         &policy_file,
-        r#"{"policies": {"Mcp": {"Evaluate": true}, "Features": {"AgentActions": false},
+        r#"{"policies": {"Mcp": {"Evaluate": true}, "Features": {"Summary": false},
             "DomainAccess": {"127.0.0.1": "read-only"}}}"#,
     )?;
     let server = login_site()?;
@@ -515,7 +515,7 @@ pub fn policy_governs_the_server(_: &Ctx) -> anyhow::Result<()> {
         {"tool": "browser_click", "args": {"element": "Log in button"},
          "refs": {"target": "button \"Log in\""}},
         {"tool": "browser_evaluate", "args": {"function": "() => document.title"}},
-        {"tool": "clef_run_task", "args": {"task": "log in"}},
+        {"tool": "clef_summarize", "args": {}},
         // The same server under another name, which the policy leaves at full access.
         {"tool": "browser_navigate",
          "args": {"url": server.url("/login").replace("127.0.0.1", "localhost")}},
@@ -548,7 +548,7 @@ pub fn policy_governs_the_server(_: &Ctx) -> anyhow::Result<()> {
         })
         .unwrap_or_default();
     check!(
-        tools.contains(&"browser_evaluate") && !tools.contains(&"clef_run_task"),
+        tools.contains(&"browser_evaluate") && !tools.contains(&"clef_summarize"),
         "the tools offered ignore the policy: {tools:?}"
     );
     check!(
