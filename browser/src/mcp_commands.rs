@@ -57,6 +57,9 @@ pub fn mcp(args: &McpArgs) -> anyhow::Result<()> {
         Some(allowed) => allowed,
         None => args.allow_evaluate,
     };
+    if args.confirm == "allow" && !policies.users_may_approve() {
+        return Err(PolicyError::Locked("approving risky actions".to_owned()).into());
+    }
     if policies.audit_path().is_some() && args.audit.is_some() {
         return Err(PolicyError::Locked("the audit log's location".to_owned()).into());
     }

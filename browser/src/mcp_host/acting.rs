@@ -68,9 +68,6 @@ impl McpHost {
                  a client cannot (start `clef mcp --confirm allow` to answer yes)"
             ));
         }
-        if let Err(why) = &tab.policy {
-            return Err(format!("no action is allowed on this page: {why}"));
-        }
         Ok(())
     }
 
@@ -106,9 +103,7 @@ impl McpHost {
             ..
         } = self;
         let tab = tabs.get_mut(*current).ok_or("no open tab")?;
-        let Ok(policy) = &tab.policy else {
-            return Err("no action is allowed on this page".to_owned());
-        };
+        let policy = &tab.policy;
         if tab.typed_on != snapshot.url {
             tab.typed_personal.clear();
             tab.typed_on = snapshot.url.clone();

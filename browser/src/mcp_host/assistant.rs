@@ -216,13 +216,7 @@ impl McpHost {
             if let Some(url) = tab.page.url()
                 && let Some(origin) = origin_of(&url)
             {
-                tab.allow(
-                    &policies,
-                    &url,
-                    &origin,
-                    &host_options.approved,
-                    allow_risky,
-                );
+                tab.allow(&origin);
             }
             let outcome = outcome.map_err(|error| error.to_string())?;
             let verdict = match outcome.status {

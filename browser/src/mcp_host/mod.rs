@@ -41,8 +41,9 @@ struct Tab {
     page: Page,
     snapshotter: Snapshotter,
     last: Option<Snapshot>,
-    /// The agent's safety policy here, or why the client may not act on this page.
-    policy: Result<Policy, String>,
+    /// The tab's checks: the sites the client opened, read under the site rules (the engine
+    /// refuses only what the assistant may not read; acting is checked at each action).
+    policy: Policy,
     /// Labels of saved personal data typed into the page shown (for the submit check).
     typed_personal: Vec<String>,
     /// Origins where the client ran its own script: a script may still be listening there, so
@@ -106,11 +107,18 @@ impl McpHost {
 
     fn open_tab(&mut self) -> Result<(), String> {
         let page = self.browser.new_page().map_err(|error| error.to_string())?;
+        // Guarded from the start, whatever it is first shown.
+        let policy = tab_policy(
+            &self.options.policies,
+            &self.options.approved,
+            self.options.allow_risky,
+        );
+        page.guard(Some(clef_agent::act::Egress::new(policy.clone())));
         self.tabs.push(Tab {
             page,
             snapshotter: Snapshotter::new(),
             last: None,
-            policy: Err("no page is open".to_owned()),
+            policy,
             typed_personal: Vec::new(),
             typed_on: String::new(),
             scripted: Vec::new(),
@@ -137,12 +145,9 @@ impl McpHost {
         if self.tabs.is_empty() {
             self.open_tab()?;
         }
-        let allow_risky = self.options.allow_risky;
-        let policies = self.options.policies.clone();
-        let approved = self.options.approved.clone();
         let tab = self.tab()?;
         if let Some(origin) = origin_of(url.as_str()) {
-            tab.allow(&policies, url.as_str(), &origin, &approved, allow_risky);
+            tab.allow(&origin);
         }
         let loaded = tab
             .page
@@ -319,30 +324,44 @@ impl McpHost {
 
 impl Tab {
     /// The client opened `origin` itself: the tab may use it, checked inside the engine.
-    fn allow(
-        &mut self,
-        policies: &Policies,
-        url: &str,
-        origin: &str,
-        approved: &[String],
-        allow_risky: bool,
-    ) {
-        match &mut self.policy {
-            Ok(policy) => {
-                if !policy.origins.iter().any(|known| known == origin) {
-                    policy.origins.push(origin.to_owned());
-                }
-            }
-            Err(_) => {
-                self.policy = policies
-                    .agent_policy(url, vec![origin.to_owned()], approved.to_vec(), allow_risky)
-                    .map_err(|error| error.to_string());
-            }
+    fn allow(&mut self, origin: &str) {
+        if !self.policy.origins.iter().any(|known| known == origin) {
+            self.policy.origins.push(origin.to_owned());
         }
-        if let Ok(policy) = &self.policy {
-            self.page.resume_guard(policy.clone());
+        self.page.resume_guard(self.policy.clone());
+    }
+}
+
+/// The site rules as they bear on a client's tab: a site the assistant may not read is refused
+/// everywhere (navigation, redirect, landing); reading a read-only one is fine (acting there is
+/// refused at each action).
+struct ReadingSites(Policies);
+
+impl clef_agent::act::SiteRules for ReadingSites {
+    fn rule(&self, url: &str) -> clef_agent::act::SiteRule {
+        use clef_agent::act::SiteRule;
+        match self.0.check_site(url, false) {
+            Ok(clef_policy::Access::Ask) => SiteRule::Ask,
+            Ok(_) => SiteRule::Full,
+            Err(error) => SiteRule::Refused(error.to_string()),
         }
     }
+}
+
+/// The checks of a client's tab before it opens any site.
+fn tab_policy(policies: &Policies, approved: &[String], allow_risky: bool) -> Policy {
+    use clef_agent::act::Confirm;
+    // No person answers a client's risky step: refused, unless the person who started the
+    // server said yes to them (and the organisation lets users approve).
+    let confirm = if allow_risky && policies.users_may_approve() {
+        Confirm::Allow
+    } else {
+        Confirm::Refuse
+    };
+    let mut policy = Policy::new(Vec::new(), approved.to_vec(), confirm);
+    policy.saved_data_allowed = policies.check_feature(Feature::FormFilling).is_ok();
+    policy.site_rules = std::sync::Arc::new(ReadingSites(policies.clone()));
+    policy
 }
 
 fn result_text(result: Result<String, String>) -> Reply {

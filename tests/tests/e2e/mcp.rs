@@ -520,6 +520,8 @@ pub fn policy_governs_the_server(_: &Ctx) -> anyhow::Result<()> {
         {"tool": "browser_navigate",
          "args": {"url": server.url("/login").replace("127.0.0.1", "localhost")}},
         {"tool": "browser_evaluate", "args": {"function": "() => document.title"}},
+        // Back to the read-only site in the same tab, now guarded: reading it still works.
+        {"tool": "browser_navigate", "args": {"url": server.url("/login")}},
     ]);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp/client.py");
     let output = Command::new(&python)
@@ -537,7 +539,7 @@ pub fn policy_governs_the_server(_: &Ctx) -> anyhow::Result<()> {
         String::from_utf8_lossy(&output.stderr)
     );
     let report: Vec<Value> = serde_json::from_slice(&output.stdout)?;
-    check!(report.len() == 7, "a report per step: {report:?}");
+    check!(report.len() == 8, "a report per step: {report:?}");
     let tools: Vec<&str> = report[0]["tools"]
         .as_array()
         .map(|tools| {
@@ -580,6 +582,14 @@ pub fn policy_governs_the_server(_: &Ctx) -> anyhow::Result<()> {
                 .is_some_and(|text| text.contains("Members login")),
         "a client's script where the policy allows it: {}",
         report[6]
+    );
+    check!(
+        report[7]["error"] == false
+            && report[7]["text"]
+                .as_str()
+                .is_some_and(|text| text.contains("Members login")),
+        "reading a read-only site in a guarded tab: {}",
+        report[7]
     );
     check!(
         report[4]["protocol"] == true,
