@@ -43,8 +43,10 @@ impl ModelArgs {
         let config = Config::load_default()?;
         let path = policies
             .choose_model(positional.or_else(|| self.path.clone()))?
-            .or(config.model.path)
-            .context("no model given: pass --model PATH or set [model] path in the config file")?;
+            .or(config.model.path);
+        let Some(path) = path else {
+            anyhow::bail!("{}", no_model_guidance());
+        };
         policies::check_model(policies, &path)?;
         let mut options = EngineOptions::new(path);
         // The edition's pin, if it has one, binds whatever the user picks.
@@ -279,6 +281,32 @@ pub fn chat(args: &ModelArgs) -> anyhow::Result<()> {
             history.push(Message::trusted(Role::Assistant, answer));
         }
     })
+}
+
+/// What to do when no model is chosen: the best model found on this machine (the largest
+/// that fits in free memory), or how to get one.
+fn no_model_guidance() -> String {
+    use clef_browser::model_discovery::{available_memory, fits};
+    let found = discovered();
+    let memory = available_memory().unwrap_or(u64::MAX);
+    let best = found
+        .models
+        .iter()
+        .filter(|model| fits(model.size, memory))
+        .max_by_key(|model| model.summary.parameters);
+    match best {
+        Some(model) => format!(
+            "no model chosen: {} found on this machine; the best that fits here is {} ({}) — \
+             `clef model use {}` makes it the default, or pass --model PATH",
+            found.models.len(),
+            model.label,
+            model.source,
+            model.label
+        ),
+        None => "no model chosen and none found on this machine: `bash \
+                 scripts/fetch-model.sh` fetches the test model, or pass --model PATH to any GGUF"
+            .to_owned(),
+    }
 }
 
 fn discovered() -> clef_browser::model_discovery::Discovery {

@@ -288,6 +288,15 @@ pub fn model_list_and_use_find_other_stores(_: &Ctx) -> anyhow::Result<()> {
             "what cannot be used is not said:\n{text}"
         );
         check!(text.contains("no default model"), "{text}");
+        // Without a default, a command that needs a model names the best one found here.
+        let guided = run(&["model", "info"])?;
+        let message = String::from_utf8_lossy(&guided.stderr);
+        check!(
+            !guided.status.success()
+                && message.contains("clef model use")
+                && message.contains("found on this machine"),
+            "no model chosen: {message}"
+        );
         let chosen = run(&["model", "use", "smollm:135m"])?;
         check!(
             chosen.status.success(),
