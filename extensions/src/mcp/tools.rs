@@ -246,7 +246,7 @@ pub struct ToolSpec {
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
-    /// Only reads (Playwright MCP's hint, kept as it gives it).
+    /// Only reads (Playwright MCP 0.0.83's hint, kept as it gives it).
     pub read_only: bool,
     /// May change or send something that cannot be taken back.
     pub destructive: bool,
@@ -295,7 +295,7 @@ pub fn catalog() -> Vec<ToolSpec> {
         tool!(
             "browser_navigate_back",
             "Go back",
-            true,
+            false,
             false,
             NoArgs,
             "Go back to the previous page"
@@ -352,7 +352,7 @@ pub fn catalog() -> Vec<ToolSpec> {
         tool!(
             "browser_hover",
             "Hover mouse",
-            true,
+            false,
             false,
             HoverArgs,
             "Hover over element on page"
@@ -393,7 +393,7 @@ pub fn catalog() -> Vec<ToolSpec> {
         tool!(
             "browser_close",
             "Close browser",
-            true,
+            false,
             false,
             NoArgs,
             "Close the page"

@@ -66,7 +66,10 @@ pub(crate) fn start_xvfb() -> anyhow::Result<(Killed, String)> {
         .spawn()?;
     let guard = Killed(xvfb);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+    // Ready when it accepts a connection: the socket's file can exist before Xvfb listens (a
+    // window started then fails with "Failed to open connection to X server").
+    let socket = format!("/tmp/.X11-unix/X{number}");
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
         check!(Instant::now() < deadline, "Xvfb did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
