@@ -81,10 +81,13 @@ impl Egress {
         }
     }
 
-    /// What stays when the task lets go of its tab: nothing if no saved data is typed in the
-    /// document shown, else the protection of those values until the document is replaced.
+    /// What stays when the task lets go of its tab: the protection of the saved values it
+    /// bound, until a document without any typed replaces the one shown; nothing if it bound
+    /// none.
     pub fn release(mut self) -> Option<Egress> {
-        if self.typed_here.is_empty() {
+        // Kept while it binds anything, so that a guard resumed at once (an MCP client's, after
+        // a task) still knows the saved values; the next document drops it if nothing is typed.
+        if self.typed_here.is_empty() && self.protected.is_empty() {
             return None;
         }
         self.released = true;

@@ -54,6 +54,11 @@ pub trait ActPage: PageAccess {
     fn protect(&mut self, value: &str, origin: &str, what: &str) -> Result<(), PageError>;
     /// What the engine blocked since the last call, a reason each.
     fn take_blocked(&mut self) -> Vec<String>;
+    /// `text` with the saved values typed into this page replaced by what they are (a site may
+    /// put one in its address); pages the engine does not guard change nothing.
+    fn redact(&self, text: &str) -> String {
+        text.to_owned()
+    }
 }
 
 /// Asks the user about a risky step; headless, the policy answers.
@@ -264,7 +269,7 @@ fn run_guarded(
     // What the page tried on its own before the first step (a script sending the tab away).
     let early = page.take_blocked();
     if !early.is_empty() {
-        audit_blocked(audit, &page.url().unwrap_or_default(), &early)?;
+        audit_blocked(audit, page, &page.url().unwrap_or_default(), &early)?;
         note = Some(format!(
             "the browser blocked what the page tried: {}",
             early.join("; ")
@@ -296,7 +301,7 @@ fn run_guarded(
                     step.outcome = outcome.clone();
                     step.refused = true;
                 }
-                audit_blocked(audit, &snapshot.url, &late)?;
+                audit_blocked(audit, page, &snapshot.url, &late)?;
             }
             history.push(last.number, &last.description, &outcome);
         }
@@ -472,7 +477,14 @@ fn run_guarded(
             record.outcome = why.clone();
             record.seconds = started.elapsed().as_secs_f64();
             note = Some(why.clone());
-            audit_step(audit, &record, element_name.clone(), &decision.reason, "")?;
+            audit_step(
+                audit,
+                page,
+                &record,
+                element_name.clone(),
+                &decision.reason,
+                "",
+            )?;
             pending = Some(Pending {
                 number,
                 snapshot,
@@ -567,7 +579,7 @@ fn run_guarded(
         record.outcome = outcome.clone();
         record.refused = !allowed || !blocked.is_empty();
         record.seconds = started.elapsed().as_secs_f64();
-        audit_step(audit, &record, element_name, &why, &approved_by)?;
+        audit_step(audit, page, &record, element_name, &why, &approved_by)?;
         // A form that rejected what was typed says so; the task cannot go on by retrying.
         let mut rejected = if submitting && acted {
             let errors = page_errors(page);
@@ -635,9 +647,15 @@ fn run_guarded(
 }
 
 /// What the engine blocked after a step was recorded: its own audit line.
-fn audit_blocked(audit: &AuditLog, url: &str, blocked: &[String]) -> Result<(), ActError> {
+fn audit_blocked(
+    audit: &AuditLog,
+    page: &dyn ActPage,
+    url: &str,
+    blocked: &[String],
+) -> Result<(), ActError> {
     write_audit(
         audit,
+        page,
         AuditRecord {
             time: now(),
             url: url.to_owned(),
@@ -653,6 +671,7 @@ fn audit_blocked(audit: &AuditLog, url: &str, blocked: &[String]) -> Result<(), 
 /// One line of the audit log for a step.
 fn audit_step(
     audit: &AuditLog,
+    page: &dyn ActPage,
     record: &StepRecord,
     element: Option<String>,
     reason: &str,
@@ -660,6 +679,7 @@ fn audit_step(
 ) -> Result<(), ActError> {
     write_audit(
         audit,
+        page,
         AuditRecord {
             time: now(),
             url: record.url.clone(),
@@ -672,8 +692,16 @@ fn audit_step(
     )
 }
 
-/// A log that cannot be written stops the task (fail closed).
-fn write_audit(audit: &AuditLog, record: AuditRecord) -> Result<(), ActError> {
+/// A log that cannot be written stops the task (fail closed). Saved values a site put in an
+/// address or a message are replaced by what they are.
+fn write_audit(
+    audit: &AuditLog,
+    page: &dyn ActPage,
+    mut record: AuditRecord,
+) -> Result<(), ActError> {
+    record.url = page.redact(&record.url);
+    record.outcome = page.redact(&record.outcome);
+    record.action = page.redact(&record.action);
     audit.record(&record).map_err(|error| {
         ActError::Page(PageError(format!(
             "the audit log cannot be written, so the task stops: {error}"

@@ -90,6 +90,10 @@ impl ActPage for HeadlessAccess<'_> {
         self.page.take_blocked()
     }
 
+    fn redact(&self, text: &str) -> String {
+        self.page.redact(text)
+    }
+
     fn take_dialogs(&mut self) -> Vec<String> {
         let (new, count) = self.page.dialogs_since(self.dialogs_seen);
         self.dialogs_seen = count;

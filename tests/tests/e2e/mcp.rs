@@ -131,6 +131,9 @@ fn login_steps(server: &TestServer) -> Value {
          "refs": {"target": "textbox \"Password\""}},
         {"tool": "browser_click", "args": {}, "refs": {"target": "button \"Go\""}},
         {"tool": "browser_tabs", "args": {"action": "list"}},
+        // The local agent on the same GET form: its steps, progress and audit lines too.
+        {"tool": "clef_run_task",
+         "args": {"task": "sign in with my saved password", "startUrl": server.url("/get-login")}},
     ])
 }
 
@@ -148,7 +151,7 @@ fn check_login_report(
             .to_owned()
     };
     let failed = |index: usize| report[index]["error"].as_bool().unwrap_or(true);
-    check!(report.len() == 15, "a report per step: {report:?}");
+    check!(report.len() == 16, "a report per step: {report:?}");
     let tools: Vec<&str> = report[0]["tools"]
         .as_array()
         .map(|tools| {
@@ -276,7 +279,14 @@ fn check_login_report(
         "the secret reached the client"
     );
     let log = std::fs::read_to_string(audit)?;
-    check!(!log.contains(secret), "the secret reached the audit log");
+    check!(
+        !log.contains(secret),
+        "the secret reached the audit log: {:?}",
+        log.lines()
+            .filter(|line| line.contains(secret))
+            .map(|line| line.replace(secret, "<SECRET>"))
+            .collect::<Vec<_>>()
+    );
     check!(
         log.contains(r#""actor":"MCP client \"clef-e2e-client\"""#)
             && log.contains(r#""actor":"agent for MCP client \"clef-e2e-client\"""#),
