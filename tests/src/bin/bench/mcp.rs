@@ -70,6 +70,7 @@ pub fn run() -> anyhow::Result<()> {
         .map(PathBuf::from)
         .find(|path| path.exists())
         .ok_or_else(|| anyhow::anyhow!("Debian's chromium is missing"))?;
+    let output = std::env::temp_dir().join(format!("clef-bench-playwright-{}", std::process::id()));
     let servers: [(&str, Vec<String>); 2] = [
         (
             "clef mcp",
@@ -85,6 +86,9 @@ pub fn run() -> anyhow::Result<()> {
                 "--headless".to_owned(),
                 "--isolated".to_owned(),
                 "--no-sandbox".to_owned(),
+                // Its snapshots and console logs go to files: a temporary folder, not the checkout.
+                "--output-dir".to_owned(),
+                output.display().to_string(),
                 "--executable-path".to_owned(),
                 chromium.display().to_string(),
             ],
@@ -206,5 +210,6 @@ pub fn run() -> anyhow::Result<()> {
         );
     }
     println!("(tokens: characters of the snapshot's YAML outline / 4, the same count for both)");
+    let _ = std::fs::remove_dir_all(&output);
     Ok(())
 }
