@@ -382,14 +382,32 @@ impl Policies {
 
 /// The domain rules, asked by the agent (and the engine's checks) for every page, redirect hop
 /// and site a task touches.
-impl clef_agent::act::SiteRules for Policies {
-    fn rule(&self, url: &str) -> clef_agent::act::SiteRule {
+impl Policies {
+    /// The site rule for `url`, for acting or for reading only.
+    fn site_rule(&self, url: &str, acting: bool) -> clef_agent::act::SiteRule {
         use clef_agent::act::SiteRule;
-        match self.check_site(url, true) {
+        match self.check_site(url, acting) {
             Ok(Access::Ask) => SiteRule::Ask,
             Ok(_) => SiteRule::Full,
             Err(error) => SiteRule::Refused(error.to_string()),
         }
+    }
+}
+
+impl clef_agent::act::SiteRules for Policies {
+    fn rule(&self, url: &str) -> clef_agent::act::SiteRule {
+        self.site_rule(url, true)
+    }
+}
+
+/// The domain rules as they bear on reading: only a site the assistant may not read is refused
+/// (a tab an MCP client drives may show a read-only site; acting there is checked per action).
+#[derive(Debug, Clone)]
+pub struct ReadingRules(pub Policies);
+
+impl clef_agent::act::SiteRules for ReadingRules {
+    fn rule(&self, url: &str) -> clef_agent::act::SiteRule {
+        self.0.site_rule(url, false)
     }
 }
 

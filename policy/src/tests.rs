@@ -263,3 +263,21 @@ fn user_scripts_are_managed() {
     assert!(bad.managed_user_scripts().is_none() && bad.problems.len() == 1);
     assert!(!parse("{broken").user_scripts_allowed());
 }
+
+#[test]
+fn reading_rules_refuse_only_what_may_not_be_read() {
+    use clef_agent::act::{SiteRule, SiteRules};
+    let policies = parse(
+        r#"{"policies": {"DomainAccess": {"ro.example": "read-only", "no.example": "no-access"}}}"#,
+    );
+    let reading = crate::ReadingRules(policies.clone());
+    assert_eq!(reading.rule("https://ro.example/a"), SiteRule::Full);
+    assert!(matches!(
+        reading.rule("https://no.example/"),
+        SiteRule::Refused(_)
+    ));
+    assert!(matches!(
+        policies.rule("https://ro.example/a"),
+        SiteRule::Refused(_)
+    ));
+}

@@ -332,22 +332,6 @@ impl Tab {
     }
 }
 
-/// The site rules as they bear on a client's tab: a site the assistant may not read is refused
-/// everywhere (navigation, redirect, landing); reading a read-only one is fine (acting there is
-/// refused at each action).
-struct ReadingSites(Policies);
-
-impl clef_agent::act::SiteRules for ReadingSites {
-    fn rule(&self, url: &str) -> clef_agent::act::SiteRule {
-        use clef_agent::act::SiteRule;
-        match self.0.check_site(url, false) {
-            Ok(clef_policy::Access::Ask) => SiteRule::Ask,
-            Ok(_) => SiteRule::Full,
-            Err(error) => SiteRule::Refused(error.to_string()),
-        }
-    }
-}
-
 /// The checks of a client's tab before it opens any site.
 fn tab_policy(policies: &Policies, approved: &[String], allow_risky: bool) -> Policy {
     use clef_agent::act::Confirm;
@@ -360,7 +344,7 @@ fn tab_policy(policies: &Policies, approved: &[String], allow_risky: bool) -> Po
     };
     let mut policy = Policy::new(Vec::new(), approved.to_vec(), confirm);
     policy.saved_data_allowed = policies.check_feature(Feature::FormFilling).is_ok();
-    policy.site_rules = std::sync::Arc::new(ReadingSites(policies.clone()));
+    policy.site_rules = std::sync::Arc::new(clef_policy::ReadingRules(policies.clone()));
     policy
 }
 
