@@ -12,6 +12,34 @@ pub struct Config {
     /// What forms ask about the user; secrets (passwords, card) live in the OS keyring instead.
     #[serde(default)]
     pub profile: Profile,
+    /// What the browser keeps of what the user does.
+    #[serde(default)]
+    pub privacy: Privacy,
+}
+
+/// `[privacy]`: history, the local memory of what was read, and session restore.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Privacy {
+    /// Keep a history of visited pages.
+    pub history: bool,
+    /// Keep the reader text of visited pages in a local index ("search my history").
+    pub memory: bool,
+    /// Sites whose pages are never kept in memory (`bank.example` also covers its subdomains).
+    pub memory_exclude: Vec<String>,
+    /// Reopen the tabs of the last session at start.
+    pub restore_session: bool,
+}
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Self {
+            history: true,
+            memory: true,
+            memory_exclude: Vec::new(),
+            restore_session: true,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]
@@ -86,6 +114,50 @@ impl Config {
     }
 }
 
+/// Set `keys` in the `[table]` of the config file at `path`, editing it in place: the user's
+/// other settings, comments and order stay as they were.
+pub fn set_values(
+    path: &Path,
+    table: &str,
+    keys: &[(&str, toml_edit::Item)],
+) -> Result<(), ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let mut document: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|error: toml_edit::TomlError| invalid(error.to_string()))?;
+    let section = document
+        .entry(table)
+        .or_insert(toml_edit::Item::Table(toml_edit::Table::new()))
+        .as_table_mut()
+        .ok_or_else(|| invalid(format!("[{table}] is not a table")))?;
+    for (key, value) in keys {
+        section[key] = value.clone();
+    }
+    let written = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(path, document.to_string()));
+    written.map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    // What was written must still be a config this Clef reads.
+    Config::load(path).map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +178,23 @@ mod tests {
             Some(Path::new("/models/a.gguf"))
         );
         assert_eq!(config.model.context, Some(2048));
+        assert_eq!(config.privacy, Privacy::default());
+        std::fs::write(
+            &path,
+            "[privacy]\nmemory = false\nmemory_exclude = [\"bank.example\"]\n",
+        )
+        .unwrap();
+        let privacy = Config::load(&path).unwrap().privacy;
+        assert!(privacy.history && !privacy.memory);
+        assert_eq!(privacy.memory_exclude, ["bank.example"]);
+        std::fs::write(&path, "# mine\n[model]\ncontext = 4096\n").unwrap();
+        set_values(&path, "privacy", &[("history", toml_edit::value(false))]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("# mine\n[model]\ncontext = 4096\n"),
+            "{text}"
+        );
+        assert!(!Config::load(&path).unwrap().privacy.history);
         std::fs::write(&path, "[model]\npaht = \"typo\"\n").unwrap();
         assert!(matches!(
             Config::load(&path),

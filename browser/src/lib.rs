@@ -15,6 +15,7 @@ pub mod keys;
 pub mod mcp_host;
 pub mod model_discovery;
 pub mod page_cache;
+pub mod places;
 pub mod policies;
 mod servo_host;
 pub mod user_scripts;

@@ -5,6 +5,7 @@ mod assistant_commands;
 mod audit_commands;
 mod mcp_commands;
 mod model_commands;
+mod places_commands;
 mod scripts_commands;
 
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
@@ -31,6 +32,13 @@ struct Cli {
     /// The assistant's model (the window's pane).
     #[command(flatten)]
     model: model_commands::ModelArgs,
+    /// The profile folder the window keeps cookies, history and bookmarks in (default:
+    /// `$XDG_DATA_HOME/clef/profile`).
+    #[arg(long, value_name = "DIR", conflicts_with = "private")]
+    profile: Option<PathBuf>,
+    /// A private window: no cookies, history, memory, saved copies or session written.
+    #[arg(long)]
+    private: bool,
 }
 
 #[derive(Subcommand)]
@@ -71,6 +79,12 @@ enum Command {
     Scripts(scripts_commands::ScriptsCommand),
     /// Serve the browser's tools to other agents over MCP (stdio, or `--http` on loopback).
     Mcp(Box<mcp_commands::McpArgs>),
+    /// The pages visited, and questions about pages read before (the local memory).
+    #[command(subcommand)]
+    History(places_commands::HistoryCommand),
+    /// List, add, remove, import or export bookmarks.
+    #[command(subcommand)]
+    Bookmarks(places_commands::BookmarksCommand),
     /// Answer a question about one or more pages: `clef ask URL [URL...] QUESTION`.
     Ask {
         /// Addresses, then the question.
@@ -202,6 +216,8 @@ fn main() -> ExitCode {
         Some(Command::Mcp(args)) => mcp_commands::mcp(&args),
         Some(Command::Scripts(command)) => scripts_commands::scripts(&command),
         Some(Command::Audit(command)) => audit_commands::audit(&command),
+        Some(Command::History(command)) => places_commands::history(&command),
+        Some(Command::Bookmarks(command)) => places_commands::bookmarks(&command),
         Some(Command::Edition) => {
             edition();
             Ok(())
@@ -218,7 +234,7 @@ fn main() -> ExitCode {
             }
             None => Err(anyhow::anyhow!("give at least one address and a question")),
         },
-        None => window(cli.address, &cli.model),
+        None => window(cli.address, &cli.model, cli.profile.as_deref(), cli.private),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -232,7 +248,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow::Result<()> {
+fn window(
+    address: Option<String>,
+    model: &model_commands::ModelArgs,
+    profile: Option<&std::path::Path>,
+    private: bool,
+) -> anyhow::Result<()> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|name| std::env::var_os(name).is_some());
@@ -269,17 +290,29 @@ fn window(address: Option<String>, model: &model_commands::ModelArgs) -> anyhow:
             Err(error) => return Err(error),
         },
     };
-    let profile = clef_browser::config::Config::load_default()?.profile;
-    let page_cache = policies::page_cache(&policies);
+    let config = clef_browser::config::Config::load_default()?;
+    // A private window opens no profile (it would lock it) and keeps no copies.
+    let (storage, page_cache) = if private {
+        (None, None)
+    } else {
+        let dir = places_commands::profile_dir(profile)?;
+        let opened = clef_profile::Profile::open(&dir)?;
+        (
+            Some(std::sync::Arc::new(opened)),
+            policies::page_cache(&policies),
+        )
+    };
     clef_browser::run_window(WindowOptions {
         address,
         size: None,
         model,
-        profile,
+        profile: config.profile,
         policies,
         model_unavailable,
         notes,
         page_cache,
+        storage,
+        privacy: config.privacy,
     })?;
     Ok(())
 }

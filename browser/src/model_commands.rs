@@ -419,29 +419,11 @@ pub fn use_model(wanted: &str) -> anyhow::Result<()> {
     policies.choose_model(Some(path.clone()))?;
     policies::check_model(&policies, &path)?;
     let config = Config::default_path().context("no config folder ($XDG_CONFIG_HOME or $HOME)")?;
-    let text = match std::fs::read_to_string(&config) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(error) => {
-            return Err(error).with_context(|| format!("cannot read {}", config.display()));
-        }
-    };
-    // Edited in place: the user's other settings and comments stay as they were.
-    let mut document: toml_edit::DocumentMut = text
-        .parse()
-        .with_context(|| format!("{} is not valid TOML", config.display()))?;
-    let model = document
-        .entry("model")
-        .or_insert(toml_edit::Item::Table(toml_edit::Table::new()));
-    let table = model
-        .as_table_mut()
-        .with_context(|| format!("[model] in {} is not a table", config.display()))?;
-    table["path"] = toml_edit::value(path.display().to_string());
-    if let Some(dir) = config.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&config, document.to_string())
-        .with_context(|| format!("cannot write {}", config.display()))?;
+    clef_browser::config::set_values(
+        &config,
+        "model",
+        &[("path", toml_edit::value(path.display().to_string()))],
+    )?;
     println!(
         "default model: {} (in {})",
         path.display(),

@@ -111,6 +111,10 @@ pub struct Policies {
     user_scripts: Option<bool>,
     /// The organisation's own user scripts.
     user_scripts_path: Option<PathBuf>,
+    /// Whether visits are kept in the profile's history.
+    history: Option<bool>,
+    /// Whether the reader text of visited pages is kept in the local memory index.
+    memory: Option<bool>,
     max_steps: Option<usize>,
     users_may_approve: Option<bool>,
     audit_path: Option<PathBuf>,
@@ -292,6 +296,29 @@ impl Policies {
     /// The folder of user scripts the organisation ships, if any.
     pub fn managed_user_scripts(&self) -> Option<&Path> {
         self.user_scripts_path.as_deref()
+    }
+
+    /// The model the organisation deploys, if it sets one (users cannot choose another).
+    pub fn managed_model(&self) -> Option<&Path> {
+        self.model_path.as_deref()
+    }
+
+    /// Whether visits may be kept in the history: `Some(false)` the organisation forbids it,
+    /// `Some(true)` it requires it, `None` the user's choice.
+    pub fn history(&self) -> Option<bool> {
+        if self.closed {
+            return Some(false);
+        }
+        self.history
+    }
+
+    /// Whether what was read may be kept in the local memory index (`History.Memory`); never
+    /// without history.
+    pub fn memory(&self) -> Option<bool> {
+        if self.closed || self.history == Some(false) {
+            return Some(false);
+        }
+        self.memory
     }
 
     pub fn page_cache_enabled(&self) -> bool {

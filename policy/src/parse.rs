@@ -60,6 +60,7 @@ impl Policies {
                 "PageCache" => out.page_cache = out.boolean_in(value, "PageCache", "Enabled"),
                 "Mcp" => out.read_mcp(value),
                 "UserScripts" => out.read_user_scripts(value),
+                "History" => out.read_history(value),
                 other => out
                     .problems
                     .push(format!("unknown policy \"{other}\" ignored")),
@@ -125,6 +126,32 @@ impl Policies {
             if !inner.is_boolean() {
                 self.problems.push(format!(
                     "\"Mcp.{key}\" must be true or false, not {}",
+                    describe(inner)
+                ));
+            }
+        }
+    }
+
+    fn read_history(&mut self, value: &Value) {
+        let Some(object) = self.object(value, "History") else {
+            self.history = Some(false);
+            self.memory = Some(false);
+            return;
+        };
+        for (key, inner) in object {
+            let slot = match key.as_str() {
+                "Enabled" => &mut self.history,
+                "Memory" => &mut self.memory,
+                other => {
+                    self.problems
+                        .push(format!("unknown key \"History.{other}\" ignored"));
+                    continue;
+                }
+            };
+            *slot = Some(inner.as_bool().unwrap_or(false));
+            if !inner.is_boolean() {
+                self.problems.push(format!(
+                    "\"History.{key}\" must be true or false, not {}",
                     describe(inner)
                 ));
             }

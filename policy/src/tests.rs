@@ -265,6 +265,23 @@ fn user_scripts_are_managed() {
 }
 
 #[test]
+fn history_and_memory_are_managed() {
+    let none = parse(r#"{"policies": {}}"#);
+    assert_eq!((none.history(), none.memory()), (None, None));
+    let memory_off = parse(r#"{"policies": {"History": {"Memory": false}}}"#);
+    assert_eq!(
+        (memory_off.history(), memory_off.memory()),
+        (None, Some(false))
+    );
+    let all_off = parse(r#"{"policies": {"History": {"Enabled": false, "Memory": true}}}"#);
+    assert_eq!(all_off.memory(), Some(false), "no memory without history");
+    let bad = parse(r#"{"policies": {"History": {"Memory": "no", "Other": 1}}}"#);
+    assert_eq!(bad.memory(), Some(false));
+    assert_eq!(bad.problems.len(), 2, "{:?}", bad.problems);
+    assert_eq!(parse("{broken").history(), Some(false));
+}
+
+#[test]
 fn reading_rules_refuse_only_what_may_not_be_read() {
     use clef_agent::act::{SiteRule, SiteRules};
     let policies = parse(

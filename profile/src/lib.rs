@@ -85,7 +85,13 @@ impl Profile {
 
     /// The history, memory and bookmarks database.
     pub fn database_path(&self) -> PathBuf {
-        self.dir.join("places.sqlite")
+        Self::database_in(&self.dir)
+    }
+
+    /// The database of the profile in `dir`. SQLite locks it itself, so commands may read and
+    /// change it while a window holds the profile.
+    pub fn database_in(dir: &Path) -> PathBuf {
+        dir.join("places.sqlite")
     }
 
     pub fn session_path(&self) -> PathBuf {

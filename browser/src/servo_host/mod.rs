@@ -1,6 +1,7 @@
 //! The one module that calls Servo. Everything Servo-typed stays in here; callers get
 //! [`Headless`]/[`Page`] for automation and [`run_window`] for the desktop window.
 
+mod cookies;
 mod delegate;
 mod events;
 mod guard;

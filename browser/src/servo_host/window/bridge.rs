@@ -26,11 +26,29 @@ pub(super) enum Command {
     FocusContent,
     /// Summarize the active tab.
     Summarize,
-    /// A question about the active tab, or about every open tab.
+    /// A question about the active tab, about every open tab, or about pages read before
+    /// (`history`: the local memory).
     Ask {
         question: String,
         #[serde(default)]
         all_tabs: bool,
+        #[serde(default)]
+        history: bool,
+    },
+    /// The star: bookmark the active page or remove its bookmark.
+    ToggleBookmark,
+    /// Open Clef's history, bookmarks or settings page.
+    OpenLibrary {
+        view: String,
+    },
+    /// Reopen the tabs of the run that crashed, or leave them.
+    RestoreSession,
+    DismissRestore,
+    /// A private window (its own process, nothing written to disk).
+    OpenPrivate,
+    /// What the user types in the address bar, for suggestions.
+    Suggest {
+        text: String,
     },
     /// Stop the assistant's generation.
     StopAssistant,
@@ -71,6 +89,73 @@ impl Command {
     }
 }
 
+/// Commands from Clef's library page (history, bookmarks, settings) in a tab.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub(super) enum LibraryCommand {
+    Show {
+        view: String,
+    },
+    SearchHistory {
+        query: String,
+    },
+    DeleteVisit {
+        url: String,
+    },
+    /// `hour`, `day` or `all`.
+    ClearHistory {
+        since: String,
+    },
+    Open {
+        url: String,
+    },
+    RemoveBookmark {
+        id: i64,
+    },
+    AddFolder {
+        title: String,
+    },
+    ImportBookmarks {
+        path: String,
+    },
+    ExportBookmarks {
+        path: String,
+    },
+    SaveSettings {
+        settings: SettingsForm,
+    },
+    ClearSiteData,
+}
+
+impl LibraryCommand {
+    pub fn from_console(message: &str) -> Option<Self> {
+        serde_json::from_str(message.strip_prefix(COMMAND_PREFIX)?).ok()
+    }
+}
+
+/// The settings page's form.
+#[derive(Debug, Deserialize, PartialEq)]
+pub(super) struct SettingsForm {
+    pub history: bool,
+    pub memory: bool,
+    pub restore_session: bool,
+    #[serde(default)]
+    pub memory_exclude: Vec<String>,
+    #[serde(default)]
+    pub model_path: String,
+    pub threads: Option<i32>,
+    pub gpu_layers: Option<u32>,
+    pub context: Option<u32>,
+}
+
+/// An address-bar suggestion, as the chrome shows it.
+#[derive(Debug, Serialize)]
+pub(super) struct SuggestionState {
+    pub url: String,
+    pub title: String,
+    pub bookmarked: bool,
+}
+
 #[derive(Debug, Serialize)]
 pub(super) struct TabState {
     pub title: String,
@@ -90,6 +175,14 @@ pub(super) struct ChromeState {
     pub pane_open: bool,
     /// Set when the active tab shows a saved copy instead of the unreachable page.
     pub saved_copy: Option<String>,
+    /// A private window: marked, and nothing it does is kept.
+    pub private: bool,
+    /// The active page has a bookmark (the star is filled).
+    pub bookmarked: bool,
+    /// Whether the active page can be bookmarked (a web page or file, not in a private window).
+    pub can_bookmark: bool,
+    /// The last run crashed: offer its tabs.
+    pub restore_offer: Option<usize>,
 }
 
 impl ChromeState {
@@ -178,6 +271,16 @@ mod tests {
             })
         );
         assert_eq!(Command::from_console(r#"{"cmd":"back"}"#), None);
+        assert_eq!(
+            LibraryCommand::from_console(r#"clef:{"cmd":"clear_history","since":"hour"}"#),
+            Some(LibraryCommand::ClearHistory {
+                since: "hour".to_owned()
+            })
+        );
+        assert_eq!(
+            LibraryCommand::from_console(r#"clef:{"cmd":"navigate","text":"x"}"#),
+            None
+        );
         assert_eq!(Command::from_console(r#"clef:{"cmd":"format_disk"}"#), None);
     }
 

@@ -20,6 +20,10 @@ pub(super) enum Shortcut {
     ZoomOut,
     ZoomReset,
     TogglePane,
+    History,
+    Bookmarks,
+    ToggleBookmark,
+    PrivateWindow,
 }
 
 pub(super) fn shortcut(event: &KeyEvent, modifiers: ModifiersState) -> Option<Shortcut> {
@@ -42,6 +46,10 @@ pub(super) fn shortcut(event: &KeyEvent, modifiers: ModifiersState) -> Option<Sh
             "w" => Shortcut::CloseTab,
             "r" => Shortcut::Reload,
             "a" if shift => Shortcut::TogglePane,
+            "p" if shift => Shortcut::PrivateWindow,
+            "o" if shift => Shortcut::Bookmarks,
+            "h" => Shortcut::History,
+            "d" => Shortcut::ToggleBookmark,
             "+" | "=" => Shortcut::ZoomIn,
             "-" | "_" => Shortcut::ZoomOut,
             "0" => Shortcut::ZoomReset,

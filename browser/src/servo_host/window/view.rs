@@ -1,33 +1,42 @@
 //! The window's state: its webviews, their areas, focus, and what each event does to them.
 
 mod assistant;
+mod input;
+mod library;
+mod places;
 mod questions;
 mod saved_copies;
+mod tabs;
 
 use std::rc::Rc;
+use std::sync::Arc;
+
+use clef_profile::{Session, Transition};
 
 use euclid::{Point2D, Rect, Scale, Size2D};
 use servo::{
-    DevicePoint, LoadStatus, MouseButtonAction, OffscreenRenderingContext, RenderingContext, Servo,
-    ServoBuilder, WebView, WebViewBuilder, WebViewId, WindowRenderingContext,
+    LoadStatus, OffscreenRenderingContext, Opts, RenderingContext, Servo, ServoBuilder, WebView,
+    WebViewBuilder, WebViewId, WindowRenderingContext,
 };
 use url::Url;
 use winit::dpi::{LogicalSize, PhysicalPosition};
-use winit::event::{ElementState, MouseButton, MouseScrollDelta, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, EventLoopProxy};
 use winit::keyboard::ModifiersState;
 use winit::raw_window_handle::{HasDisplayHandle, HasWindowHandle};
 use winit::window::Window;
 
-use super::bridge::{self, ChromeState, Command, TabState};
+use super::bridge::{self, ChromeState, Command, SuggestionState, TabState};
 use super::delegate::{Notice, WindowDelegate};
 use super::keymap::{self, Shortcut};
-use super::layout::{Area, Layout, layout};
+use super::layout::{Layout, layout};
 use super::{Wake, WindowOptions};
 use crate::BrowserError;
 use crate::assistant::AssistantWorker;
-use crate::servo_host::{events, runtime};
+use crate::servo_host::cookies::CookieKeeper;
+use crate::servo_host::runtime;
+use library::LibraryView;
 use questions::Pending;
+use tabs::Tab;
 
 const CHROME_HTML: &str = include_str!("../../../../resources/ui/chrome.html");
 const PANE_HTML: &str = include_str!("../../../../resources/ui/pane.html");
@@ -41,27 +50,6 @@ enum Focus {
     Chrome,
     Content,
     Pane,
-}
-
-impl Tab {
-    fn loading(&self) -> bool {
-        self.navigating || self.webview.load_status() != LoadStatus::Complete
-    }
-}
-
-struct Tab {
-    webview: WebView,
-    /// Each tab renders into its own surface: only the active one is painted and shown.
-    context: Rc<OffscreenRenderingContext>,
-    /// What the user typed when it could not be opened; shown instead of the error page's URL.
-    failed_input: Option<String>,
-    /// A navigation Clef started that has produced no document yet. Servo keeps the old page's
-    /// status meanwhile and drops further loads, so this is what says the tab is busy.
-    navigating: bool,
-    /// The web page whose copy was last asked for, so that each load is copied once.
-    copied: Option<Url>,
-    /// The saved copy shown because the page could not be reached.
-    saved_copy: Option<crate::page_cache::SavedPage>,
 }
 
 pub(super) struct Ui {
@@ -93,6 +81,13 @@ pub(super) struct Ui {
     pane_backlog: Vec<crate::assistant::AssistantEvent>,
     page_cache: Option<crate::page_cache::PageCache>,
     copies: saved_copies::Copies,
+    /// The profile; `None` in a private window, which writes nothing.
+    profile: Option<Arc<clef_profile::Profile>>,
+    places: Option<crate::places::Places>,
+    cookies: Option<CookieKeeper>,
+    session: places::SessionState,
+    /// What the history page is filtered by.
+    library_query: String,
 }
 
 fn rendering(error: impl std::fmt::Debug) -> BrowserError {
@@ -128,10 +123,37 @@ impl Ui {
         let assistant = AssistantWorker::start(choice, options.profile.clone(), move || {
             servo::EventLoopWaker::wake(&assistant_waker)
         });
+        let profile = options.storage.clone();
+        // Servo keeps cookies and site storage in the profile; a private window has none.
         let servo = ServoBuilder::default()
+            .opts(Opts {
+                config_dir: profile.as_ref().map(|profile| profile.engine_dir()),
+                ..Opts::default()
+            })
             .preferences(runtime::preferences())
             .event_loop_waker(Box::new(waker))
             .build();
+        let cookies = profile
+            .as_ref()
+            .map(|profile| CookieKeeper::start(profile.dir(), &profile.engine_dir(), &servo));
+        let mut profile_notes = Vec::new();
+        let places = profile.as_ref().and_then(|profile| {
+            match crate::places::Places::open(profile, &options.privacy, &options.policies) {
+                Ok(places) => {
+                    profile_notes.extend(places.notice.clone());
+                    Some(places)
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "no history this session");
+                    profile_notes.push(format!("No history this session: {error}"));
+                    None
+                }
+            }
+        });
+        let saved_session = profile
+            .as_ref()
+            .and_then(|profile| Session::load(&profile.session_path()))
+            .filter(|session| options.privacy.restore_session && session.restorable());
         let delegate = Rc::new(WindowDelegate::default());
         let agent_content = runtime::agent_content(&servo);
 
@@ -185,14 +207,36 @@ impl Ui {
             pane_backlog: Vec::new(),
             page_cache: options.page_cache.clone(),
             copies: saved_copies::Copies::default(),
+            session: places::SessionState::new(profile.as_ref().map(|p| p.session_path())),
+            profile,
+            places,
+            cookies,
+            library_query: String::new(),
         };
         ui.pane_backlog
             .extend(assistant::managed_event(&options.policies));
-        let first = options.address.as_deref().or(crate::edition::START_PAGE);
-        ui.open_tab(first);
-        if first.is_none() {
-            ui.focus_address();
+        ui.pane_backlog.extend(
+            profile_notes
+                .into_iter()
+                .map(|message| crate::assistant::AssistantEvent::Notice { message }),
+        );
+        // After a clean exit the tabs come back; after a crash the user chooses.
+        match saved_session {
+            Some(session) if session.clean_exit => ui.restore(&session),
+            Some(session) => ui.session.crashed = Some(session),
+            None => {}
         }
+        match options.address.as_deref() {
+            Some(address) => ui.open_tab(Some(address), Transition::Typed),
+            None if ui.tabs.is_empty() => {
+                ui.open_tab(crate::edition::START_PAGE, Transition::Typed);
+                if crate::edition::START_PAGE.is_none() {
+                    ui.focus_address();
+                }
+            }
+            None => {}
+        }
+        ui.refresh_chrome();
         Ok(ui)
     }
 
@@ -212,124 +256,6 @@ impl Ui {
 
     fn active_webview(&self) -> Option<&WebView> {
         self.tabs.get(self.active).map(|tab| &tab.webview)
-    }
-
-    /// A new tab at `address` (the start page when `None`), made the active one.
-    fn open_tab(&mut self, address: Option<&str>) {
-        let (url, failed_input) = match address {
-            Some(input) => self.resolve(input),
-            None => (Url::parse(&bridge::data_url(START_PAGE)).ok(), None),
-        };
-        let tab = self.new_tab(url, failed_input);
-        self.add_tab(tab);
-    }
-
-    /// A tab on a surface of its own, loading `url`.
-    fn new_tab(&self, url: Option<Url>, failed_input: Option<String>) -> Tab {
-        let context = self.tab_context();
-        let mut builder = WebViewBuilder::new(&self.servo, context.clone())
-            .hidpi_scale_factor(self.scale())
-            .delegate(self.delegate.clone())
-            .user_content_manager(self.agent_content.clone());
-        // The first URL goes in the builder: a load sent right after creation would be lost.
-        if let Some(url) = url {
-            builder = builder.url(url);
-        }
-        Tab {
-            webview: builder.build(),
-            context,
-            failed_input,
-            navigating: false,
-            copied: None,
-            saved_copy: None,
-        }
-    }
-
-    fn tab_context(&self) -> Rc<OffscreenRenderingContext> {
-        Rc::new(
-            self.window_context
-                .offscreen_context(self.layout().content.size()),
-        )
-    }
-
-    fn add_tab(&mut self, tab: Tab) {
-        self.tabs.push(tab);
-        self.switch_to(self.tabs.len() - 1);
-    }
-
-    /// The URL for address-bar input: the page itself, or a local page saying why not.
-    fn resolve(&self, input: &str) -> (Option<Url>, Option<String>) {
-        match crate::address::parse_address_in_cwd(input) {
-            Ok(url) => (Some(url), None),
-            Err(error) => {
-                tracing::info!(%error, "address not opened");
-                (
-                    Url::parse(&bridge::error_page(input, &error.to_string())).ok(),
-                    Some(input.to_owned()),
-                )
-            }
-        }
-    }
-
-    fn switch_to(&mut self, index: usize) {
-        if index >= self.tabs.len() {
-            return;
-        }
-        self.active = index;
-        // The surface may have been sized for another window size while inactive.
-        if let Some(webview) = self.active_webview() {
-            webview.resize(self.layout().content.size());
-        }
-        self.window.request_redraw();
-        self.set_focus(Focus::Content);
-        self.refresh_chrome();
-    }
-
-    /// Close a tab; closing the last one closes the window, as users expect.
-    fn close_tab(&mut self, index: usize, event_loop: &ActiveEventLoop) {
-        if index >= self.tabs.len() {
-            return;
-        }
-        self.tabs.remove(index);
-        if self.tabs.is_empty() {
-            event_loop.exit();
-            return;
-        }
-        let next = if index < self.active {
-            self.active - 1
-        } else {
-            self.active.min(self.tabs.len() - 1)
-        };
-        self.switch_to(next);
-    }
-
-    fn navigate(&mut self, input: &str) {
-        let (url, failed_input) = self.resolve(input);
-        let Some(url) = url else { return };
-        let Some(tab) = self.tabs.get_mut(self.active) else {
-            return;
-        };
-        tab.saved_copy = None;
-        if !tab.navigating && tab.webview.load_status() == LoadStatus::Complete {
-            tab.webview.load(url);
-            tab.failed_input = failed_input;
-            tab.navigating = true;
-        } else {
-            // Servo ignores loads while a navigation is pending; one that never answers would
-            // wedge the tab, so a new address replaces the tab's webview instead.
-            self.replace_active_tab(url, failed_input);
-        }
-        self.set_focus(Focus::Content);
-        self.refresh_chrome();
-    }
-
-    /// A fresh webview for the active tab, loading `url` (its history is lost).
-    fn replace_active_tab(&mut self, url: Url, failed_input: Option<String>) {
-        let tab = self.new_tab(Some(url), failed_input);
-        if let Some(slot) = self.tabs.get_mut(self.active) {
-            *slot = tab;
-        }
-        self.switch_to(self.active);
     }
 
     fn set_focus(&mut self, focus: Focus) {
@@ -378,15 +304,31 @@ impl Ui {
                 .get(self.active)
                 .and_then(|tab| tab.saved_copy.as_ref())
                 .map(|saved| format!("Offline: the copy saved {}", saved.saved_at_utc())),
+            private: self.profile.is_none(),
+            bookmarked: self.active_bookmark().is_some(),
+            can_bookmark: self.places.is_some()
+                && active
+                    .and_then(WebView::url)
+                    .is_some_and(|url| matches!(url.scheme(), "http" | "https" | "file")),
+            restore_offer: self
+                .session
+                .crashed
+                .as_ref()
+                .map(|session| session.windows.iter().map(|window| window.tabs.len()).sum()),
         };
         self.chrome
             .evaluate_javascript(state.render_script(), |_| {});
         let title = active
             .and_then(WebView::page_title)
             .filter(|title| !title.is_empty());
+        let name = if self.profile.is_none() {
+            format!("{} (private)", crate::edition::NAME)
+        } else {
+            crate::edition::NAME.to_owned()
+        };
         self.window.set_title(&match title {
-            Some(title) => format!("{title} — {}", crate::edition::NAME),
-            None => crate::edition::NAME.to_owned(),
+            Some(title) => format!("{title} — {name}"),
+            None => name,
         });
     }
 
@@ -395,7 +337,7 @@ impl Ui {
         match shortcut {
             Shortcut::FocusAddress => self.focus_address(),
             Shortcut::NewTab => {
-                self.open_tab(None);
+                self.open_tab(None, Transition::Typed);
                 self.focus_address();
             }
             Shortcut::CloseTab => self.close_tab(self.active, event_loop),
@@ -419,6 +361,10 @@ impl Ui {
                 }
             }
             Shortcut::TogglePane => self.command(Command::TogglePane, event_loop),
+            Shortcut::History => self.open_library(LibraryView::History),
+            Shortcut::Bookmarks => self.open_library(LibraryView::Bookmarks),
+            Shortcut::ToggleBookmark => self.toggle_bookmark(),
+            Shortcut::PrivateWindow => open_private_window(),
         }
     }
 
@@ -426,14 +372,16 @@ impl Ui {
         tracing::debug!(?command, "command");
         let active = self.active_webview().cloned();
         match command {
-            Command::Navigate { text } => self.navigate(&text),
+            Command::Navigate { text } => self.navigate(&text, Transition::Typed),
             Command::Back => {
                 if let Some(webview) = active.filter(WebView::can_go_back) {
+                    self.next_transition(Transition::BackForward);
                     webview.go_back(1);
                 }
             }
             Command::Forward => {
                 if let Some(webview) = active.filter(WebView::can_go_forward) {
+                    self.next_transition(Transition::BackForward);
                     webview.go_forward(1);
                 }
             }
@@ -444,10 +392,13 @@ impl Ui {
                     .get_mut(self.active)
                     .and_then(|tab| tab.saved_copy.take());
                 match saved {
-                    Some(saved) => self.navigate(&saved.url),
+                    Some(saved) => self.navigate(&saved.url, Transition::Reload),
                     None => {
                         if let Some(tab) = self.tabs.get_mut(self.active) {
                             tab.copied = None;
+                            tab.transition = Some(Transition::Reload);
+                            // A reload is a visit of its own.
+                            tab.recorded = None;
                             tab.webview.reload();
                         }
                     }
@@ -467,7 +418,7 @@ impl Ui {
                 }
             }
             Command::NewTab => {
-                self.open_tab(None);
+                self.open_tab(None, Transition::Typed);
                 self.focus_address();
             }
             Command::CloseTab { index } => self.close_tab(index, event_loop),
@@ -487,9 +438,27 @@ impl Ui {
                 }
             }
             Command::Summarize => self.read_tabs(assistant::Purpose::Summarize, false),
-            Command::Ask { question, all_tabs } => {
-                self.read_tabs(assistant::Purpose::Ask(question), all_tabs)
+            Command::Ask {
+                question,
+                history: true,
+                ..
+            } => self.ask_memory(question),
+            Command::Ask {
+                question, all_tabs, ..
+            } => self.read_tabs(assistant::Purpose::Ask(question), all_tabs),
+            Command::ToggleBookmark => self.toggle_bookmark(),
+            Command::OpenLibrary { view } => {
+                let view = match view.as_str() {
+                    "bookmarks" => LibraryView::Bookmarks,
+                    "settings" => LibraryView::Settings,
+                    _ => LibraryView::History,
+                };
+                self.open_library(view);
             }
+            Command::RestoreSession => self.restore_crashed(),
+            Command::DismissRestore => self.session.crashed = None,
+            Command::OpenPrivate => open_private_window(),
+            Command::Suggest { text } => self.suggest(&text),
             Command::Reader => self.read_tabs(assistant::Purpose::Reader, false),
             Command::StopAssistant => self.assistant.stop(),
             Command::Act { task } => self.start_task(task),
@@ -520,130 +489,6 @@ impl Ui {
         self.window.request_redraw();
     }
 
-    /// Which view is under a window point, and the point in that view's pixels.
-    fn hit(&self, position: PhysicalPosition<f64>) -> Option<(Focus, DevicePoint)> {
-        let areas = self.layout();
-        let local = |area: &Area| {
-            DevicePoint::new(
-                (position.x - f64::from(area.x)) as f32,
-                (position.y - f64::from(area.y)) as f32,
-            )
-        };
-        if areas.chrome.contains(position.x, position.y) {
-            return Some((Focus::Chrome, local(&areas.chrome)));
-        }
-        if let Some(pane) = areas
-            .pane
-            .filter(|pane| pane.contains(position.x, position.y))
-        {
-            return Some((Focus::Pane, local(&pane)));
-        }
-        areas
-            .content
-            .contains(position.x, position.y)
-            .then(|| (Focus::Content, local(&areas.content)))
-    }
-
-    fn view(&self, focus: Focus) -> Option<&WebView> {
-        match focus {
-            Focus::Chrome => Some(&self.chrome),
-            Focus::Pane => Some(&self.pane),
-            Focus::Content => self.active_webview(),
-        }
-    }
-
-    pub(super) fn window_event(&mut self, event_loop: &ActiveEventLoop, event: WindowEvent) {
-        match event {
-            WindowEvent::RedrawRequested => self.paint(),
-            WindowEvent::Resized(size) => {
-                self.window_context.resize(size);
-                self.resize_views();
-            }
-            WindowEvent::ScaleFactorChanged { .. } => {
-                let scale = self.scale();
-                for webview in self
-                    .tabs
-                    .iter()
-                    .map(|tab| &tab.webview)
-                    .chain([&self.chrome, &self.pane])
-                {
-                    webview.set_hidpi_scale_factor(scale);
-                }
-                self.resize_views();
-            }
-            WindowEvent::ModifiersChanged(modifiers) => self.modifiers = modifiers.state(),
-            WindowEvent::KeyboardInput { event, .. } => {
-                if let Some(shortcut) = keymap::shortcut(&event, self.modifiers) {
-                    // Escape is the page's own key unless a load is running.
-                    let loading = self.tabs.get(self.active).is_some_and(Tab::loading);
-                    if shortcut != Shortcut::Stop || (loading && self.focus == Focus::Content) {
-                        self.shortcut(shortcut, event_loop);
-                        return;
-                    }
-                }
-                if let Some(webview) = self.view(self.focus) {
-                    webview.notify_input_event(keymap::keyboard_event(&event, self.modifiers));
-                }
-            }
-            WindowEvent::CursorMoved { position, .. } => {
-                self.cursor = position;
-                if let Some((focus, point)) = self.hit(position)
-                    && let Some(webview) = self.view(focus)
-                {
-                    webview.notify_input_event(events::mouse_move(point));
-                }
-            }
-            WindowEvent::MouseInput {
-                state,
-                button: MouseButton::Left,
-                ..
-            } => {
-                let Some((focus, point)) = self.hit(self.cursor) else {
-                    return;
-                };
-                let answering_select = focus == Focus::Pane && self.select_pending();
-                if state == ElementState::Pressed && focus != self.focus && !answering_select {
-                    self.set_focus(focus);
-                }
-                let action = match state {
-                    ElementState::Pressed => MouseButtonAction::Down,
-                    ElementState::Released => MouseButtonAction::Up,
-                };
-                if let Some(webview) = self.view(focus) {
-                    webview.notify_input_event(events::mouse_button(action, point));
-                }
-            }
-            WindowEvent::MouseInput {
-                state: ElementState::Pressed,
-                button: MouseButton::Back,
-                ..
-            } => {
-                self.command(Command::Back, event_loop);
-            }
-            WindowEvent::MouseInput {
-                state: ElementState::Pressed,
-                button: MouseButton::Forward,
-                ..
-            } => {
-                self.command(Command::Forward, event_loop);
-            }
-            WindowEvent::MouseWheel { delta, .. } => {
-                let Some((focus, point)) = self.hit(self.cursor) else {
-                    return;
-                };
-                let (dx, dy) = match delta {
-                    // A wheel notch scrolls about three lines of text.
-                    MouseScrollDelta::LineDelta(x, y) => (f64::from(x) * 57.0, f64::from(y) * 57.0),
-                    MouseScrollDelta::PixelDelta(delta) => (delta.x, delta.y),
-                };
-                if let Some(webview) = self.view(focus) {
-                    webview.notify_input_event(events::wheel(point, -dx, -dy));
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// Spin Servo and act on what its webviews reported.
     pub(super) fn pump(&mut self, event_loop: &ActiveEventLoop) {
         self.servo.spin_event_loop();
@@ -658,6 +503,14 @@ impl Ui {
                     }
                     self.agent_document(id);
                     self.check_for_copy(id);
+                    self.note_document(id);
+                    if let Some(index) = self.tabs.iter().position(|tab| {
+                        tab.webview.id() == id
+                            && tab.webview.load_status() == LoadStatus::Complete
+                            && tab.shows_library().is_some()
+                    }) {
+                        self.render_library(index);
+                    }
                 }
                 Notice::FrameReady(id) => self.frame_ready(id),
                 Notice::Console(id, message) => self.console(id, &message, event_loop),
@@ -668,14 +521,9 @@ impl Ui {
                         .hidpi_scale_factor(self.scale())
                         .delegate(self.delegate.clone())
                         .build();
-                    self.add_tab(Tab {
-                        webview,
-                        context,
-                        failed_input: None,
-                        navigating: false,
-                        copied: None,
-                        saved_copy: None,
-                    });
+                    let mut tab = Tab::new(webview, context);
+                    tab.transition = Some(Transition::NewWindow);
+                    self.add_tab(tab);
                 }
                 Notice::Dialog(id, control) => self.ask(id, *control),
             }
@@ -683,7 +531,16 @@ impl Ui {
         self.take_copies();
         self.pump_assistant();
         if changed {
+            self.note_titles();
             self.refresh_chrome();
+        }
+        self.tick();
+    }
+
+    /// How the active tab's next document is reached, for the history.
+    fn next_transition(&mut self, transition: Transition) {
+        if let Some(tab) = self.tabs.get_mut(self.active) {
+            tab.transition = Some(transition);
         }
     }
 
@@ -706,7 +563,11 @@ impl Ui {
     }
 
     fn console(&mut self, from: WebViewId, message: &str, event_loop: &ActiveEventLoop) {
-        // Only Clef's own pages (chrome, pane) may command the browser; pages' logs are logs.
+        // Only Clef's own pages (chrome, pane, a tab showing the library) may command the
+        // browser; pages' logs are logs.
+        if self.library_console(from, message) {
+            return;
+        }
         if from != self.chrome.id() && from != self.pane.id() {
             tracing::debug!(%message, "page console");
             return;
@@ -751,6 +612,31 @@ impl Ui {
     }
 }
 
+impl Drop for Ui {
+    /// A clean exit: the cookie copy and the session are written one last time (Servo writes
+    /// its own cookie jar as it shuts down, after this).
+    fn drop(&mut self) {
+        if let Some(cookies) = &mut self.cookies {
+            cookies.flush(&self.servo);
+        }
+        self.save_session(true);
+    }
+}
+
+/// A private window is a process of its own: Servo keeps one profile per process, and a
+/// private one must share nothing with it (cookies, storage) and write nothing.
+fn open_private_window() {
+    let started = std::env::current_exe().and_then(|clef| {
+        std::process::Command::new(clef)
+            .arg("--private")
+            .stdin(std::process::Stdio::null())
+            .spawn()
+    });
+    if let Err(error) = started {
+        tracing::warn!(%error, "cannot open a private window");
+    }
+}
+
 /// The edition's window icon, if it has one.
 fn edition_icon() -> Option<winit::window::Icon> {
     if crate::edition::ICON_PNG.is_empty() {
@@ -766,6 +652,15 @@ fn edition_icon() -> Option<winit::window::Icon> {
 fn displayed_url(tab: &Tab) -> String {
     if let Some(saved) = &tab.saved_copy {
         return saved.url.clone();
+    }
+    if let Some(view) = tab.shows_library() {
+        return format!(
+            "clef:{}",
+            serde_json::to_value(view)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        );
     }
     match &tab.failed_input {
         Some(input) => input.clone(),

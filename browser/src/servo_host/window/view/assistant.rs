@@ -42,10 +42,27 @@ pub(super) struct PendingRead {
     results: Slots,
 }
 
-/// The passages the last summary or answer cites, with the tab each came from.
+/// The passages the last summary or answer cites, with the tab each came from (`None`: a page
+/// read before, from memory).
 #[derive(Default)]
 pub(super) struct Cited {
-    sources: Vec<(WebViewId, Passages)>,
+    sources: Vec<(Option<WebViewId>, Passages)>,
+}
+
+/// Scroll to and highlight `passage` in `webview`; the pane says so when it is no longer there.
+pub(super) fn highlight(webview: &WebView, passage: &str, pane: &WebView) {
+    let literal = serde_json::to_string(passage).unwrap_or_else(|_| "\"\"".to_owned());
+    let script = HIGHLIGHT_JS.replace("__CLEF_PASSAGE__", &literal);
+    let pane = pane.clone();
+    webview.evaluate_javascript(script, move |found| {
+        if !matches!(found, Ok(JSValue::Boolean(true))) {
+            let message = "The passage is no longer on the page (it may have changed).";
+            let event = AssistantEvent::Notice {
+                message: message.to_owned(),
+            };
+            pane.evaluate_javascript(pane_script(&event), |_| {});
+        }
+    });
 }
 
 fn document_from(
@@ -76,6 +93,7 @@ pub(super) fn managed_event(policies: &Policies) -> Option<AssistantEvent> {
     }
     if is_off(Feature::Questions) {
         off.push("alltabs");
+        off.push("history");
     }
     if is_off(Feature::AgentActions) {
         off.push("act");
@@ -196,7 +214,7 @@ impl Ui {
                         });
                     }
                     articles.push((article, url));
-                    sources.push((*webview, passages));
+                    sources.push((Some(*webview), passages));
                 }
                 Err(problem) => problems.push(problem),
             }
@@ -247,7 +265,15 @@ impl Ui {
         let Some(text) = passages.get(passage).map(|passage| passage.text.clone()) else {
             return;
         };
-        let webview_id = *webview_id;
+        let Some(webview_id) = *webview_id else {
+            // A page read before: open it, and highlight the passage once it has loaded.
+            let url = passages.url.clone();
+            self.open_tab(Some(&url), clef_profile::Transition::Link);
+            if let Some(tab) = self.tabs.last_mut() {
+                tab.highlight = Some(text);
+            }
+            return;
+        };
         let Some(index) = self
             .tabs
             .iter()
@@ -258,21 +284,48 @@ impl Ui {
         };
         self.switch_to(index);
         self.set_focus(Focus::Pane);
-        let literal = serde_json::to_string(&text).unwrap_or_else(|_| "\"\"".to_owned());
-        let script = HIGHLIGHT_JS.replace("__CLEF_PASSAGE__", &literal);
-        let pane = self.pane.clone();
-        self.tabs[index]
-            .webview
-            .evaluate_javascript(script, move |found| {
-                if !matches!(found, Ok(JSValue::Boolean(true))) {
-                    let message = "The passage is no longer on the page (it may have changed).";
-                    let event = AssistantEvent::Notice {
-                        message: message.to_owned(),
-                    };
-                    pane.evaluate_javascript(pane_script(&event), |_| {});
-                }
-            });
+        highlight(&self.tabs[index].webview, &text, &self.pane);
         self.refresh_chrome();
+    }
+
+    /// "Search my history": a question answered from the pages memory kept, each point citing
+    /// the page (and when it was read).
+    pub(super) fn ask_memory(&mut self, question: String) {
+        if let Err(error) = self.policies.check_feature(Feature::Questions) {
+            self.pane_error(error.to_string());
+            return;
+        }
+        let Some(places) = &self.places else {
+            self.pane_error("This is a private window: it keeps no history to search.");
+            return;
+        };
+        if !places.keeps_memory() {
+            self.pane_error(
+                "Memory of pages read is off (in Settings, or by your organisation's policy).",
+            );
+            return;
+        }
+        let sources = match crate::places::memory_sources(places.store(), &question) {
+            Ok(sources) => sources,
+            Err(error) => {
+                self.pane_error(format!("Your history could not be searched: {error}"));
+                return;
+            }
+        };
+        if sources.is_empty() {
+            self.pane_event(&AssistantEvent::Notice {
+                message: format!("Nothing in the pages you read matches “{question}”."),
+            });
+            return;
+        }
+        self.cited = Cited {
+            sources: sources
+                .iter()
+                .map(|source| (None, source.clone()))
+                .collect(),
+        };
+        self.assistant
+            .submit(AssistantJob::Ask { sources, question });
     }
 }
 

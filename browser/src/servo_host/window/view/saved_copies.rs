@@ -37,7 +37,11 @@ impl Ui {
     /// A tab's document changed: once a web page has loaded, ask it for a copy (or learn that
     /// it is the network error page).
     pub(super) fn check_for_copy(&mut self, id: WebViewId) {
-        if self.page_cache.is_none() {
+        let remembering = self
+            .places
+            .as_ref()
+            .is_some_and(|places| places.keeps_memory());
+        if self.page_cache.is_none() && !remembering {
             return;
         }
         let Some(tab) = self.tabs.iter_mut().find(|tab| tab.webview.id() == id) else {
@@ -49,6 +53,9 @@ impl Ui {
         }
         tab.saved_copy = None;
         if !matches!(url.scheme(), "http" | "https") || tab.copied.as_ref() == Some(&url) {
+            return;
+        }
+        if tab.library.is_some() {
             return;
         }
         tab.copied = Some(url.clone());
@@ -71,9 +78,6 @@ impl Ui {
     /// Called from `pump`: keep the copies pages sent; open saved copies for failed pages.
     pub(super) fn take_copies(&mut self) {
         let answers = std::mem::take(&mut *self.copies.borrow_mut());
-        let Some(cache) = &self.page_cache else {
-            return;
-        };
         let mut changed = false;
         for (id, url, answer) in answers {
             let Some(tab) = self.tabs.iter_mut().find(|tab| tab.webview.id() == id) else {
@@ -83,14 +87,26 @@ impl Ui {
                 CopyAnswer::Nothing => tab.copied = None,
                 CopyAnswer::Page(html) => {
                     let title = tab.webview.page_title().unwrap_or_default();
-                    if let Err(error) = cache.save(&url, &title, &html) {
+                    if let Some(cache) = &self.page_cache
+                        && let Err(error) = cache.save(&url, &title, &html)
+                    {
                         tracing::warn!(%error, %url, "could not keep a copy of the page");
+                    }
+                    // Memory reads the same copy, on its own thread.
+                    if let Some(places) = &self.places {
+                        places.remember(clef_agent::page::PageDocument {
+                            url: url.to_string(),
+                            title,
+                            content_type: "text/html".to_owned(),
+                            html,
+                        });
                     }
                 }
                 CopyAnswer::Unreachable => {
                     // The error page stays until the copy has loaded, for a moment.
                     tab.copied = None;
-                    let Some(saved) = cache.find(&url) else {
+                    let Some(saved) = self.page_cache.as_ref().and_then(|cache| cache.find(&url))
+                    else {
                         continue;
                     };
                     let Ok(file) = Url::from_file_path(&saved.file) else {
