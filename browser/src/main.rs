@@ -178,6 +178,11 @@ fn ensure_runtime_dir() {
 
 fn main() -> ExitCode {
     ensure_runtime_dir();
+    // A private window writes nothing, not even Mesa's shader cache (XDG_CACHE_HOME).
+    if std::env::args_os().skip(1).any(|arg| arg == "--private") {
+        // SAFETY: first thing in main, before any thread is started.
+        unsafe { std::env::set_var("MESA_SHADER_CACHE_DISABLE", "true") };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CLEF_LOG")

@@ -15,7 +15,19 @@ pub struct Request {
     pub method: String,
     /// Path and query, as sent.
     pub target: String,
+    /// Header names lower-cased, values as sent.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The value of header `name` (any case), if it was sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// A handler's answer: status, content type, body.
@@ -40,6 +52,8 @@ pub enum Route {
     Redirect { status: u16, location: String },
     /// The route after a delay (a slow server).
     Slow(Duration, Box<Route>),
+    /// The route with more response headers (`Set-Cookie`, `Content-Disposition`).
+    WithHeaders(Vec<(String, String)>, Box<Route>),
 }
 
 impl std::fmt::Debug for Route {
@@ -50,6 +64,7 @@ impl std::fmt::Debug for Route {
             Self::Dynamic(_) => write!(f, "Dynamic"),
             Self::Redirect { status, location } => write!(f, "Redirect({status} {location})"),
             Self::Slow(delay, route) => write!(f, "Slow({delay:?}, {route:?})"),
+            Self::WithHeaders(headers, route) => write!(f, "WithHeaders({headers:?}, {route:?})"),
         }
     }
 }
@@ -76,6 +91,15 @@ impl Route {
 
     pub fn slow(delay: Duration, route: Route) -> Self {
         Self::Slow(delay, Box::new(route))
+    }
+
+    /// This route, answered with `headers` too.
+    pub fn with_headers(self, headers: &[(&str, &str)]) -> Self {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Self::WithHeaders(headers, Box::new(self))
     }
 
     pub fn status(status: u16, body: impl Into<String>) -> Self {
@@ -230,11 +254,13 @@ fn serve(
         }
         let mut header = String::new();
         let mut length = 0usize;
+        let mut headers = Vec::new();
         while reader.read_line(&mut header).unwrap_or(0) > 2 {
-            if let Some((name, value)) = header.split_once(':')
-                && name.trim().eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
+            if let Some((name, value)) = header.split_once(':') {
+                if name.trim().eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
             }
             header.clear();
         }
@@ -249,6 +275,7 @@ fn serve(
         let request = Request {
             method: method.clone(),
             target: target.to_owned(),
+            headers,
             body,
         };
         if let Ok(mut requests) = requests.lock() {
@@ -266,12 +293,24 @@ fn serve(
             })
             .cloned()
             .unwrap_or_else(|| Route::status(404, "<title>Not found</title>Not found"));
-        while let Route::Slow(delay, then) = route {
-            if !pause(delay, stop) {
-                return;
+        let mut extra_headers = String::new();
+        let route = loop {
+            match route {
+                Route::Slow(delay, then) => {
+                    if !pause(delay, stop) {
+                        return;
+                    }
+                    route = *then;
+                }
+                Route::WithHeaders(headers, then) => {
+                    for (name, value) in headers {
+                        extra_headers.push_str(&format!("{name}: {value}\r\n"));
+                    }
+                    route = *then;
+                }
+                other => break other,
             }
-            route = *then;
-        }
+        };
         let mut location = None;
         let (status, content_type, body): Response = match route {
             Route::Dynamic(handler) => handler(&request),
@@ -282,7 +321,9 @@ fn serve(
                 location = Some(to);
                 (status, "text/html; charset=utf-8", b"Moved".to_vec())
             }
-            Route::Slow(..) => unreachable!("slow routes were waited out above"),
+            Route::Slow(..) | Route::WithHeaders(..) => {
+                unreachable!("slow and header routes were unwrapped above")
+            }
             Route::Page {
                 status,
                 content_type,
@@ -308,7 +349,7 @@ fn serve(
             .map(|to| format!("Location: {to}\r\n"))
             .unwrap_or_default();
         let head = format!(
-            "HTTP/1.1 {status} {reason}\r\n{location}Content-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n",
+            "HTTP/1.1 {status} {reason}\r\n{location}{extra_headers}Content-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n",
             body.len()
         );
         let body: &[u8] = if method == "HEAD" { &[] } else { &body };

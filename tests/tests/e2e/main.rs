@@ -15,6 +15,7 @@ mod guard;
 mod harness;
 mod mcp;
 mod policy;
+mod profile;
 mod reading;
 mod user_scripts;
 mod window;
@@ -72,6 +73,18 @@ fn main() -> ExitCode {
         (
             "guard_odd_unicode_tasks_run_to_an_end",
             guard::odd_unicode_tasks_run_to_an_end,
+        ),
+        (
+            "profile_cookies_storage_and_tabs_survive_a_kill",
+            profile::cookies_storage_and_tabs_survive_a_kill,
+        ),
+        (
+            "profile_private_window_writes_nothing",
+            profile::private_window_writes_nothing,
+        ),
+        (
+            "profile_history_memory_and_bookmarks",
+            profile::history_memory_and_bookmarks,
         ),
         ("mcp_python_sdk_over_stdio", mcp::python_sdk_over_stdio),
         ("mcp_python_sdk_over_http", mcp::python_sdk_over_http),

@@ -194,6 +194,17 @@ pub(crate) fn wait_for_title(display: &str, title: &str) -> anyhow::Result<()> {
 /// `ip netns exec`) with its arguments already given. Its log goes to a file the waits read.
 pub(crate) fn clef_window(mut command: Command, display: &str) -> anyhow::Result<Killed> {
     let log = std::fs::File::create(window_log(display))?;
+    // A profile of its own unless the test chose one: no tabs restored from another test.
+    let has_data_home = command.get_envs().any(|(name, _)| name == "XDG_DATA_HOME");
+    if !has_data_home {
+        let data = std::env::temp_dir().join(format!(
+            "clef-window-data-{}-{}",
+            std::process::id(),
+            display.trim_start_matches(':')
+        ));
+        let _ = std::fs::remove_dir_all(&data);
+        command.env("XDG_DATA_HOME", data);
+    }
     Ok(Killed(
         command
             .env("DISPLAY", display)

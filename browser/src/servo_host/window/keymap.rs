@@ -24,6 +24,8 @@ pub(super) enum Shortcut {
     Bookmarks,
     ToggleBookmark,
     PrivateWindow,
+    /// Reopen the tabs a crash closed (while offered), else the last tab closed.
+    ReopenTab,
 }
 
 pub(super) fn shortcut(event: &KeyEvent, modifiers: ModifiersState) -> Option<Shortcut> {
@@ -42,6 +44,7 @@ pub(super) fn shortcut(event: &KeyEvent, modifiers: ModifiersState) -> Option<Sh
         WinitKey::Named(WinitNamed::Tab) if ctrl => Shortcut::NextTab,
         WinitKey::Character(text) if ctrl => match text.to_lowercase().as_str() {
             "l" => Shortcut::FocusAddress,
+            "t" if shift => Shortcut::ReopenTab,
             "t" => Shortcut::NewTab,
             "w" => Shortcut::CloseTab,
             "r" => Shortcut::Reload,

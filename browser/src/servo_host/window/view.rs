@@ -365,6 +365,7 @@ impl Ui {
             Shortcut::Bookmarks => self.open_library(LibraryView::Bookmarks),
             Shortcut::ToggleBookmark => self.toggle_bookmark(),
             Shortcut::PrivateWindow => open_private_window(),
+            Shortcut::ReopenTab => self.reopen_tab(),
         }
     }
 

@@ -23,6 +23,8 @@ pub(super) struct SessionState {
     saved: Instant,
     /// The tabs of a run that crashed, offered for restoring until the user decides.
     pub(super) crashed: Option<Session>,
+    /// Addresses of the tabs closed this session, the last one last (Ctrl+Shift+T).
+    pub(super) closed: Vec<String>,
 }
 
 impl SessionState {
@@ -32,6 +34,7 @@ impl SessionState {
             dirty: true,
             saved: Instant::now(),
             crashed: None,
+            closed: Vec::new(),
         }
     }
 }
@@ -159,6 +162,17 @@ impl Ui {
         if self.tabs.len() > before {
             self.session_changed();
             self.switch_to(active.unwrap_or(before));
+        }
+    }
+
+    /// Ctrl+Shift+T: the tabs a crash closed while they are offered, else the last tab closed.
+    pub(super) fn reopen_tab(&mut self) {
+        if self.session.crashed.is_some() {
+            self.restore_crashed();
+            return;
+        }
+        if let Some(url) = self.session.closed.pop() {
+            self.open_tab(Some(&url), Transition::Restored);
         }
     }
 

@@ -143,7 +143,12 @@ impl Ui {
             event_loop.exit();
             return;
         }
-        self.tabs.remove(index);
+        let closed = self.tabs.remove(index);
+        if closed.library.is_none()
+            && let Some(url) = closed.webview.url().filter(|url| url.scheme() != "data")
+        {
+            self.session.closed.push(url.to_string());
+        }
         self.session_changed();
         let next = if index < self.active {
             self.active - 1
