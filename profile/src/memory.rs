@@ -14,6 +14,8 @@ const PASSAGES_PER_PAGE: i64 = 4096;
 /// Words shorter than this match exactly; longer ones also match as prefixes, so "train" finds
 /// "trains" and "économie" finds "économiques" in any language the tokenizer splits.
 const PREFIX_FROM: usize = 4;
+/// Common words are left out of searches once memory holds this many passages.
+const COMMON_FROM: i64 = 1_000;
 
 /// A passage that answers a memory search.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -86,7 +88,7 @@ impl Store {
         limit: usize,
         per_page: usize,
     ) -> Result<Vec<MemoryHit>, ProfileError> {
-        let Some(query) = match_query(question) else {
+        let Some(query) = self.match_query(question)? else {
             return Ok(Vec::new());
         };
         let run = || -> rusqlite::Result<Vec<MemoryHit>> {
@@ -174,26 +176,55 @@ pub(crate) fn forget(transaction: &Transaction<'_>, page: i64) -> rusqlite::Resu
     Ok(())
 }
 
-/// An FTS5 query for a question in any words: each word (letters and digits, as the
-/// `unicode61` tokenizer splits them) quoted, the longer ones as prefixes, any of them
-/// matching; bm25 then ranks passages holding more and rarer words first.
-fn match_query(question: &str) -> Option<String> {
-    let mut terms: Vec<String> = Vec::new();
-    for word in question.split(|character: char| !character.is_alphanumeric()) {
-        if word.is_empty() {
-            continue;
+impl Store {
+    /// An FTS5 query for a question in any words: each word (letters and digits, as the
+    /// `unicode61` tokenizer splits them) quoted, the longer ones as prefixes, any of them
+    /// matching; bm25 then ranks passages holding more and rarer words first. Words found in
+    /// more than a tenth of all passages ("the", "what", "de") are left out of a large memory
+    /// while rarer ones remain: they barely change the ranking and make every query read most of the index.
+    fn match_query(&self, question: &str) -> Result<Option<String>, ProfileError> {
+        let mut words: Vec<String> = Vec::new();
+        for word in question.split(|character: char| !character.is_alphanumeric()) {
+            let word = word.to_lowercase();
+            if !word.is_empty() && !words.contains(&word) {
+                words.push(word);
+            }
         }
-        let word = word.to_lowercase();
-        let term = if word.chars().count() >= PREFIX_FROM {
-            format!("\"{word}\"*")
-        } else {
-            format!("\"{word}\"")
-        };
-        if !terms.contains(&term) {
-            terms.push(term);
+        let passages: i64 = self
+            .connection
+            .query_row(
+                "SELECT coalesce(sum(passages) + count(*), 0) FROM remembered",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|source| self.error(source))?;
+        let mut common = Vec::new();
+        for word in &words {
+            let found: Option<i64> =
+                rusqlite::OptionalExtension::optional(self.connection.query_row(
+                    "SELECT doc FROM memory_terms WHERE term = ?1",
+                    [word],
+                    |row| row.get(0),
+                ))
+                .map_err(|source| self.error(source))?;
+            // A small memory is cheap to search whole, and a tenth of it is a handful.
+            common.push(passages >= COMMON_FROM && found.is_some_and(|rows| rows * 10 > passages));
         }
+        let keep_all = common.iter().all(|is_common| *is_common);
+        let terms: Vec<String> = words
+            .iter()
+            .zip(common)
+            .filter(|(_, is_common)| keep_all || !is_common)
+            .map(|(word, _)| {
+                if word.chars().count() >= PREFIX_FROM {
+                    format!("\"{word}\"*")
+                } else {
+                    format!("\"{word}\"")
+                }
+            })
+            .collect();
+        Ok((!terms.is_empty()).then(|| terms.join(" OR ")))
     }
-    (!terms.is_empty()).then(|| terms.join(" OR "))
 }
 
 #[cfg(test)]
@@ -253,6 +284,29 @@ mod tests {
         assert!(store.recall("?!", 3, 1).unwrap().is_empty());
         // Operators of FTS5's own syntax in a question are words, not syntax.
         store.recall("NEAR(\"x\" AND -y) OR *", 3, 1).unwrap();
+    }
+
+    #[test]
+    fn a_large_memory_leaves_the_commonest_words_out_of_searches() {
+        let store = Store::in_memory().unwrap();
+        let filler: Vec<String> = (0..1_200)
+            .map(|n| format!("the filler passage number {n}"))
+            .collect();
+        let filler: Vec<&str> = filler.iter().map(String::as_str).collect();
+        remembered(&store, "https://filler.example/", "Filler", &filler, 1);
+        remembered(
+            &store,
+            "https://sky.example/",
+            "Sky",
+            &["the observatory was founded by amateurs"],
+            2,
+        );
+        let query = store.match_query("the observatory").unwrap().unwrap();
+        assert_eq!(query, "\"observatory\"*");
+        // All common: kept, rather than searching for nothing.
+        assert_eq!(store.match_query("the").unwrap().unwrap(), "\"the\"");
+        let hits = store.recall("the observatory", 3, 1).unwrap();
+        assert_eq!(hits[0].url, "https://sky.example/");
     }
 
     #[test]

@@ -38,6 +38,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS memory USING fts5(
     text,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+-- Each word's passage count, for leaving the commonest out of searches.
+CREATE VIRTUAL TABLE IF NOT EXISTS memory_terms USING fts5vocab(memory, 'row');
 CREATE TABLE IF NOT EXISTS bookmarks (
     id INTEGER PRIMARY KEY,
     parent INTEGER REFERENCES bookmarks(id) ON DELETE CASCADE,
@@ -135,6 +137,13 @@ impl Store {
             connection,
             path: path.to_owned(),
         })
+    }
+
+    /// Fold the write-ahead log into the database file (its size is then the profile's).
+    pub fn checkpoint(&self) -> Result<(), ProfileError> {
+        self.connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|source| self.error(source))
     }
 
     pub fn path(&self) -> &Path {

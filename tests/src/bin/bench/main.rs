@@ -9,6 +9,7 @@ mod acting;
 mod injection;
 mod mcp;
 mod miniwob;
+mod profile;
 mod reading;
 mod sovereign;
 
@@ -29,10 +30,11 @@ fn main() -> anyhow::Result<()> {
         Some("miniwob") => return miniwob::run(),
         Some("injection") => return injection::run(),
         Some("mcp") => return mcp::run(),
+        Some("profile") => return profile::run(),
         Some("browser") | None => {}
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: use `browser`, `reading`, `acting`, `sovereign`, `miniwob`, `injection` or `mcp`"
+                "unknown benchmark {other:?}: use `browser`, `reading`, `acting`, `sovereign`, `miniwob`, `injection`, `mcp` or `profile`"
             )
         }
     }
