@@ -102,6 +102,47 @@ impl Store {
             .map_err(|source| self.error(source))
     }
 
+    /// Move a bookmark or folder to the end of folder `parent` (the top when `None`). A folder
+    /// cannot go inside itself.
+    pub fn move_bookmark(&self, id: i64, parent: Option<i64>) -> Result<bool, ProfileError> {
+        let run = || -> rusqlite::Result<bool> {
+            if let Some(target) = parent {
+                let inside_itself: bool = self.connection.query_row(
+                    "WITH RECURSIVE up(id, parent) AS (
+                         SELECT id, parent FROM bookmarks WHERE id = ?1
+                         UNION ALL
+                         SELECT bookmarks.id, bookmarks.parent FROM bookmarks
+                         JOIN up ON bookmarks.id = up.parent
+                     )
+                     SELECT EXISTS (SELECT 1 FROM up WHERE id = ?2)",
+                    params![target, id],
+                    |row| row.get(0),
+                )?;
+                let is_folder: bool = self
+                    .connection
+                    .query_row(
+                        "SELECT kind = 'folder' FROM bookmarks WHERE id = ?1",
+                        [target],
+                        |row| row.get(0),
+                    )
+                    .optional()?
+                    .unwrap_or(false);
+                if inside_itself || !is_folder {
+                    return Ok(false);
+                }
+            }
+            let moved = self.connection.execute(
+                "UPDATE bookmarks SET parent = ?2,
+                     position = (SELECT coalesce(max(position), 0) + 1 FROM bookmarks
+                                 WHERE parent IS ?2)
+                 WHERE id = ?1",
+                params![id, parent],
+            )?;
+            Ok(moved > 0)
+        };
+        run().map_err(|source| self.error(source))
+    }
+
     /// The folder called `title` at the top, made if missing (imports go in one).
     pub fn top_folder(&self, title: &str, now: i64) -> Result<i64, ProfileError> {
         let found: Option<i64> = self
@@ -184,8 +225,36 @@ mod tests {
             Some(work)
         );
         assert!(store.add_bookmark(&link(None, "No address", "")).is_err());
+        let top = store.bookmark_for("https://top.example/").unwrap().unwrap();
+        assert!(store.move_bookmark(top.id, Some(work)).unwrap());
+        assert!(
+            !store.move_bookmark(work, Some(work)).unwrap(),
+            "a folder into itself"
+        );
+        assert!(
+            !store.move_bookmark(work, Some(top.id)).unwrap(),
+            "into a link"
+        );
+        let titles: Vec<_> = store
+            .bookmarks()
+            .unwrap()
+            .into_iter()
+            .map(|b| b.title)
+            .collect();
+        assert_eq!(titles, ["Work", "B", "A", "Top"]);
+        assert_eq!(
+            store
+                .bookmark_for("https://top.example/")
+                .unwrap()
+                .unwrap()
+                .parent,
+            Some(work)
+        );
         assert!(store.remove_bookmark(work).unwrap());
-        assert_eq!(store.bookmarks().unwrap().len(), 1);
+        assert!(
+            store.bookmarks().unwrap().is_empty(),
+            "the folder took what it held"
+        );
         assert!(store.bookmark_for("https://a.example/").unwrap().is_none());
     }
 }

@@ -112,6 +112,10 @@ pub(super) enum LibraryCommand {
     RemoveBookmark {
         id: i64,
     },
+    MoveBookmark {
+        id: i64,
+        parent: Option<i64>,
+    },
     AddFolder {
         title: String,
     },

@@ -3,6 +3,7 @@
 mod assistant;
 mod input;
 mod library;
+mod paint;
 mod places;
 mod questions;
 mod saved_copies;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use clef_profile::{Session, Transition};
 
-use euclid::{Point2D, Rect, Scale, Size2D};
+use euclid::Scale;
 use servo::{
     LoadStatus, OffscreenRenderingContext, Opts, RenderingContext, Servo, ServoBuilder, WebView,
     WebViewBuilder, WebViewId, WindowRenderingContext,
@@ -276,62 +277,6 @@ impl Ui {
         );
     }
 
-    fn refresh_chrome(&self) {
-        let tabs = self
-            .tabs
-            .iter()
-            .map(|tab| TabState {
-                title: tab.webview.page_title().unwrap_or_default(),
-                url: displayed_url(tab),
-                loading: tab.loading(),
-            })
-            .collect();
-        let active = self.active_webview();
-        let state = ChromeState {
-            tabs,
-            active: self.active,
-            url: self
-                .tabs
-                .get(self.active)
-                .map(displayed_url)
-                .unwrap_or_default(),
-            loading: self.tabs.get(self.active).is_some_and(Tab::loading),
-            can_back: active.is_some_and(WebView::can_go_back),
-            can_forward: active.is_some_and(WebView::can_go_forward),
-            pane_open: self.pane_open,
-            saved_copy: self
-                .tabs
-                .get(self.active)
-                .and_then(|tab| tab.saved_copy.as_ref())
-                .map(|saved| format!("Offline: the copy saved {}", saved.saved_at_utc())),
-            private: self.profile.is_none(),
-            bookmarked: self.active_bookmark().is_some(),
-            can_bookmark: self.places.is_some()
-                && active
-                    .and_then(WebView::url)
-                    .is_some_and(|url| matches!(url.scheme(), "http" | "https" | "file")),
-            restore_offer: self
-                .session
-                .crashed
-                .as_ref()
-                .map(|session| session.windows.iter().map(|window| window.tabs.len()).sum()),
-        };
-        self.chrome
-            .evaluate_javascript(state.render_script(), |_| {});
-        let title = active
-            .and_then(WebView::page_title)
-            .filter(|title| !title.is_empty());
-        let name = if self.profile.is_none() {
-            format!("{} (private)", crate::edition::NAME)
-        } else {
-            crate::edition::NAME.to_owned()
-        };
-        self.window.set_title(&match title {
-            Some(title) => format!("{title} — {name}"),
-            None => name,
-        });
-    }
-
     fn shortcut(&mut self, shortcut: Shortcut, event_loop: &ActiveEventLoop) {
         let active = self.active_webview().cloned();
         match shortcut {
@@ -545,24 +490,6 @@ impl Ui {
         }
     }
 
-    /// A visible webview's new frame needs the window repainted. One that is not on screen (the
-    /// closed pane, a background tab) is painted into its own surface only: Servo keeps
-    /// announcing an unpainted frame, and repainting the window for each kept both cores busy.
-    fn frame_ready(&self, id: WebViewId) {
-        let visible = id == self.chrome.id()
-            || (self.pane_open && id == self.pane.id())
-            || self
-                .active_webview()
-                .is_some_and(|webview| webview.id() == id);
-        if visible {
-            self.window.request_redraw();
-        } else if id == self.pane.id() {
-            self.pane.paint();
-        } else if let Some(tab) = self.tabs.iter().find(|tab| tab.webview.id() == id) {
-            tab.webview.paint();
-        }
-    }
-
     fn console(&mut self, from: WebViewId, message: &str, event_loop: &ActiveEventLoop) {
         // Only Clef's own pages (chrome, pane, a tab showing the library) may command the
         // browser; pages' logs are logs.
@@ -577,39 +504,6 @@ impl Ui {
             Some(command) => self.command(command, event_loop),
             None => tracing::debug!(%message, "chrome console"),
         }
-    }
-
-    fn paint(&self) {
-        let areas = self.layout();
-        let mut views = vec![(&self.chrome, &self.chrome_context, areas.chrome)];
-        if let Some(tab) = self.tabs.get(self.active) {
-            views.push((&tab.webview, &tab.context, areas.content));
-        }
-        if let Some(pane) = areas.pane {
-            views.push((&self.pane, &self.pane_context, pane));
-        }
-        // Each webview renders into its own surface first; painting one leaves GL bound to
-        // its surface, so the window's framebuffer is bound only afterwards, for the copies.
-        for (webview, _, _) in &views {
-            webview.paint();
-        }
-        if let Err(error) = self.window_context.make_current() {
-            tracing::error!(?error, "cannot paint");
-            return;
-        }
-        self.window_context.prepare_for_rendering();
-        let gl = self.window_context.glow_gl_api();
-        let window_height = self.window.inner_size().height as i32;
-        for (_, context, area) in views {
-            let Some(copy) = context.render_to_parent_callback() else {
-                continue;
-            };
-            // GL's origin is the bottom-left corner.
-            let bottom = window_height - area.y - area.height as i32;
-            let size = Size2D::new(area.width as i32, area.height as i32);
-            copy(&gl, Rect::new(Point2D::new(area.x, bottom), size));
-        }
-        self.window_context.present();
     }
 }
 
@@ -648,30 +542,6 @@ fn edition_icon() -> Option<winit::window::Icon> {
         .to_rgba8();
     let (width, height) = image.dimensions();
     winit::window::Icon::from_rgba(image.into_raw(), width, height).ok()
-}
-
-fn displayed_url(tab: &Tab) -> String {
-    if let Some(saved) = &tab.saved_copy {
-        return saved.url.clone();
-    }
-    if let Some(view) = tab.shows_library() {
-        return format!(
-            "clef:{}",
-            serde_json::to_value(view)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        );
-    }
-    match &tab.failed_input {
-        Some(input) => input.clone(),
-        None => tab
-            .webview
-            .url()
-            .map(String::from)
-            .filter(|url| !url.starts_with("data:"))
-            .unwrap_or_default(),
-    }
 }
 
 #[derive(Clone)]

@@ -18,6 +18,9 @@ use crate::reading::readability_pages;
 const HISTORY_PAGES: usize = 10_000;
 const STARTUP_REMEMBERED: usize = 1_000;
 
+/// A page's title and passages, as the reader gives them to memory.
+type Reading = (String, Vec<String>);
+
 /// A made-up fact planted in a page, and the question that should find it.
 struct Planted {
     fact: String,
@@ -97,7 +100,7 @@ fn plant(html: &str, fact: &str) -> String {
     format!("{}<p>{fact}</p>{}", &html[..at], &html[at..])
 }
 
-fn passages_of(url: &str, html: &str) -> Option<(String, Vec<String>)> {
+fn passages_of(url: &str, html: &str) -> Option<Reading> {
     let document = PageDocument {
         url: url.to_owned(),
         title: String::new(),
@@ -393,10 +396,7 @@ fn clef_in(home: &Path, display: &str, address: &str) -> anyhow::Result<std::pro
 
 /// A profile with 10,000 history entries and 1,000 remembered pages; the window's start-up
 /// time to a local page's title, against an empty profile (median of 3 each, under Xvfb).
-fn startup(
-    work: &Path,
-    pages: &[(String, (String, Vec<String>), (String, Vec<String>))],
-) -> anyhow::Result<()> {
+fn startup(work: &Path, pages: &[(String, Reading, Reading)]) -> anyhow::Result<()> {
     let home = work.join("home");
     let profile = home.join("data/clef/profile");
     let opened = clef_profile::Profile::open(&profile)?;

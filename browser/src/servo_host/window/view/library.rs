@@ -216,6 +216,9 @@ impl Ui {
                 })
             }
             LibraryCommand::RemoveBookmark { id } => store.remove_bookmark(id).map(|_| None),
+            LibraryCommand::MoveBookmark { id, parent } => {
+                store.move_bookmark(id, parent).map(|_| None)
+            }
             LibraryCommand::AddFolder { title } => store
                 .add_bookmark(&clef_profile::NewBookmark {
                     parent: None,
