@@ -11,6 +11,7 @@ mod browsing;
 mod cli;
 mod egress;
 mod errors;
+mod find;
 mod guard;
 mod harness;
 mod mcp;
@@ -73,6 +74,10 @@ fn main() -> ExitCode {
         (
             "guard_odd_unicode_tasks_run_to_an_end",
             guard::odd_unicode_tasks_run_to_an_end,
+        ),
+        (
+            "window_find_in_page",
+            find::finds_counts_and_steps_through_matches,
         ),
         (
             "profile_cookies_storage_and_tabs_survive_a_kill",

@@ -404,9 +404,10 @@ pub fn pane_carries_out_a_task_after_approval(_: &Ctx) -> anyhow::Result<()> {
         .args(["--model", &model.to_string_lossy()]);
     let _clef = clef_window(command, &display)?;
     focus_window(&display, "Members login")?;
-    // Open the pane, tick "do it on this page", type the task.
+    // Open the pane, tick "do it on this page" (the third box, after "all open tabs" and "my
+    // history"), type the task.
     open_pane(&display)?;
-    xdotool(&display, &["mousemove", "1050", "778", "click", "1"])?;
+    xdotool(&display, &["mousemove", "1141", "778", "click", "1"])?;
     xdotool(&display, &["mousemove", "1000", "750", "click", "1"])?;
     std::thread::sleep(Duration::from_millis(300));
     xdotool(

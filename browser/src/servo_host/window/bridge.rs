@@ -46,6 +46,16 @@ pub(super) enum Command {
     DismissRestore,
     /// A private window (its own process, nothing written to disk).
     OpenPrivate,
+    /// Find `text` in the active page (Ctrl+F), step to the next or previous match, or close.
+    Find {
+        text: String,
+        #[serde(default)]
+        match_case: bool,
+    },
+    FindStep {
+        forward: bool,
+    },
+    FindClose,
     /// What the user types in the address bar, for suggestions.
     Suggest {
         text: String,

@@ -26,6 +26,9 @@ pub(super) enum Shortcut {
     PrivateWindow,
     /// Reopen the tabs a crash closed (while offered), else the last tab closed.
     ReopenTab,
+    Find,
+    FindNext,
+    FindPrevious,
 }
 
 pub(super) fn shortcut(event: &KeyEvent, modifiers: ModifiersState) -> Option<Shortcut> {
@@ -37,6 +40,8 @@ pub(super) fn shortcut(event: &KeyEvent, modifiers: ModifiersState) -> Option<Sh
     let alt = modifiers.alt_key();
     let shortcut = match &event.logical_key {
         WinitKey::Named(WinitNamed::F5) => Shortcut::Reload,
+        WinitKey::Named(WinitNamed::F3) if shift => Shortcut::FindPrevious,
+        WinitKey::Named(WinitNamed::F3) => Shortcut::FindNext,
         WinitKey::Named(WinitNamed::Escape) => Shortcut::Stop,
         WinitKey::Named(WinitNamed::ArrowLeft) if alt => Shortcut::Back,
         WinitKey::Named(WinitNamed::ArrowRight) if alt => Shortcut::Forward,
@@ -52,6 +57,9 @@ pub(super) fn shortcut(event: &KeyEvent, modifiers: ModifiersState) -> Option<Sh
             "p" if shift => Shortcut::PrivateWindow,
             "o" if shift => Shortcut::Bookmarks,
             "h" => Shortcut::History,
+            "f" => Shortcut::Find,
+            "g" if shift => Shortcut::FindPrevious,
+            "g" => Shortcut::FindNext,
             "d" => Shortcut::ToggleBookmark,
             "+" | "=" => Shortcut::ZoomIn,
             "-" | "_" => Shortcut::ZoomOut,

@@ -1,6 +1,7 @@
 //! The window's state: its webviews, their areas, focus, and what each event does to them.
 
 mod assistant;
+mod find;
 mod input;
 mod library;
 mod paint;
@@ -35,6 +36,7 @@ use crate::BrowserError;
 use crate::assistant::AssistantWorker;
 use crate::servo_host::cookies::CookieKeeper;
 use crate::servo_host::runtime;
+use find::FindRequest;
 use library::LibraryView;
 use questions::Pending;
 use tabs::Tab;
@@ -89,7 +91,13 @@ pub(super) struct Ui {
     session: places::SessionState,
     /// What the history page is filtered by.
     library_query: String,
+    /// Scripts that script results asked for: Servo cannot start an evaluation from inside
+    /// another's callback, so they run after the spin.
+    later: Later,
 }
+
+/// Scripts to evaluate after the current spin of Servo's event loop, and where.
+pub(super) type Later = Rc<std::cell::RefCell<Vec<(WebView, String)>>>;
 
 fn rendering(error: impl std::fmt::Debug) -> BrowserError {
     BrowserError::Rendering(format!("{error:?}"))
@@ -213,6 +221,7 @@ impl Ui {
             places,
             cookies,
             library_query: String::new(),
+            later: Later::default(),
         };
         ui.pane_backlog
             .extend(assistant::managed_event(&options.policies));
@@ -311,6 +320,9 @@ impl Ui {
             Shortcut::ToggleBookmark => self.toggle_bookmark(),
             Shortcut::PrivateWindow => open_private_window(),
             Shortcut::ReopenTab => self.reopen_tab(),
+            Shortcut::Find => self.open_find_bar(),
+            Shortcut::FindNext => self.find(FindRequest::Step { forward: true }),
+            Shortcut::FindPrevious => self.find(FindRequest::Step { forward: false }),
         }
     }
 
@@ -405,6 +417,15 @@ impl Ui {
             Command::DismissRestore => self.session.crashed = None,
             Command::OpenPrivate => open_private_window(),
             Command::Suggest { text } => self.suggest(&text),
+            Command::Find { text, match_case } => self.find(FindRequest::Search {
+                query: text,
+                match_case,
+            }),
+            Command::FindStep { forward } => self.find(FindRequest::Step { forward }),
+            Command::FindClose => {
+                self.find(FindRequest::Clear);
+                self.set_focus(Focus::Content);
+            }
             Command::Reader => self.read_tabs(assistant::Purpose::Reader, false),
             Command::StopAssistant => self.assistant.stop(),
             Command::Act { task } => self.start_task(task),
@@ -473,6 +494,10 @@ impl Ui {
                 }
                 Notice::Dialog(id, control) => self.ask(id, *control),
             }
+        }
+        let later = std::mem::take(&mut *self.later.borrow_mut());
+        for (webview, script) in later {
+            webview.evaluate_javascript(script, |_| {});
         }
         self.take_copies();
         self.pump_assistant();

@@ -50,17 +50,18 @@ pub(super) struct Cited {
 }
 
 /// Scroll to and highlight `passage` in `webview`; the pane says so when it is no longer there.
-pub(super) fn highlight(webview: &WebView, passage: &str, pane: &WebView) {
+pub(super) fn highlight(webview: &WebView, passage: &str, pane: &WebView, later: &super::Later) {
     let literal = serde_json::to_string(passage).unwrap_or_else(|_| "\"\"".to_owned());
     let script = HIGHLIGHT_JS.replace("__CLEF_PASSAGE__", &literal);
     let pane = pane.clone();
+    let later = later.clone();
     webview.evaluate_javascript(script, move |found| {
         if !matches!(found, Ok(JSValue::Boolean(true))) {
             let message = "The passage is no longer on the page (it may have changed).";
             let event = AssistantEvent::Notice {
                 message: message.to_owned(),
             };
-            pane.evaluate_javascript(pane_script(&event), |_| {});
+            later.borrow_mut().push((pane, pane_script(&event)));
         }
     });
 }
@@ -284,7 +285,7 @@ impl Ui {
         };
         self.switch_to(index);
         self.set_focus(Focus::Pane);
-        highlight(&self.tabs[index].webview, &text, &self.pane);
+        highlight(&self.tabs[index].webview, &text, &self.pane, &self.later);
         self.refresh_chrome();
     }
 

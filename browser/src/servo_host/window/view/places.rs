@@ -66,7 +66,7 @@ impl Ui {
         tab.recorded = Some((url.clone(), title.clone()));
         self.session.dirty = true;
         if let Some(passage) = tab.highlight.take() {
-            super::assistant::highlight(&tab.webview, &passage, &self.pane);
+            super::assistant::highlight(&tab.webview, &passage, &self.pane, &self.later);
         }
         // Error pages, saved copies and Clef's own pages are not visits.
         if title == NET_ERROR_TITLE || tab.saved_copy.is_some() || tab.library.is_some() {
