@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
+# The model set-up fetched becomes the default, unless the user already chose one.
+"$CLEF_BIN" model use --if-unset "$CLEF_TEST_MODEL" || echo "note: could not make the test model the default" >&2
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   exec "$CLEF_BIN" "$@"
 fi

@@ -14,6 +14,7 @@ pub mod error;
 pub mod keys;
 pub mod mcp_host;
 pub mod model_discovery;
+pub mod model_pull;
 pub mod page_cache;
 pub mod places;
 pub mod policies;

@@ -103,7 +103,23 @@ enum ModelCommand {
     /// cache, llama.cpp's cache): what each is, whether it fits here and is allowed.
     List,
     /// Make a model the default: a name `clef model list` shows, or a path.
-    Use { model: String },
+    Use {
+        model: String,
+        /// Only when no default is set yet (set-up uses this: the user's choice stays).
+        #[arg(long)]
+        if_unset: bool,
+    },
+    /// Fetch a GGUF from an http(s) address (a Hugging Face `resolve` link, …) into Clef's
+    /// models folder: progress, resume after an interruption, sha256 checked.
+    Pull {
+        url: String,
+        /// The sha256 the file must have (otherwise the one the server announces, if any).
+        #[arg(long)]
+        sha256: Option<String>,
+        /// Make it the default model once fetched.
+        #[arg(long = "use")]
+        make_default: bool,
+    },
     /// Name, architecture, size, quantization, context and devices of a model.
     Info {
         /// The GGUF file.
@@ -201,7 +217,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Headless(args)) => headless(args),
         Some(Command::Model(ModelCommand::List)) => model_commands::list(),
-        Some(Command::Model(ModelCommand::Use { model })) => model_commands::use_model(&model),
+        Some(Command::Model(ModelCommand::Use { model, if_unset })) => {
+            model_commands::use_model(&model, if_unset)
+        }
+        Some(Command::Model(ModelCommand::Pull {
+            url,
+            sha256,
+            make_default,
+        })) => model_commands::pull(&url, sha256.as_deref(), make_default),
         Some(Command::Model(ModelCommand::Info { path, args })) => {
             model_commands::info(&args, path)
         }

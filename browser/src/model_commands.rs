@@ -390,7 +390,11 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 }
 
 /// `clef model use NAME|PATH`: write the model into the config file's `[model] path`.
-pub fn use_model(wanted: &str) -> anyhow::Result<()> {
+pub fn use_model(wanted: &str, if_unset: bool) -> anyhow::Result<()> {
+    if if_unset && let Some(current) = Config::load_default()?.model.path {
+        println!("default model stays {}", current.display());
+        return Ok(());
+    }
     let policies = policies::load();
     let given = PathBuf::from(wanted);
     let path = if given.is_file() {
@@ -429,5 +433,93 @@ pub fn use_model(wanted: &str) -> anyhow::Result<()> {
         path.display(),
         config.display()
     );
+    Ok(())
+}
+
+/// Where `clef model pull` puts models: `$CLEF_MODELS`, else `$XDG_DATA_HOME/clef/models`.
+fn models_folder() -> anyhow::Result<PathBuf> {
+    if let Some(folder) = std::env::var_os("CLEF_MODELS").map(PathBuf::from)
+        && folder.is_absolute()
+    {
+        return Ok(folder);
+    }
+    dirs::data_dir()
+        .map(|data| data.join("clef").join("models"))
+        .context("no data folder ($XDG_DATA_HOME or $HOME)")
+}
+
+/// `clef model pull URL`: fetch a model, with a progress bar, and check it.
+pub fn pull(url: &str, sha256: Option<&str>, make_default: bool) -> anyhow::Result<()> {
+    let policies = policies::load();
+    if let Some(managed) = policies.managed_model() {
+        anyhow::bail!(
+            "your organisation sets the model ({}): other models are not fetched",
+            managed.display()
+        );
+    }
+    let folder = models_folder()?;
+    let terminal = std::io::stderr().is_terminal();
+    let mut last_tenth = None;
+    let pulled = clef_browser::model_pull::pull(url, &folder, sha256, &mut |progress| {
+        let megabytes = |bytes: u64| bytes as f64 / 1e6;
+        let fetched = progress.done - progress.resumed_from;
+        let speed = megabytes(fetched) / progress.elapsed.as_secs_f64().max(0.001);
+        let line = match progress.total {
+            Some(total) if total > 0 => {
+                let share = progress.done as f64 / total as f64;
+                let filled = (share * 30.0) as usize;
+                format!(
+                    "[{}{}] {:>3.0}%  {:.1} of {:.1} MB  {:.1} MB/s",
+                    "#".repeat(filled.min(30)),
+                    "-".repeat(30 - filled.min(30)),
+                    share * 100.0,
+                    megabytes(progress.done),
+                    megabytes(total),
+                    speed
+                )
+            }
+            _ => format!("{:.1} MB  {:.1} MB/s", megabytes(progress.done), speed),
+        };
+        if terminal {
+            eprint!("\r{line}");
+        } else {
+            // A log gets a line per tenth, not a carriage-return bar.
+            let tenth = progress
+                .total
+                .filter(|total| *total > 0)
+                .map(|total| progress.done * 10 / total);
+            if tenth != last_tenth {
+                last_tenth = tenth;
+                eprintln!("{line}");
+            }
+        }
+    });
+    if terminal {
+        eprintln!();
+    }
+    let pulled = pulled?;
+    // An allow-list of hashes: a model outside it is not kept.
+    if let Err(error) = policies::check_model(&policies, &pulled.path) {
+        let _ = std::fs::remove_file(&pulled.path);
+        return Err(error).context(
+            "the model was fetched but your organisation does not allow it; it was deleted",
+        );
+    }
+    if pulled.resumed_from > 0 {
+        println!("resumed from {:.1} MB", pulled.resumed_from as f64 / 1e6);
+    }
+    println!(
+        "{} (sha256 {}{})",
+        pulled.path.display(),
+        pulled.sha256,
+        if pulled.verified {
+            ", checked"
+        } else {
+            "; the server gave none to check it against: pass --sha256 to check"
+        }
+    );
+    if make_default {
+        use_model(&pulled.path.to_string_lossy(), false)?;
+    }
     Ok(())
 }

@@ -54,7 +54,12 @@ pub enum Route {
     Slow(Duration, Box<Route>),
     /// The route with more response headers (`Set-Cookie`, `Content-Disposition`).
     WithHeaders(Vec<(String, String)>, Box<Route>),
+    /// The bytes the function returns, sent as they are (status line, headers and all), then
+    /// the connection closed: range answers, a body cut short.
+    Raw(Arc<RawHandler>),
 }
+
+type RawHandler = dyn Fn(&Request) -> Vec<u8> + Send + Sync;
 
 impl std::fmt::Debug for Route {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,6 +70,7 @@ impl std::fmt::Debug for Route {
             Self::Redirect { status, location } => write!(f, "Redirect({status} {location})"),
             Self::Slow(delay, route) => write!(f, "Slow({delay:?}, {route:?})"),
             Self::WithHeaders(headers, route) => write!(f, "WithHeaders({headers:?}, {route:?})"),
+            Self::Raw(_) => write!(f, "Raw"),
         }
     }
 }
@@ -91,6 +97,10 @@ impl Route {
 
     pub fn slow(delay: Duration, route: Route) -> Self {
         Self::Slow(delay, Box::new(route))
+    }
+
+    pub fn raw(handler: impl Fn(&Request) -> Vec<u8> + Send + Sync + 'static) -> Self {
+        Self::Raw(Arc::new(handler))
     }
 
     /// This route, answered with `headers` too.
@@ -311,6 +321,10 @@ fn serve(
                 other => break other,
             }
         };
+        if let Route::Raw(handler) = &route {
+            let _ = writer.write_all(&handler(&request));
+            return;
+        }
         let mut location = None;
         let (status, content_type, body): Response = match route {
             Route::Dynamic(handler) => handler(&request),
@@ -321,8 +335,8 @@ fn serve(
                 location = Some(to);
                 (status, "text/html; charset=utf-8", b"Moved".to_vec())
             }
-            Route::Slow(..) | Route::WithHeaders(..) => {
-                unreachable!("slow and header routes were unwrapped above")
+            Route::Slow(..) | Route::WithHeaders(..) | Route::Raw(_) => {
+                unreachable!("slow, header and raw routes were handled above")
             }
             Route::Page {
                 status,

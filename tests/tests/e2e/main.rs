@@ -17,6 +17,7 @@ mod harness;
 mod mcp;
 mod policy;
 mod profile;
+mod pull;
 mod reading;
 mod user_scripts;
 mod window;
@@ -74,6 +75,10 @@ fn main() -> ExitCode {
         (
             "guard_odd_unicode_tasks_run_to_an_end",
             guard::odd_unicode_tasks_run_to_an_end,
+        ),
+        (
+            "model_pull_resumes_and_checks",
+            pull::resumes_checks_and_refuses,
         ),
         (
             "window_find_in_page",
