@@ -13,6 +13,7 @@ pub mod edition;
 pub mod error;
 pub mod keys;
 pub mod mcp_host;
+pub mod model_advice;
 pub mod model_discovery;
 pub mod model_pull;
 pub mod page_cache;

@@ -48,6 +48,11 @@ impl ModelArgs {
             anyhow::bail!("{}", no_model_guidance());
         };
         policies::check_model(policies, &path)?;
+        if let Some(size) = std::fs::metadata(&path).ok().map(|meta| meta.len())
+            && let Some(why) = clef_browser::model_advice::too_large(size)
+        {
+            anyhow::bail!("{}: {why}", path.display());
+        }
         let mut options = EngineOptions::new(path);
         // The edition's pin, if it has one, binds whatever the user picks.
         options.sha256 = match clef_browser::edition::MODEL_SHA256 {
@@ -90,6 +95,45 @@ async fn start(options: EngineOptions) -> anyhow::Result<Engine> {
 }
 
 pub fn info(args: &ModelArgs, path: Option<PathBuf>) -> anyhow::Result<()> {
+    use clef_browser::model_advice::{Machine, settings_for, suggest};
+    // What suits this machine, said before anything loads.
+    let machine = Machine::probe();
+    println!("this machine:   {}", machine.describe());
+    let suggestion = suggest(&machine);
+    println!(
+        "suggested here: a {} model at {} (about {:.1} GB), on the {}",
+        suggestion.parameters,
+        suggestion.quantization,
+        suggestion.size as f64 / 1e9,
+        suggestion.device
+    );
+    for why in &suggestion.why {
+        println!("                - {why}");
+    }
+    let chosen = path.clone().or_else(|| args.path.clone()).or_else(|| {
+        Config::load_default()
+            .ok()
+            .and_then(|config| config.model.path)
+    });
+    if let Some(chosen) = &chosen
+        && let Ok(summary) = std::fs::File::open(chosen)
+            .map_err(|error| error.to_string())
+            .and_then(|file| clef_engine::gguf::read_summary(std::io::BufReader::new(file)))
+    {
+        let size = std::fs::metadata(chosen).map_or(0, |meta| meta.len());
+        let settings = settings_for(&machine, size, &summary);
+        if settings.fits {
+            println!(
+                "this model here: context {} tokens, {} GPU layers",
+                settings.context, settings.gpu_layers
+            );
+        } else {
+            println!("this model here: does not fit");
+        }
+        for why in &settings.why {
+            println!("                - {why}");
+        }
+    }
     let options = args.options(path, &policies::load())?;
     runtime()?.block_on(async {
         let engine = start(options).await?;
@@ -333,11 +377,17 @@ pub fn list() -> anyhow::Result<()> {
     let found = discovered();
     let default = Config::load_default()?.model.path;
     let memory = available_memory();
+    let machine = clef_browser::model_advice::Machine::probe();
+    let suggestion = clef_browser::model_advice::suggest(&machine);
+    println!(
+        "this machine suits a {} model at {} on the {} (`clef model info` says why)\n",
+        suggestion.parameters, suggestion.quantization, suggestion.device
+    );
     if found.models.is_empty() {
         println!(
             "no GGUF model found (looked in Clef's models folder, Ollama, LM Studio, the Hugging \
-             Face cache and llama.cpp's cache); fetch one with `bash scripts/fetch-model.sh` \
-             or point Clef at a file with --model PATH"
+             Face cache and llama.cpp's cache); fetch one with `clef model pull URL` or point \
+             Clef at a file with --model PATH"
         );
     }
     for model in &found.models {

@@ -17,7 +17,22 @@ pub struct Summary {
     pub parameters: u64,
     /// Context length the model was trained for (`<arch>.context_length`).
     pub context_length: Option<u64>,
+    /// The model's shape, for its KV cache per token: `<arch>.block_count`,
+    /// `.embedding_length`, `.attention.head_count`, `.attention.head_count_kv`.
+    pub layers: Option<u64>,
+    pub embedding: Option<u64>,
+    pub heads: Option<u64>,
+    pub kv_heads: Option<u64>,
 }
+
+/// The architecture-prefixed keys read into a [`Summary`].
+const SHAPE_KEYS: [&str; 5] = [
+    "context_length",
+    "block_count",
+    "embedding_length",
+    "attention.head_count",
+    "attention.head_count_kv",
+];
 
 /// Longest string accepted (a chat template is a few kB; tokens are short).
 const MAX_STRING: u64 = 1 << 20;
@@ -130,7 +145,7 @@ pub fn read_summary(input: impl Read) -> Result<Summary, String> {
     let mut reader = Reader { inner: input };
     let header = parse_header(&reader.bytes::<HEADER_LEN>()?)?;
     let mut summary = Summary::default();
-    let mut context_lengths = Vec::new();
+    let mut shape = Vec::new();
     for _ in 0..header.metadata {
         let key = reader.string()?;
         let kind = reader.u32()?;
@@ -141,18 +156,29 @@ pub fn read_summary(input: impl Read) -> Result<Summary, String> {
             ("general.file_type", Value::Int(number)) => {
                 summary.file_type = u32::try_from(number).ok();
             }
-            (key, Value::Int(number)) if key.ends_with(".context_length") => {
-                context_lengths.push((key.to_owned(), number));
+            (key, Value::Int(number))
+                if SHAPE_KEYS
+                    .iter()
+                    .any(|suffix| key.ends_with(&format!(".{suffix}"))) =>
+            {
+                shape.push((key.to_owned(), number));
             }
             _ => {}
         }
     }
     if let Some(architecture) = &summary.architecture {
-        let wanted = format!("{architecture}.context_length");
-        summary.context_length = context_lengths
-            .iter()
-            .find(|(key, _)| *key == wanted)
-            .map(|(_, length)| *length);
+        let value = |suffix: &str| {
+            let wanted = format!("{architecture}.{suffix}");
+            shape
+                .iter()
+                .find(|(key, _)| *key == wanted)
+                .map(|(_, value)| *value)
+        };
+        summary.context_length = value("context_length");
+        summary.layers = value("block_count");
+        summary.embedding = value("embedding_length");
+        summary.heads = value("attention.head_count");
+        summary.kv_heads = value("attention.head_count_kv");
     }
     for _ in 0..header.tensors {
         reader.string()?;
@@ -220,7 +246,7 @@ mod tests {
         let mut bytes = b"GGUF".to_vec();
         bytes.extend(3u32.to_le_bytes());
         bytes.extend(2u64.to_le_bytes()); // tensors
-        bytes.extend(5u64.to_le_bytes()); // metadata keys
+        bytes.extend(7u64.to_le_bytes()); // metadata keys
         string(&mut bytes, "general.architecture");
         bytes.extend(8u32.to_le_bytes());
         string(&mut bytes, "llama");
@@ -239,6 +265,13 @@ mod tests {
         string(&mut bytes, "llama.context_length");
         bytes.extend(4u32.to_le_bytes());
         bytes.extend(8192u32.to_le_bytes());
+        string(&mut bytes, "llama.block_count");
+        bytes.extend(4u32.to_le_bytes());
+        bytes.extend(28u32.to_le_bytes());
+        // Another architecture's key is not this model's shape.
+        string(&mut bytes, "bert.attention.head_count");
+        bytes.extend(4u32.to_le_bytes());
+        bytes.extend(99u32.to_le_bytes());
         for (name, dims) in [("a", [4u64, 8]), ("b", [16, 2])] {
             string(&mut bytes, name);
             bytes.extend(2u32.to_le_bytes());
@@ -258,6 +291,8 @@ mod tests {
         assert_eq!(summary.architecture.as_deref(), Some("llama"));
         assert_eq!(summary.file_type.map(file_type_name), Some("Q4_K_M"));
         assert_eq!(summary.context_length, Some(8192));
+        assert_eq!(summary.layers, Some(28));
+        assert_eq!(summary.heads, None);
         assert_eq!(summary.parameters, 4 * 8 + 16 * 2);
     }
 

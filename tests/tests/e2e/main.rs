@@ -81,6 +81,10 @@ fn main() -> ExitCode {
             pull::resumes_checks_and_refuses,
         ),
         (
+            "model_advice_and_a_model_too_large",
+            pull::advice_and_a_model_too_large,
+        ),
+        (
             "window_find_in_page",
             find::finds_counts_and_steps_through_matches,
         ),

@@ -222,3 +222,40 @@ pub fn resumes_checks_and_refuses(_: &Ctx) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `clef model info` says what suits this machine and how to run the model before loading it;
+/// a model larger than the machine's memory is refused before loading, not killed by the kernel.
+pub fn advice_and_a_model_too_large(_: &Ctx) -> anyhow::Result<()> {
+    let Some(model) = clef_tests::test_model()? else {
+        println!("    skipped: test model missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    let home = Home(std::env::temp_dir().join(format!("clef-advice-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&home.0);
+    std::fs::create_dir_all(&home.0)?;
+    let info = home.clef(&["model", "info", &model.to_string_lossy()])?;
+    let text = said(&info);
+    check!(
+        info.status.success()
+            && text.contains("this machine:")
+            && text.contains("suggested here: a ")
+            && text.contains("this model here: context ")
+            && text.find("suggested here").unwrap_or(usize::MAX) < text.find("name:").unwrap_or(0),
+        "model info: {text}"
+    );
+    // A GGUF header on a sparse file of 4 TB: it reads like a model far beyond this machine.
+    let huge = home.0.join("huge.gguf");
+    let header: Vec<u8> = std::fs::read(&model)?.into_iter().take(1 << 20).collect();
+    std::fs::write(&huge, &header)?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&huge)?
+        .set_len(4 << 40)?;
+    let refused = home.clef(&["model", "info", &huge.to_string_lossy()])?;
+    let text = said(&refused);
+    check!(
+        !refused.status.success() && text.contains("cannot load here"),
+        "a model too large: {text}"
+    );
+    Ok(())
+}
