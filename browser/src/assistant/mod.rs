@@ -10,7 +10,7 @@ mod vault;
 mod worker;
 
 pub use audit_page::{audit_field, audit_page_html, audit_time};
-pub use model::{LocalModel, ModelStatus};
+pub use model::{LocalModel, ModelStatus, options_for};
 pub use page::HeadlessAccess;
 pub use reading::{ReadError, read_page, reader_page_html};
 pub use remote_page::{PageOp, PageRequest};

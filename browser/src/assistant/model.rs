@@ -179,3 +179,37 @@ impl LanguageModel for LocalModel {
         }
     }
 }
+
+/// Engine options for the model at `path`, with the user's settings, as the organisation and the
+/// edition allow (for switching models from the settings page).
+pub fn options_for(
+    path: &std::path::Path,
+    policies: &crate::policies::Policies,
+) -> Result<clef_engine::EngineOptions, String> {
+    let config = crate::config::Config::load_default().map_err(|error| error.to_string())?;
+    let path = policies
+        .choose_model(Some(path.to_owned()))
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| "no model chosen".to_owned())?;
+    crate::policies::check_model(policies, &path).map_err(|error| error.to_string())?;
+    let size = std::fs::metadata(&path)
+        .map_err(|error| format!("{}: {error}", path.display()))?
+        .len();
+    if let Some(why) = crate::model_advice::too_large(size) {
+        return Err(why);
+    }
+    let mut options = clef_engine::EngineOptions::new(path.clone());
+    // A hash in the settings belongs to the model it was written for.
+    options.sha256 = match crate::edition::MODEL_SHA256 {
+        Some(pinned) => Some(pinned.to_owned()),
+        None => config
+            .model
+            .sha256
+            .filter(|_| config.model.path.as_deref() == Some(path.as_path())),
+    };
+    options.context = config.model.context.unwrap_or(4096);
+    options.threads = config.model.threads;
+    options.decode_threads = config.model.decode_threads;
+    options.gpu_layers = config.model.gpu_layers;
+    Ok(options)
+}

@@ -36,6 +36,10 @@ pub enum AssistantJob {
         /// Where the audit goes (`None`: the default).
         audit: Option<std::path::PathBuf>,
     },
+    /// Load another model (the settings page's choice); the one loaded stays if it fails.
+    UseModel {
+        options: EngineOptions,
+    },
 }
 
 /// What the pane is told, serialized as the argument of `clefAssistant.event`.
@@ -318,34 +322,34 @@ fn serve(
     for note in choice.notes {
         send(AssistantEvent::Notice { message: note });
     }
-    let Some(options) = choice.options else {
-        let message = choice.unavailable.unwrap_or_else(|| {
-            "No model configured: start Clef with --model FILE.gguf, or set [model] path in ~/.config/clef/config.toml.".to_owned()
-        });
-        send(AssistantEvent::Unavailable { message });
-        return;
-    };
-    let mut model = match LocalModel::start(options) {
-        Ok(model) => model,
-        Err(error) => {
-            send(AssistantEvent::Unavailable {
-                message: format!("The model could not be loaded: {error}"),
+    let mut model = match choice.options {
+        Some(options) => load(options, send),
+        None => {
+            let message = choice.unavailable.unwrap_or_else(|| {
+                "No model configured: choose one in Settings (☰), start Clef with --model FILE.gguf, or set [model] path in ~/.config/clef/config.toml.".to_owned()
             });
-            return;
+            send(AssistantEvent::Unavailable { message });
+            None
         }
     };
-    if let Err(error) = model.prefill(&summary::warm_up_request()) {
-        tracing::info!(%error, "warm-up failed");
-    }
-    send(AssistantEvent::Status {
-        model: model.status(),
-    });
     while let Ok(job) = jobs.recv() {
+        if let AssistantJob::UseModel { options } = job {
+            if let Some(loaded) = load(options, send) {
+                model = Some(loaded);
+            }
+            continue;
+        }
+        let Some(model) = model.as_mut() else {
+            send(AssistantEvent::Error {
+                message: "No model is loaded: choose one in Settings (☰).".to_owned(),
+            });
+            continue;
+        };
         let acting = matches!(job, AssistantJob::Act { .. });
         // A bug in one request must not take the assistant down: it is reported in the pane,
         // and the next request is served as usual.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_job(job, &mut model, &mut page, &context);
+            run_job(job, model, &mut page, &context);
         }));
         if let Err(panic) = outcome {
             let what = panic
@@ -368,6 +372,27 @@ fn serve(
             model: model.status(),
         });
     }
+}
+
+/// Start a model, warm it up and say so in the pane; `None` (and the reason in the pane) when it
+/// cannot load.
+fn load(options: EngineOptions, send: &dyn Fn(AssistantEvent)) -> Option<LocalModel> {
+    let mut model = match LocalModel::start(options) {
+        Ok(model) => model,
+        Err(error) => {
+            send(AssistantEvent::Unavailable {
+                message: format!("The model could not be loaded: {error}"),
+            });
+            return None;
+        }
+    };
+    if let Err(error) = model.prefill(&summary::warm_up_request()) {
+        tracing::info!(%error, "warm-up failed");
+    }
+    send(AssistantEvent::Status {
+        model: model.status(),
+    });
+    Some(model)
 }
 
 fn run_job(
@@ -421,6 +446,8 @@ fn run_job(
             max_steps,
             audit,
         } => act_job(model, page, context, &task, policy, max_steps, audit),
+        // Handled by `serve` before a job runs.
+        AssistantJob::UseModel { .. } => {}
         AssistantJob::Ask { sources, question } => {
             send(AssistantEvent::Begin {
                 kind: "answer".to_owned(),

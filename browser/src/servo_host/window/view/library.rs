@@ -129,6 +129,7 @@ impl Ui {
                     "model": managed_model,
                     "source": self.policies.source.as_ref().map(|source| source.display().to_string()),
                 });
+                state["models"] = json!(found_models(&self.policies));
                 state["profile"] =
                     json!(self.profile.as_ref().map(|p| p.dir().display().to_string()));
                 state["config"] = json!(
@@ -255,6 +256,9 @@ impl Ui {
         let Some(path) = crate::config::Config::default_path() else {
             return "No config folder ($XDG_CONFIG_HOME or $HOME): settings not saved.".to_owned();
         };
+        let model_before = crate::config::Config::load_default()
+            .ok()
+            .and_then(|config| config.model.path);
         let list = |items: &[String]| {
             let mut array = toml_edit::Array::new();
             for item in items
@@ -300,14 +304,30 @@ impl Ui {
         }
         let saved = crate::config::set_values(&path, "privacy", &privacy)
             .and_then(|()| crate::config::set_values(&path, "model", &model));
-        match saved {
-            Ok(()) => format!(
-                "Saved in {}. History and memory settings apply from the next start; the model \
-                 from the next request.",
-                path.display()
-            ),
-            Err(error) => format!("Not saved: {error}"),
+        if let Err(error) = saved {
+            return format!("Not saved: {error}");
         }
+        let chosen = settings.model_path.trim();
+        let switched = if !chosen.is_empty()
+            && model_before.as_deref() != Some(std::path::Path::new(chosen))
+            && self.policies.managed_model().is_none()
+        {
+            match crate::assistant::options_for(std::path::Path::new(chosen), &self.policies) {
+                Ok(options) => {
+                    self.assistant
+                        .submit(crate::assistant::AssistantJob::UseModel { options });
+                    " The assistant is loading the model you chose (the pane says when it is ready)."
+                        .to_owned()
+                }
+                Err(why) => format!(" The model was not loaded: {why}"),
+            }
+        } else {
+            String::new()
+        };
+        format!(
+            "Saved in {}. History and memory settings apply from the next start.{switched}",
+            path.display()
+        )
     }
 
     fn clear_site_data(&mut self) -> String {
@@ -330,4 +350,30 @@ impl Ui {
         }
         format!("Cookies and site data of {} sites cleared.", names.len())
     }
+}
+
+/// The models on this machine for the settings page's picker: what each is, whether it fits
+/// and whether the organisation allows it (by its pinned path or allow-list).
+fn found_models(policies: &crate::policies::Policies) -> Vec<serde_json::Value> {
+    let home = dirs::home_dir().unwrap_or_default();
+    let found = crate::model_discovery::discover(&home, &|name| std::env::var_os(name));
+    let memory = crate::model_discovery::available_memory();
+    found
+        .models
+        .iter()
+        .map(|model| {
+            let allowed = policies
+                .choose_model(Some(model.path.clone()))
+                .is_ok_and(|chosen| chosen.as_deref() == Some(model.path.as_path()))
+                && crate::policies::check_model(policies, &model.path).is_ok();
+            json!({
+                "label": model.label,
+                "source": model.source,
+                "path": model.path.display().to_string(),
+                "size": format!("{:.1} GB", model.size as f64 / 1e9),
+                "fits": memory.is_none_or(|memory| crate::model_discovery::fits(model.size, memory)),
+                "allowed": allowed,
+            })
+        })
+        .collect()
 }
