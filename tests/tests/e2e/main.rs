@@ -100,6 +100,10 @@ fn main() -> ExitCode {
             "profile_history_memory_and_bookmarks",
             profile::history_memory_and_bookmarks,
         ),
+        (
+            "window_settings_pick_a_model",
+            profile::settings_pick_a_model,
+        ),
         ("mcp_python_sdk_over_stdio", mcp::python_sdk_over_stdio),
         ("mcp_python_sdk_over_http", mcp::python_sdk_over_http),
         (

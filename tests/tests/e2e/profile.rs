@@ -383,3 +383,53 @@ pub fn history_memory_and_bookmarks(_: &Ctx) -> anyhow::Result<()> {
     check!(kept, "the damaged database was not kept aside");
     Ok(())
 }
+
+/// The settings page: the model line in the pane opens it, its picker lists the models found on
+/// this machine, and saving writes the choice to the config file.
+pub fn settings_pick_a_model(_: &Ctx) -> anyhow::Result<()> {
+    if !tools_present(&["Xvfb", "xdotool"])? {
+        return Ok(());
+    }
+    let Some(model) = clef_tests::test_model()? else {
+        println!("    skipped: test model missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    let home = Home::new("profile-settings")?;
+    let models = home.0.join("models");
+    std::fs::create_dir_all(&models)?;
+    std::os::unix::fs::symlink(&model, models.join("only.gguf"))?;
+    let page = home.0.join("page.html");
+    std::fs::write(&page, "<!doctype html><title>Plain page</title><p>Plain.")?;
+    let (_xvfb, display) = start_xvfb()?;
+    let mut command = home.clef();
+    command.env("CLEF_MODELS", &models).arg(&page);
+    let _window = clef_window(command, &display)?;
+    focus_window(&display, "Plain page")?;
+    crate::window::open_pane(&display)?;
+    // The pane's model line ("No model configured: choose one in Settings …").
+    xdotool(&display, &["mousemove", "1000", "164", "click", "1"])?;
+    wait_for_title(&display, "^Settings.*Clef$")?;
+    std::thread::sleep(Duration::from_millis(800));
+    // The picker opens in the pane; its first model is the only one found.
+    xdotool(&display, &["mousemove", "200", "552", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(1_200));
+    xdotool(&display, &["mousemove", "1080", "210", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(&display, &["mousemove", "84", "246", "click", "1"])?;
+    let config = home.0.join("config/clef/config.toml");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let written = loop {
+        let text = std::fs::read_to_string(&config).unwrap_or_default();
+        if text.contains("only.gguf") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    check!(
+        written.contains("[model]")
+            && written.contains("only.gguf")
+            && written.contains("[privacy]"),
+        "the settings file after choosing a model: {written:?}"
+    );
+    Ok(())
+}
