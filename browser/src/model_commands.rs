@@ -158,10 +158,12 @@ pub fn info(args: &ModelArgs, path: Option<PathBuf>) -> anyhow::Result<()> {
         );
         println!(
             "chat template:  {}",
-            if info.chat_template.is_some() {
-                "from the model"
+            if let Some(error) = &info.template_fallback {
+                format!("the model's failed ({error}); ChatML used")
+            } else if info.chat_template.is_some() {
+                "from the model".to_owned()
             } else {
-                "none (ChatML fallback)"
+                "none (ChatML fallback)".to_owned()
             }
         );
         println!("isolation:      {}", info.network_isolation);

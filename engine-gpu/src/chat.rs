@@ -22,6 +22,9 @@ pub struct ChatTemplate {
     source: String,
     bos: String,
     eos: String,
+    /// The template takes no system message (Gemma's raise on one): Clef's instructions go at
+    /// the start of the first user message instead.
+    fold_system: bool,
 }
 
 impl ChatTemplate {
@@ -30,7 +33,26 @@ impl ChatTemplate {
             source: source.into(),
             bos: bos.into(),
             eos: eos.into(),
+            fold_system: false,
         }
+    }
+
+    /// The same template, with system messages folded into the first user message.
+    pub fn with_system_folded(mut self) -> Self {
+        self.fold_system = true;
+        self
+    }
+
+    /// Whether the template renders a plain exchange (system, user, assistant, user).
+    pub fn check(&self) -> Result<(), EngineError> {
+        use crate::protocol::Role;
+        let messages = [
+            Message::trusted(Role::System, "You are a helpful assistant."),
+            Message::trusted(Role::User, "Hello."),
+            Message::trusted(Role::Assistant, "Hello! How can I help?"),
+            Message::trusted(Role::User, "Summarize this page."),
+        ];
+        self.render(&messages, true).map(drop)
     }
 
     /// Render messages into prompt segments in order.
@@ -39,6 +61,13 @@ impl ChatTemplate {
         messages: &[Message],
         add_generation_prompt: bool,
     ) -> Result<Vec<Part>, EngineError> {
+        let folded;
+        let messages = if self.fold_system {
+            folded = fold_system(messages);
+            &folded[..]
+        } else {
+            messages
+        };
         let mut untrusted = Vec::new();
         let rendered_messages: Vec<_> = messages
             .iter()
@@ -110,6 +139,45 @@ fn push(parts: &mut Vec<Part>, text: &str, trusted: bool) {
     }
 }
 
+/// `messages` with every system message's parts moved to the start of the first user message.
+fn fold_system(messages: &[Message]) -> Vec<Message> {
+    let system: Vec<Part> = messages
+        .iter()
+        .filter(|message| message.role == crate::protocol::Role::System)
+        .flat_map(|message| message.parts.iter().cloned())
+        .collect();
+    let mut folded: Vec<Message> = messages
+        .iter()
+        .filter(|message| message.role != crate::protocol::Role::System)
+        .cloned()
+        .collect();
+    if system.is_empty() {
+        return folded;
+    }
+    match folded
+        .iter_mut()
+        .find(|message| message.role == crate::protocol::Role::User)
+    {
+        Some(user) => {
+            let mut parts = system;
+            parts.push(Part {
+                text: "\n\n".to_owned(),
+                trusted: true,
+            });
+            parts.append(&mut user.parts);
+            user.parts = parts;
+        }
+        None => folded.insert(
+            0,
+            Message {
+                role: crate::protocol::Role::User,
+                parts: system,
+            },
+        ),
+    }
+    folded
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +240,39 @@ mod tests {
             broken.render(&[], true),
             Err(EngineError::Template(_))
         ));
+        // What the worker checks at load: the model's template, then ChatML in its place.
+        assert!(broken.check().is_err());
+        assert!(ChatTemplate::new(CHATML, "<s>", "</s>").check().is_ok());
+        let strict = ChatTemplate::new(
+            "{% if messages[0].role == 'system' %}{{ raise_exception('no system role') }}{% endif %}",
+            "",
+            "",
+        );
+        assert!(
+            strict
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("no system role")
+        );
+        let folded = ChatTemplate::new(
+            "{% if messages[0].role == 'system' %}{{ raise_exception('no system role') }}{% endif %}\
+             {% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}",
+            "",
+            "",
+        )
+        .with_system_folded();
+        folded.check().unwrap();
+        let parts = folded
+            .render(
+                &[
+                    Message::trusted(Role::System, "Be brief."),
+                    Message::trusted(Role::User, "Hi"),
+                ],
+                false,
+            )
+            .unwrap();
+        let text: String = parts.iter().map(|part| part.text.as_str()).collect();
+        assert_eq!(text, "<user>Be brief.\n\nHi");
     }
 }

@@ -142,6 +142,10 @@ pub struct ModelInfo {
     pub file_size: u64,
     pub layers: u32,
     pub chat_template: Option<String>,
+    /// Why the model's own chat template is not used (it failed to render a plain
+    /// conversation), when ChatML replaced it.
+    #[serde(default)]
+    pub template_fallback: Option<String>,
     /// Layers offloaded to a GPU (0 on CPU).
     pub gpu_layers: u32,
     pub devices: Vec<String>,

@@ -17,6 +17,8 @@ pub struct ModelStatus {
     pub device: String,
     /// Decode speed of the last generation.
     pub tokens_per_second: Option<f64>,
+    /// Said when the model's chat template failed and ChatML replaced it.
+    pub template_note: Option<String>,
 }
 
 pub struct LocalModel {
@@ -89,6 +91,9 @@ impl LocalModel {
                 "CPU".to_owned()
             },
             tokens_per_second: self.last_tokens_per_second,
+            template_note: info.template_fallback.as_ref().map(|error| {
+                format!("its chat template failed ({error}); using ChatML, answers may be worse")
+            }),
         }
     }
 

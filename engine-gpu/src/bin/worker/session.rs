@@ -118,11 +118,36 @@ impl Session {
         let vocab = model.vocab();
         let piece =
             |token| String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned();
-        let template = ChatTemplate::new(
+        let (bos, eos) = (piece(vocab.bos()), piece(vocab.eos()));
+        let mut template = ChatTemplate::new(
             template_source.clone().unwrap_or_else(|| CHATML.to_owned()),
-            piece(vocab.bos()),
-            piece(vocab.eos()),
+            bos.clone(),
+            eos.clone(),
         );
+        // A template that cannot render a plain exchange would fail every request: ChatML
+        // replaces it, and the pane and `clef model info` say so.
+        let template_fallback = match template.check() {
+            Ok(()) => None,
+            Err(error) if template_source.is_some() => {
+                let source = template_source.clone().unwrap_or_default();
+                let folded =
+                    ChatTemplate::new(source, bos.clone(), eos.clone()).with_system_folded();
+                if folded.check().is_ok() {
+                    // It only refuses a system message: the instructions open the first turn.
+                    tracing::info!(
+                        path,
+                        "the chat template takes no system message; folding it"
+                    );
+                    template = folded;
+                    None
+                } else {
+                    tracing::warn!(path, %error, "the model's chat template fails; using ChatML");
+                    template = ChatTemplate::new(CHATML.to_owned(), bos, eos);
+                    Some(error.to_string())
+                }
+            }
+            Err(_) => None,
+        };
         let meta = |key: &str| model.meta_val_str(key).unwrap_or_default();
         let architecture = meta("general.architecture");
         let info = ModelInfo {
@@ -139,6 +164,7 @@ impl Session {
             file_size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
             layers: model.n_layer(),
             chat_template: template_source,
+            template_fallback,
             gpu_layers: offloaded,
             devices: devices
                 .iter()
