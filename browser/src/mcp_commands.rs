@@ -33,6 +33,13 @@ pub struct McpArgs {
     /// Offer `browser_evaluate`: clients may run their own scripts in pages.
     #[arg(long)]
     pub allow_evaluate: bool,
+    /// Offer `clef_history_search`: clients may search the pages you read (the profile's
+    /// memory; never without this flag, never when the policy turns memory off).
+    #[arg(long)]
+    pub allow_history: bool,
+    /// The profile whose memory `clef_history_search` reads (default: the default profile).
+    #[arg(long, value_name = "DIR")]
+    pub profile: Option<PathBuf>,
     /// The audit log (default: `$XDG_DATA_HOME/clef/audit.jsonl`).
     #[arg(long)]
     pub audit: Option<PathBuf>,
@@ -57,6 +64,7 @@ pub fn mcp(args: &McpArgs) -> anyhow::Result<()> {
         Some(allowed) => allowed,
         None => args.allow_evaluate,
     };
+    let policies_memory_allowed = policies.memory() != Some(false);
     if args.confirm == "allow" && !policies.users_may_approve() {
         return Err(PolicyError::Locked("approving risky actions".to_owned()).into());
     }
@@ -131,6 +139,18 @@ pub fn mcp(args: &McpArgs) -> anyhow::Result<()> {
             allow_risky: args.confirm == "allow",
             approved,
             allow_evaluate,
+            history: match (args.allow_history, policies_memory_allowed) {
+                (true, true) => Some(crate::places_commands::profile_dir(
+                    args.profile.as_deref(),
+                )?),
+                (true, false) => {
+                    return Err(PolicyError::Locked(
+                        "searching the history (History.Memory)".to_owned(),
+                    )
+                    .into());
+                }
+                (false, _) => None,
+            },
             output_dir: args
                 .output_dir
                 .clone()

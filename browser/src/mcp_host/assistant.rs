@@ -262,3 +262,34 @@ fn with_sources(
     }
     text
 }
+
+impl McpHost {
+    /// `clef_history_search`: what the profile's memory holds about `query`, as text.
+    pub(super) fn history_search(&self, query: &str) -> Result<String, String> {
+        let Some(profile) = &self.options.history else {
+            return Err(
+                "clef_history_search is not offered (start with --allow-history)".to_owned(),
+            );
+        };
+        let opened = clef_profile::Store::open(&clef_profile::Profile::database_in(profile))
+            .map_err(|error| error.to_string())?;
+        let sources = crate::places::memory_sources(&opened.store, query)
+            .map_err(|error| error.to_string())?;
+        if sources.is_empty() {
+            return Ok("Nothing in the pages the user read matches.".to_owned());
+        }
+        let mut out = String::new();
+        for (index, source) in sources.iter().enumerate() {
+            out.push_str(&format!(
+                "{}. {}\n   {}\n",
+                index + 1,
+                source.title,
+                source.url
+            ));
+            for passage in &source.items {
+                out.push_str(&format!("   - {}\n", passage.text));
+            }
+        }
+        Ok(out)
+    }
+}

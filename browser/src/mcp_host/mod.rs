@@ -34,6 +34,9 @@ pub struct McpOptions {
     pub allow_evaluate: bool,
     /// Where screenshots named by the client are written.
     pub output_dir: PathBuf,
+    /// The profile whose memory `clef_history_search` reads (`--allow-history`); `None`: not
+    /// offered.
+    pub history: Option<PathBuf>,
 }
 
 /// One tab and what the client was last shown of it.
@@ -359,6 +362,7 @@ impl ToolHost for McpHost {
     fn offers(&self, tool: &str) -> bool {
         match tool {
             "browser_evaluate" => self.options.allow_evaluate,
+            "clef_history_search" => self.options.history.is_some(),
             "clef_summarize" => self
                 .options
                 .policies
@@ -408,6 +412,10 @@ impl ToolHost for McpHost {
             }
             Call::Ask(args) => args.url.as_ref().map(|url| format!("go to {url}")),
             Call::RunTask(args) => args.start_url.as_ref().map(|url| format!("go to {url}")),
+            Call::HistorySearch(args) => Some(format!(
+                "search the user's history for {}",
+                args.query.chars().take(200).collect::<String>()
+            )),
             _ => None,
         };
         let mut reply = self.dispatch(call, caller);
@@ -498,6 +506,7 @@ impl McpHost {
             Call::Summarize(args) => self.summarize(args.url.as_deref()),
             Call::Ask(args) => self.ask(&args.question, args.url.as_deref()),
             Call::RunTask(args) => self.run_task(&args, caller),
+            Call::HistorySearch(args) => result_text(self.history_search(&args.query)),
         }
     }
 }

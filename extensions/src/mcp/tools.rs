@@ -203,6 +203,14 @@ pub struct AskArgs {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySearchArgs {
+    /// What to look for in the pages the user read before, in their words (English or
+    /// French), e.g. "the article about night trains"
+    pub query: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RunTaskArgs {
     /// What to do, in plain words (English or French), e.g. "Log in as kanesha with my saved
@@ -238,6 +246,7 @@ pub enum Call {
     Summarize(ReadArgs),
     Ask(AskArgs),
     RunTask(RunTaskArgs),
+    HistorySearch(HistorySearchArgs),
 }
 
 /// A tool as listed to clients.
@@ -426,6 +435,16 @@ pub fn catalog() -> Vec<ToolSpec> {
              citing them; says so when the page does not say."
         ),
         tool!(
+            "clef_history_search",
+            "Search the user's history",
+            true,
+            false,
+            HistorySearchArgs,
+            "Pages the user read before in Clef that match, best first: title, address, when \
+             it was read and the passages that match, from the memory kept on this machine. \
+             Offered only when the user started the server with --allow-history."
+        ),
+        tool!(
             "clef_run_task",
             "Run a task with the local agent",
             false,
@@ -482,6 +501,7 @@ pub fn parse_call(
         "clef_summarize" => Call::Summarize(args(name, value)?),
         "clef_ask" => Call::Ask(args(name, value)?),
         "clef_run_task" => Call::RunTask(args(name, value)?),
+        "clef_history_search" => Call::HistorySearch(args(name, value)?),
         other => return Err(CallError::UnknownTool(other.to_owned())),
     })
 }

@@ -105,6 +105,10 @@ fn main() -> ExitCode {
             profile::settings_pick_a_model,
         ),
         ("mcp_python_sdk_over_stdio", mcp::python_sdk_over_stdio),
+        (
+            "mcp_history_search_only_when_allowed",
+            mcp::history_search_only_when_allowed,
+        ),
         ("mcp_python_sdk_over_http", mcp::python_sdk_over_http),
         (
             "mcp_policy_governs_the_server",

@@ -893,3 +893,88 @@ pub fn client_leaving_mid_task_stops_it(_: &Ctx) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `clef_history_search` exists only with `--allow-history`, answers from the profile's memory,
+/// and the policy's `History.Memory: false` refuses the flag.
+pub fn history_search_only_when_allowed(_: &Ctx) -> anyhow::Result<()> {
+    let Some(python) = python()? else {
+        return Ok(());
+    };
+    let data = data_home("history");
+    let profile = clef_profile::Profile::default_dir(&data);
+    {
+        let opened = clef_profile::Profile::open(&profile)?;
+        let store = opened.store()?.store;
+        let url = "https://rail.example/night-trains";
+        store.record_visit(
+            url,
+            "The return of night trains",
+            clef_profile::Transition::Typed,
+            1_764_000_000,
+        )?;
+        store.remember(
+            url,
+            "The return of night trains",
+            &["The night train to Vienna now leaves at 19:58 from the Gare de l'Est.".to_owned()],
+            1_764_000_000,
+        )?;
+    }
+    let steps = json!([
+        {"list_tools": true},
+        {"tool": "clef_history_search", "args": {"query": "night train to Vienna"}},
+    ]);
+    let clef = clef_bin().to_string_lossy().into_owned();
+    let allowed = client(
+        &python,
+        "legacy",
+        &steps,
+        &[
+            "--stdio".to_owned(),
+            clef.clone(),
+            "mcp".to_owned(),
+            "--allow-history".to_owned(),
+        ],
+        &data,
+    )?;
+    let tools = allowed[0]["tools"].to_string();
+    check!(
+        tools.contains("clef_history_search"),
+        "tools with --allow-history: {tools}"
+    );
+    let found = allowed[1]["text"].as_str().unwrap_or_default();
+    check!(
+        allowed[1]["error"] == false
+            && found.contains("https://rail.example/night-trains")
+            && found.contains("19:58"),
+        "history search: {}",
+        allowed[1]
+    );
+    let plain = client(
+        &python,
+        "legacy",
+        &json!([{"list_tools": true}]),
+        &["--stdio".to_owned(), clef.clone(), "mcp".to_owned()],
+        &data,
+    )?;
+    let tools = plain[0]["tools"].to_string();
+    check!(
+        !tools.contains("clef_history_search"),
+        "tools without the flag: {tools}"
+    );
+    let policy = data.join("policies.json");
+    std::fs::write(&policy, r#"{"policies": {"History": {"Memory": false}}}"#)?;
+    let refused = Command::new(clef_bin())
+        .args(["mcp", "--allow-history"])
+        .env("CLEF_POLICIES", &policy)
+        .env("XDG_DATA_HOME", &data)
+        .stdin(Stdio::null())
+        .output()?;
+    let _ = std::fs::remove_dir_all(&data);
+    check!(
+        !refused.status.success()
+            && String::from_utf8_lossy(&refused.stderr).contains("History.Memory"),
+        "--allow-history against the policy: {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    Ok(())
+}
