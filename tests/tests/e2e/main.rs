@@ -85,6 +85,10 @@ fn main() -> ExitCode {
             pull::advice_and_a_model_too_large,
         ),
         (
+            "window_colour_and_file_pickers",
+            window::colour_and_file_pickers_are_answered_in_the_pane,
+        ),
+        (
             "window_find_in_page",
             find::finds_counts_and_steps_through_matches,
         ),

@@ -585,3 +585,54 @@ pub fn pane_shows_what_the_organization_manages(_: &Ctx) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// A colour input and a file input: their pickers are answered in the pane.
+const PICKER_PAGE: &str = r##"<!doctype html><title>waiting</title>
+<body style="margin:0;font:20px DejaVu Sans,sans-serif">
+<input id=c type=color value="#112233" style="position:absolute;left:20px;top:20px;width:100px;height:40px">
+<input id=f type=file style="position:absolute;left:300px;top:20px;font-size:20px">
+<script>
+// Servo 0.7 sets a picked colour's value without firing input or change: read the values.
+setInterval(() => {
+  const file = document.getElementById("f").files[0];
+  document.title = "colour " + document.getElementById("c").value +
+    (file ? " file " + file.name + " " + file.size : "");
+}, 200);
+</script>
+</body>"##;
+
+pub fn colour_and_file_pickers_are_answered_in_the_pane(_: &Ctx) -> anyhow::Result<()> {
+    if !tools_present(&["Xvfb", "xdotool"])? {
+        return Ok(());
+    }
+    let dir = std::env::temp_dir().join(format!("clef-pickers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let page = dir.join("pickers.html");
+    std::fs::write(&page, PICKER_PAGE)?;
+    let upload = dir.join("hello.txt");
+    std::fs::write(&upload, "hello")?;
+    let (_xvfb, display) = start_xvfb()?;
+    let mut command = Command::new(clef_bin());
+    command.arg(&page);
+    let _clef = clef_window(command, &display)?;
+    focus_window(&display, "colour #112233")?;
+    // The colour input (the page starts below the 84-pixel chrome): the pane's field takes
+    // the keyboard with the current colour in it.
+    xdotool(&display, &["mousemove", "70", "124", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(1500));
+    xdotool(&display, &["key", "ctrl+a"])?;
+    xdotool(&display, &["type", "--delay", "30", "#e53935"])?;
+    xdotool(&display, &["key", "Return"])?;
+    wait_for_title(&display, "colour #e53935")?;
+    // The file input: a path typed in the pane; the page gets the file's name and content.
+    xdotool(&display, &["mousemove", "360", "124", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(1500));
+    xdotool(
+        &display,
+        &["type", "--delay", "10", &upload.to_string_lossy()],
+    )?;
+    xdotool(&display, &["key", "Return"])?;
+    wait_for_title(&display, "colour #e53935 file hello.txt 5")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -207,13 +207,16 @@ impl ChromeState {
     }
 }
 
-/// A page's question for the pane to show (`kind`: alert, confirm, prompt or select).
+/// A page's question for the pane to show (`kind`: alert, confirm, prompt, select, color or
+/// file).
 #[derive(Debug, Serialize)]
 pub(super) struct Question {
     pub kind: &'static str,
     pub message: String,
     pub value: String,
     pub options: Vec<Choice>,
+    /// A file picker that takes several files.
+    pub multiple: bool,
 }
 
 #[derive(Debug, Serialize)]

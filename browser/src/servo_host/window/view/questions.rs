@@ -1,7 +1,11 @@
-//! A page's dialogs (alert, confirm, prompt) and `<select>` lists, asked and answered in the pane.
+//! A page's dialogs (alert, confirm, prompt), `<select>` lists, colour and file pickers, asked
+//! and answered in the pane.
+
+use std::path::PathBuf;
 
 use servo::{
-    EmbedderControl, SelectElement, SelectElementOptionOrOptgroup, SimpleDialog, WebViewId,
+    ColorPicker, EmbedderControl, FilePicker, RgbColor, SelectElement,
+    SelectElementOptionOrOptgroup, SimpleDialog, WebViewId,
 };
 
 use super::super::bridge::{Choice, Question};
@@ -12,6 +16,8 @@ use super::{Focus, Ui};
 pub(super) enum Pending {
     Dialog(SimpleDialog),
     Select(SelectElement),
+    Color(ColorPicker),
+    File(FilePicker),
 }
 
 impl Ui {
@@ -31,6 +37,7 @@ impl Ui {
                     message: message.to_owned(),
                     value: value.to_owned(),
                     options: Vec::new(),
+                    multiple: false,
                 }
             }
             EmbedderControl::SelectElement(select) => Question {
@@ -38,14 +45,45 @@ impl Ui {
                 message: String::new(),
                 value: String::new(),
                 options: choices(select),
+                multiple: false,
             },
-            // Other controls (colour and file pickers, context menus) are cancelled by dropping.
+            EmbedderControl::ColorPicker(picker) => Question {
+                kind: "color",
+                message: "Choose a colour".to_owned(),
+                value: picker.current_color().map(hex).unwrap_or_default(),
+                options: Vec::new(),
+                multiple: false,
+            },
+            EmbedderControl::FilePicker(picker) => {
+                let filters: Vec<String> = picker
+                    .filter_patterns()
+                    .iter()
+                    .map(|filter| filter.0.clone())
+                    .collect();
+                Question {
+                    kind: "file",
+                    message: if filters.is_empty() {
+                        "Give the page a file: its full path".to_owned()
+                    } else {
+                        format!(
+                            "Give the page a file ({}): its full path",
+                            filters.join(", ")
+                        )
+                    },
+                    value: String::new(),
+                    options: Vec::new(),
+                    multiple: picker.allow_select_multiple(),
+                }
+            }
+            // Context menus and input methods are cancelled by dropping.
             _ => return,
         };
         tracing::info!(?from, kind = question.kind, "page asks the user");
         self.pending = match control {
             EmbedderControl::SimpleDialog(dialog) => Some(Pending::Dialog(dialog)),
             EmbedderControl::SelectElement(select) => Some(Pending::Select(select)),
+            EmbedderControl::ColorPicker(picker) => Some(Pending::Color(picker)),
+            EmbedderControl::FilePicker(picker) => Some(Pending::File(picker)),
             _ => None,
         };
         if !self.pane_open {
@@ -55,9 +93,12 @@ impl Ui {
         }
         self.pane
             .evaluate_javascript(Question::render_script(Some(&question)), |_| {});
-        // A dialog takes the keyboard; a `<select>` must keep the page focused, or the page
-        // closes it and drops the answer.
-        if !self.select_pending() {
+        // A dialog takes the keyboard. A `<select>` or picker must keep the page focused, or
+        // the page closes it and drops the answer: a picker's keys go to the pane while Servo
+        // still sees the page focused.
+        if matches!(self.pending, Some(Pending::Color(_) | Pending::File(_))) {
+            self.focus = Focus::Pane;
+        } else if !self.select_pending() {
             self.set_focus(Focus::Pane);
         }
         self.refresh_chrome();
@@ -78,7 +119,48 @@ impl Ui {
                 select.select(selected);
                 select.submit();
             }
-            Some(Pending::Select(_)) | None => {}
+            Some(Pending::Color(mut picker)) if accept => {
+                if let Some(color) = value.as_deref().and_then(parse_hex) {
+                    picker.select(Some(color));
+                }
+                picker.submit();
+            }
+            Some(Pending::File(mut picker)) if accept => {
+                // Only files that exist, named by the user: the page gets their content.
+                let (found, missing): (Vec<PathBuf>, Vec<PathBuf>) = value
+                    .as_deref()
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .map(PathBuf::from)
+                    .partition(|path| path.is_absolute() && path.is_file());
+                if !missing.is_empty() {
+                    let names: Vec<String> = missing
+                        .iter()
+                        .map(|path| path.display().to_string())
+                        .collect();
+                    self.pane_event(&crate::assistant::AssistantEvent::Error {
+                        message: format!(
+                            "Not given to the page (no such file, or not a full path): {}",
+                            names.join(", ")
+                        ),
+                    });
+                }
+                let keep = if picker.allow_select_multiple() {
+                    found.len()
+                } else {
+                    found.len().min(1)
+                };
+                if keep == 0 {
+                    picker.dismiss();
+                } else {
+                    picker.select(&found[..keep]);
+                    picker.submit();
+                }
+            }
+            Some(Pending::File(picker)) => picker.dismiss(),
+            Some(Pending::Select(_) | Pending::Color(_)) | None => {}
         }
         self.pane
             .evaluate_javascript(Question::render_script(None), |_| {});
@@ -89,9 +171,32 @@ impl Ui {
         self.set_focus(Focus::Content);
     }
 
+    /// A `<select>` or picker waits: the page keeps Servo's focus while the pane answers.
     pub(super) fn select_pending(&self) -> bool {
-        matches!(self.pending, Some(Pending::Select(_)))
+        matches!(
+            self.pending,
+            Some(Pending::Select(_) | Pending::Color(_) | Pending::File(_))
+        )
     }
+}
+
+/// `#rrggbb`, as `<input type=color>` writes colours.
+fn hex(color: RgbColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", color.red, color.green, color.blue)
+}
+
+/// A colour the user typed or picked: `#rrggbb` (or `rrggbb`).
+fn parse_hex(text: &str) -> Option<RgbColor> {
+    let digits = text.trim().trim_start_matches('#');
+    if digits.len() != 6 || !digits.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return None;
+    }
+    let channel = |at: usize| u8::from_str_radix(digits.get(at..at + 2)?, 16).ok();
+    Some(RgbColor {
+        red: channel(0)?,
+        green: channel(2)?,
+        blue: channel(4)?,
+    })
 }
 
 /// The options of a `<select>`, flattened in document order (Servo answers by that index),
@@ -117,4 +222,17 @@ fn choices(select: &SelectElement) -> Vec<Choice> {
         }
     }
     choices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_round_trip_as_hex() {
+        let color = parse_hex(" #1A2b3C ").unwrap();
+        assert_eq!((color.red, color.green, color.blue), (0x1a, 0x2b, 0x3c));
+        assert_eq!(hex(color), "#1a2b3c");
+        assert!(parse_hex("#12345").is_none() && parse_hex("zzzzzz").is_none());
+    }
 }
