@@ -19,6 +19,15 @@ pub(crate) fn mouse_button(action: MouseButtonAction, point: DevicePoint) -> Inp
     ))
 }
 
+/// The secondary (right) button: a page's context menu.
+pub(crate) fn secondary_button(action: MouseButtonAction, point: DevicePoint) -> InputEvent {
+    InputEvent::MouseButton(MouseButtonEvent::new(
+        action,
+        MouseButton::Secondary,
+        point.into(),
+    ))
+}
+
 /// A primary-button click: move there, press, release.
 pub(crate) fn click(point: DevicePoint) -> [InputEvent; 3] {
     [

@@ -89,6 +89,10 @@ fn main() -> ExitCode {
             window::colour_and_file_pickers_are_answered_in_the_pane,
         ),
         (
+            "window_context_menu",
+            window::context_menu_is_answered_in_the_pane,
+        ),
+        (
             "window_find_in_page",
             find::finds_counts_and_steps_through_matches,
         ),

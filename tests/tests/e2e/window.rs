@@ -636,3 +636,36 @@ pub fn colour_and_file_pickers_are_answered_in_the_pane(_: &Ctx) -> anyhow::Resu
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// A right click opens the page's context menu in the pane; its entries act on the page.
+const MENU_PAGE: &str = r#"<!doctype html><title>waiting</title>
+<body style="margin:20px;font:24px DejaVu Sans,sans-serif"><p>Sleeper <b id=w>trains</b> are back.</p>
+<script>
+const range = document.createRange();
+range.selectNodeContents(document.getElementById("w"));
+getSelection().addRange(range);
+setInterval(() => { document.title = "selected " + getSelection().toString().trim().length; }, 200);
+</script></body>"#;
+
+pub fn context_menu_is_answered_in_the_pane(_: &Ctx) -> anyhow::Result<()> {
+    if !tools_present(&["Xvfb", "xdotool"])? {
+        return Ok(());
+    }
+    let dir = std::env::temp_dir().join(format!("clef-menu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let page = dir.join("menu.html");
+    std::fs::write(&page, MENU_PAGE)?;
+    let (_xvfb, display) = start_xvfb()?;
+    let mut command = Command::new(clef_bin());
+    command.arg(&page);
+    let _clef = clef_window(command, &display)?;
+    focus_window(&display, "selected 6")?;
+    // Right click on the page: Servo's entries (Cut, Copy, Paste, Select All, …) and Clef's.
+    xdotool(&display, &["mousemove", "400", "300", "click", "3"])?;
+    std::thread::sleep(Duration::from_millis(1500));
+    // "Select All", the fourth entry.
+    xdotool(&display, &["mousemove", "1080", "273", "click", "1"])?;
+    wait_for_title(&display, "selected 2[0-9]")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -109,6 +109,23 @@ impl Ui {
                 }
             }
             WindowEvent::MouseInput {
+                state,
+                button: MouseButton::Right,
+                ..
+            } => {
+                // Only a page has a context menu; Clef's own views have none.
+                let Some((Focus::Content, point)) = self.hit(self.cursor) else {
+                    return;
+                };
+                let action = match state {
+                    ElementState::Pressed => MouseButtonAction::Down,
+                    ElementState::Released => MouseButtonAction::Up,
+                };
+                if let Some(webview) = self.view(Focus::Content) {
+                    webview.notify_input_event(events::secondary_button(action, point));
+                }
+            }
+            WindowEvent::MouseInput {
                 state: ElementState::Pressed,
                 button: MouseButton::Back,
                 ..

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use servo::{
-    ColorPicker, EmbedderControl, FilePicker, RgbColor, SelectElement,
-    SelectElementOptionOrOptgroup, SimpleDialog, WebViewId,
+    ColorPicker, ContextMenu, ContextMenuAction, ContextMenuItem, EmbedderControl, FilePicker,
+    RgbColor, SelectElement, SelectElementOptionOrOptgroup, SimpleDialog, WebViewId,
 };
 
 use super::super::bridge::{Choice, Question};
@@ -18,7 +18,20 @@ pub(super) enum Pending {
     Select(SelectElement),
     Color(ColorPicker),
     File(FilePicker),
+    /// A page's context menu: Servo's entries, then Clef's own.
+    Menu(ContextMenu, Vec<MenuChoice>),
 }
+
+/// What a context menu entry does.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum MenuChoice {
+    Servo(ContextMenuAction),
+    /// Ask the assistant about the text selected in the page.
+    AskAboutSelection,
+}
+
+/// Read the page's selection for the pane's question field.
+const SELECTION_JS: &str = "String(window.getSelection ? window.getSelection() : '').trim()";
 
 impl Ui {
     /// Show a page's dialog or `<select>` in the pane and wait for the user.
@@ -75,7 +88,40 @@ impl Ui {
                     multiple: picker.allow_select_multiple(),
                 }
             }
-            // Context menus and input methods are cancelled by dropping.
+            EmbedderControl::ContextMenu(menu) => {
+                let mut options = Vec::new();
+                for item in menu.items() {
+                    if let ContextMenuItem::Item { label, enabled, .. } = item {
+                        options.push(Choice {
+                            id: options.len(),
+                            label: label.clone(),
+                            disabled: !enabled,
+                            group: None,
+                        });
+                    }
+                }
+                options.push(Choice {
+                    id: options.len(),
+                    label: "Ask the assistant about the selection".to_owned(),
+                    disabled: false,
+                    group: None,
+                });
+                let about = menu
+                    .element_info()
+                    .link_url
+                    .as_ref()
+                    .or(menu.element_info().image_url.as_ref())
+                    .map(|url| url.to_string())
+                    .unwrap_or_default();
+                Question {
+                    kind: "menu",
+                    message: about,
+                    value: String::new(),
+                    options,
+                    multiple: false,
+                }
+            }
+            // Input methods are cancelled by dropping.
             _ => return,
         };
         tracing::info!(?from, kind = question.kind, "page asks the user");
@@ -84,6 +130,18 @@ impl Ui {
             EmbedderControl::SelectElement(select) => Some(Pending::Select(select)),
             EmbedderControl::ColorPicker(picker) => Some(Pending::Color(picker)),
             EmbedderControl::FilePicker(picker) => Some(Pending::File(picker)),
+            EmbedderControl::ContextMenu(menu) => {
+                let mut choices: Vec<MenuChoice> = menu
+                    .items()
+                    .iter()
+                    .filter_map(|item| match item {
+                        ContextMenuItem::Item { action, .. } => Some(MenuChoice::Servo(*action)),
+                        ContextMenuItem::Separator => None,
+                    })
+                    .collect();
+                choices.push(MenuChoice::AskAboutSelection);
+                Some(Pending::Menu(menu, choices))
+            }
             _ => None,
         };
         if !self.pane_open {
@@ -106,6 +164,7 @@ impl Ui {
 
     /// The user's answer from the pane, handed to the waiting dialog or `<select>`.
     pub(super) fn answer(&mut self, accept: bool, value: Option<String>, selected: Vec<usize>) {
+        let mut about_selection = false;
         match self.pending.take() {
             Some(Pending::Dialog(SimpleDialog::Alert(alert))) => alert.confirm(),
             Some(Pending::Dialog(SimpleDialog::Confirm(confirm))) if accept => confirm.confirm(),
@@ -160,10 +219,30 @@ impl Ui {
                 }
             }
             Some(Pending::File(picker)) => picker.dismiss(),
+            Some(Pending::Menu(menu, choices)) => {
+                let chosen = selected
+                    .first()
+                    .and_then(|index| choices.get(*index))
+                    .filter(|_| accept);
+                match chosen {
+                    Some(MenuChoice::Servo(action)) => menu.select(*action),
+                    Some(MenuChoice::AskAboutSelection) => {
+                        menu.dismiss();
+                        about_selection = true;
+                    }
+                    None => menu.dismiss(),
+                }
+            }
             Some(Pending::Select(_) | Pending::Color(_)) | None => {}
         }
         self.pane
             .evaluate_javascript(Question::render_script(None), |_| {});
+        if about_selection {
+            // The pane stays open, its question field ready.
+            self.pane_opened_for_question = false;
+            self.ask_about_selection();
+            return;
+        }
         if std::mem::take(&mut self.pane_opened_for_question) {
             self.pane_open = false;
             self.resize_views();
@@ -171,12 +250,36 @@ impl Ui {
         self.set_focus(Focus::Content);
     }
 
-    /// A `<select>` or picker waits: the page keeps Servo's focus while the pane answers.
+    /// A `<select>`, picker or context menu waits: the page keeps Servo's focus while the pane
+    /// answers.
     pub(super) fn select_pending(&self) -> bool {
         matches!(
             self.pending,
-            Some(Pending::Select(_) | Pending::Color(_) | Pending::File(_))
+            Some(Pending::Select(_) | Pending::Color(_) | Pending::File(_) | Pending::Menu(..))
         )
+    }
+
+    /// The page's selected text goes into the pane's question field, to ask about.
+    fn ask_about_selection(&mut self) {
+        let Some(webview) = self.active_webview() else {
+            return;
+        };
+        let pane = self.pane.clone();
+        let later = self.later.clone();
+        webview.evaluate_javascript(SELECTION_JS, move |result| {
+            let selection = match result {
+                Ok(servo::JSValue::String(text)) => text,
+                _ => String::new(),
+            };
+            let literal = serde_json::to_string(&selection).unwrap_or_else(|_| "\"\"".to_owned());
+            later.borrow_mut().push((
+                pane,
+                format!("window.clefAssistant && window.clefAssistant.about({literal})"),
+            ));
+        });
+        self.pane_open = true;
+        self.resize_views();
+        self.set_focus(Focus::Pane);
     }
 }
 
