@@ -53,6 +53,10 @@ pub struct PageDocument {
     #[serde(rename = "contentType")]
     pub content_type: String,
     pub html: String,
+    /// A PDF's bytes, base64, when the page had them (the browser shows no PDF; the reader
+    /// reads its text, fetching it when they are missing).
+    #[serde(default)]
+    pub pdf: Option<String>,
 }
 
 /// The visible document of `page`, ready for the reader.

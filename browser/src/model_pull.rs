@@ -83,22 +83,7 @@ pub fn pull(
     let partial = folder.join(format!("{name}.part"));
     let already = std::fs::metadata(&partial).map_or(0, |meta| meta.len());
 
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .proxy(None)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                    .unversioned_rustls_crypto_provider(std::sync::Arc::new(
-                        rustls::crypto::aws_lc_rs::default_provider(),
-                    ))
-                    .build(),
-            )
-            .build(),
-    );
+    let agent = http_agent(0);
     let (response, announced_hash) = fetch(&agent, &url, already)?;
     let expected = expected
         .map(|hash| hash.trim().to_ascii_lowercase())
@@ -192,6 +177,28 @@ pub fn pull(
         verified: expected.is_some(),
         resumed_from,
     })
+}
+
+/// An HTTP client as Clef's own downloads use it: no proxy from the environment (page loads
+/// use none either), the system's certificate roots, Servo's rustls provider, redirects
+/// followed up to `redirects` times (0: by the caller).
+pub(crate) fn http_agent(redirects: u32) -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .max_redirects(redirects)
+            .http_status_as_error(false)
+            .proxy(None)
+            .timeout_connect(Some(Duration::from_secs(30)))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+                        rustls::crypto::aws_lc_rs::default_provider(),
+                    ))
+                    .build(),
+            )
+            .build(),
+    )
 }
 
 /// GET `url` (from byte `from` when resuming), following redirects by hand so that a sha256

@@ -7,6 +7,10 @@
     const style = getComputedStyle(element);
     return style.visibility === "hidden" || style.visibility === "collapse" || unseen.gone(element, style);
   };
+  // A PDF: the browser shows none (the reader fetches its bytes).
+  if (document.contentType === "application/pdf") {
+    return JSON.stringify({ url: location.href, title: document.title, contentType: document.contentType, html: "" });
+  }
   const root = document.documentElement;
   if (!root) return JSON.stringify({ url: location.href, title: document.title, contentType: document.contentType, html: "" });
   const copy = root.cloneNode(true);

@@ -327,3 +327,93 @@ pub fn model_list_and_use_find_other_stores(_: &Ctx) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&home);
     result
 }
+
+/// A one-page PDF with `line` as its text (Helvetica, no compression).
+fn pdf_with(line: &str) -> String {
+    let stream = format!("BT /F1 18 Tf 72 720 Td ({line}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.push_str(&format!("{} 0 obj\n{object}\nendobj\n", index + 1));
+    }
+    let xref = out.len();
+    out.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for offset in offsets {
+        out.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    out.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    out
+}
+
+/// A PDF opened by address is read (and summarized) from its text; a broken one says so.
+pub fn pdf_is_read_for_the_assistant(_: &Ctx) -> anyhow::Result<()> {
+    let pdf = |body: String| Route::Page {
+        status: 200,
+        content_type: "application/pdf",
+        body,
+    };
+    let server = TestServer::start([
+        (
+            "/timetable.pdf",
+            pdf(pdf_with(
+                "The night train to Vienna leaves at 19:58 every evening.",
+            )),
+        ),
+        (
+            "/broken.pdf",
+            pdf("%PDF-1.4\nthis is not really a PDF".to_owned()),
+        ),
+    ])?;
+    let output = clef(&["read", &server.url("/timetable.pdf")])?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    check!(
+        output.status.success()
+            && text.starts_with("timetable.pdf")
+            && text.contains("The night train to Vienna leaves at 19:58 every evening."),
+        "reading a PDF: {text} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let broken = clef(&["read", &server.url("/broken.pdf")])?;
+    let said = String::from_utf8_lossy(&broken.stderr);
+    check!(
+        !broken.status.success()
+            && said.contains("this PDF could not be read")
+            && !said.contains("panicked"),
+        "a broken PDF: {said}"
+    );
+    if let Some(model) = clef_tests::test_model()? {
+        let summary = clef(&[
+            "summarize",
+            &server.url("/timetable.pdf"),
+            "--model",
+            &model.to_string_lossy(),
+        ])?;
+        let text = String::from_utf8_lossy(&summary.stdout);
+        check!(
+            summary.status.success() && text.contains("Sources:") && text.contains("19:58"),
+            "summarizing a PDF: {text}"
+        );
+    } else {
+        println!("    skipped (part): test model missing (run scripts/setup.sh)");
+    }
+    Ok(())
+}

@@ -80,6 +80,7 @@ fn main() -> ExitCode {
             "model_pull_resumes_and_checks",
             pull::resumes_checks_and_refuses,
         ),
+        ("cli_pdf_is_read", cli::pdf_is_read_for_the_assistant),
         (
             "model_advice_and_a_model_too_large",
             pull::advice_and_a_model_too_large,

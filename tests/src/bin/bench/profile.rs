@@ -106,6 +106,7 @@ fn passages_of(url: &str, html: &str) -> Option<Reading> {
         title: String::new(),
         content_type: "text/html".to_owned(),
         html: html.to_owned(),
+        pdf: None,
     };
     let (_, passages) = read_page(&document).ok()?;
     Some((

@@ -99,6 +99,7 @@ impl Ui {
                             title,
                             content_type: "text/html".to_owned(),
                             html,
+                            pdf: None,
                         });
                     }
                 }
