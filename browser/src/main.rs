@@ -313,6 +313,13 @@ fn window(
             }
             Err(error) if model.path.is_none() => {
                 tracing::info!(%error, "no model for the assistant");
+                // None chosen at all: the pane names the best found here; a chosen one that
+                // cannot be used says why.
+                model_unavailable = Some(if error.to_string().starts_with("no model chosen") {
+                    model_commands::no_model_in_the_pane()
+                } else {
+                    format!("{error:#}")
+                });
                 None
             }
             Err(error) => return Err(error),

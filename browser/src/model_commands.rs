@@ -332,27 +332,44 @@ pub fn chat(args: &ModelArgs) -> anyhow::Result<()> {
 /// What to do when no model is chosen: the best model found on this machine (the largest
 /// that fits in free memory), or how to get one.
 fn no_model_guidance() -> String {
+    match best_found() {
+        Some((count, label, source)) => format!(
+            "no model chosen: {count} found on this machine; the best that fits here is {label} \
+             ({source}) — `clef model use {label}` makes it the default, or pass --model PATH"
+        ),
+        None => "no model chosen and none found on this machine: `clef model pull URL` fetches \
+                 a GGUF (`clef model info` says which size suits this machine), or pass \
+                 --model PATH to any GGUF"
+            .to_owned(),
+    }
+}
+
+/// What the pane says on a first start with no model.
+pub fn no_model_in_the_pane() -> String {
+    match best_found() {
+        Some((count, label, source)) => format!(
+            "No model chosen yet. {count} found on this machine; the best that fits here is \
+             {label} ({source}): choose it in Settings (☰, or click this line), or run \
+             `clef model use {label}`."
+        ),
+        None => "No model on this machine yet: `clef model pull URL` fetches one (a GGUF; \
+                 `clef model info` says which size suits this machine), then choose it in \
+                 Settings (☰, or click this line)."
+            .to_owned(),
+    }
+}
+
+/// How many models were found, and the largest that fits in free memory: label and source.
+fn best_found() -> Option<(usize, String, &'static str)> {
     use clef_browser::model_discovery::{available_memory, fits};
     let found = discovered();
     let memory = available_memory().unwrap_or(u64::MAX);
-    let best = found
+    found
         .models
         .iter()
         .filter(|model| fits(model.size, memory))
-        .max_by_key(|model| model.summary.parameters);
-    match best {
-        Some(model) => format!(
-            "no model chosen: {} found on this machine; the best that fits here is {} ({}) — \
-             `clef model use {}` makes it the default, or pass --model PATH",
-            found.models.len(),
-            model.label,
-            model.source,
-            model.label
-        ),
-        None => "no model chosen and none found on this machine: `bash \
-                 scripts/fetch-model.sh` fetches the test model, or pass --model PATH to any GGUF"
-            .to_owned(),
-    }
+        .max_by_key(|model| model.summary.parameters)
+        .map(|model| (found.models.len(), model.label.clone(), model.source))
 }
 
 fn discovered() -> clef_browser::model_discovery::Discovery {
