@@ -38,12 +38,16 @@ impl EventLoopWaker for CondvarWaker {
     }
 }
 
-/// Preferences Clef runs Servo with, headless or windowed.
-pub(crate) fn preferences() -> Preferences {
+/// Preferences Clef runs Servo with, headless or windowed. `profile`: Servo has a config dir.
+pub(crate) fn preferences(profile: bool) -> Preferences {
     // No proxy from the environment: page loads go where the user asked, nowhere else.
     Preferences {
         network_http_proxy_uri: String::new(),
         network_https_proxy_uri: String::new(),
+        // IndexedDB (off by default in Servo 0.7) only with a profile: without a config dir,
+        // Servo 0.7 writes its databases under the working directory ("bottles/"), which a
+        // private window or a headless run must not do.
+        dom_indexeddb_enabled: profile,
         ..Preferences::default()
     }
 }
@@ -79,7 +83,7 @@ impl Runtime {
     pub(crate) fn new() -> Self {
         let waker = CondvarWaker::default();
         let servo = ServoBuilder::default()
-            .preferences(preferences())
+            .preferences(preferences(false))
             .event_loop_waker(Box::new(waker.clone()))
             .build();
         let agent_content = agent_content(&servo);

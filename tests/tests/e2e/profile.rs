@@ -15,18 +15,33 @@ use crate::window::{
     clef_window, focus_window, start_xvfb, tools_present, wait_for_title, xdotool,
 };
 
-/// Stores a cookie from script and a value in local storage, then says so in its title.
+/// Stores a cookie from script, a value in local storage and one in IndexedDB (where there is
+/// one: private windows have none), then says so in its title.
 const STORE_PAGE: &str = "<!doctype html><title>storing</title><script>\
     document.cookie = 'jsc=fromjs; max-age=3600; path=/';\
     localStorage.setItem('k', 'v');\
-    document.title = 'stored';</script><p>Stored.</p>";
+    if (!window.indexedDB) { document.title = 'stored'; } else {\
+      const open = indexedDB.open('clef', 1);\
+      open.onupgradeneeded = () => open.result.createObjectStore('kv');\
+      open.onsuccess = () => {\
+        const tx = open.result.transaction('kv', 'readwrite');\
+        tx.objectStore('kv').put('kept', 'k');\
+        tx.oncomplete = () => { document.title = 'stored'; };\
+      };\
+    }</script><p>Stored.</p>";
 
 /// What the server received and what local storage holds, in the title.
 fn show_page(cookie_header: Option<&str>) -> Vec<u8> {
     let cookies = cookie_header.unwrap_or_default();
     format!(
-        "<!doctype html><title>showing</title><script>document.title = 'seen session={} js={} \
-         ls=' + localStorage.getItem('k');</script>",
+        "<!doctype html><title>showing</title><script>\
+         const seen = 'seen session={} js={} ls=' + localStorage.getItem('k');\
+         const open = indexedDB.open('clef', 1);\
+         open.onupgradeneeded = () => open.result.createObjectStore('kv');\
+         open.onsuccess = () => {{\
+           const get = open.result.transaction('kv').objectStore('kv').get('k');\
+           get.onsuccess = () => {{ document.title = seen + ' idb=' + get.result; }};\
+         }};</script>",
         cookies.contains("session=abc"),
         cookies.contains("jsc=fromjs"),
     )
@@ -129,12 +144,12 @@ pub fn cookies_storage_and_tabs_survive_a_kill(_: &Ctx) -> anyhow::Result<()> {
         "a killed run was saved as a clean exit"
     );
 
-    // Restarted: both cookies reach the server, local storage is there, and the tab the kill
-    // closed is offered (Ctrl+Shift+T takes the offer).
+    // Restarted: both cookies reach the server, local storage and IndexedDB are there, and the
+    // tab the kill closed is offered (Ctrl+Shift+T takes the offer).
     let mut command = home.clef();
     command.arg(server.url("/show"));
     let second = clef_window(command, &display)?;
-    wait_for_title(&display, "seen session=true js=true ls=v")?;
+    wait_for_title(&display, "seen session=true js=true ls=v idb=kept")?;
     focus_window(&display, "seen session")?;
     xdotool(&display, &["key", "ctrl+shift+t"])?;
     wait_for_title(&display, "stored")?;
@@ -186,7 +201,10 @@ pub fn private_window_writes_nothing(_: &Ctx) -> anyhow::Result<()> {
     let private = Home::new("profile-private")?;
     let before = private.files();
     let mut command = private.clef();
-    command.args(["--private", &server.url("/store")]);
+    // Run from inside the home, so a file written under the working directory counts too.
+    command
+        .current_dir(&private.0)
+        .args(["--private", &server.url("/store")]);
     let window = clef_window(command, &display)?;
     wait_for_title(&display, "^stored.*Clef .private.$")?;
     std::thread::sleep(Duration::from_millis(2_500));

@@ -139,7 +139,7 @@ impl Ui {
                 config_dir: profile.as_ref().map(|profile| profile.engine_dir()),
                 ..Opts::default()
             })
-            .preferences(runtime::preferences())
+            .preferences(runtime::preferences(profile.is_some()))
             .event_loop_waker(Box::new(waker))
             .build();
         let cookies = profile
