@@ -60,6 +60,10 @@ pub(crate) fn start_xvfb() -> anyhow::Result<(Killed, String)> {
             "1280x800x24",
             "-nolisten",
             "tcp",
+            // Without it the server resets when its last client leaves — the readiness probe
+            // below is a client — and a window connecting during the reset fails ("Failed to
+            // open connection to X server").
+            "-noreset",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -372,7 +372,15 @@ fn ticks<'a>(targets: &'a [String], prefix: &'a str) -> impl Iterator<Item = u64
 fn xvfb() -> anyhow::Result<(std::process::Child, String)> {
     let display = ":83";
     let child = std::process::Command::new("Xvfb")
-        .args([display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .args([
+            display,
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+            "-noreset",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()?;
