@@ -94,7 +94,7 @@ impl Places {
         let Ok(parsed) = url::Url::parse(url) else {
             return false;
         };
-        if !matches!(parsed.scheme(), "http" | "https" | "file") {
+        if !clef_profile::keeps_scheme(parsed.scheme()) {
             return false;
         }
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();

@@ -271,12 +271,7 @@ fn visit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
 
 /// Web pages and local files are history; Clef's own pages and blank ones are not.
 pub(crate) fn is_history(url: &str) -> bool {
-    matches!(
-        url::Url::parse(url)
-            .map(|url| url.scheme().to_owned())
-            .as_deref(),
-        Ok("http" | "https" | "file")
-    )
+    url::Url::parse(url).is_ok_and(|url| crate::keeps_scheme(url.scheme()))
 }
 
 /// What history searches match: the address and title, lower-cased.

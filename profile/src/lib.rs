@@ -104,6 +104,12 @@ impl Profile {
     }
 }
 
+/// Whether the profile keeps addresses of this scheme (history, bookmarks, memory, session):
+/// web pages and local files, not Clef's own pages (`data:`, `about:`).
+pub fn keeps_scheme(scheme: &str) -> bool {
+    matches!(scheme, "http" | "https" | "file")
+}
+
 /// Seconds since the Unix epoch, now.
 pub fn now() -> i64 {
     std::time::SystemTime::now()

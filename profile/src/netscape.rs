@@ -192,7 +192,7 @@ impl State {
             Capture::Link { url, added } => {
                 let url = url
                     .map(|url| url.trim().to_owned())
-                    .filter(|url| is_page(url));
+                    .filter(|url| crate::history::is_history(url));
                 match (url, self.frames.last_mut()) {
                     (Some(url), Some(frame)) => frame.items.push(Item::Link {
                         title: if title.is_empty() { url.clone() } else { title },
@@ -204,15 +204,6 @@ impl State {
             }
         }
     }
-}
-
-fn is_page(url: &str) -> bool {
-    matches!(
-        url::Url::parse(url)
-            .map(|url| url.scheme().to_owned())
-            .as_deref(),
-        Ok("http" | "https" | "file")
-    )
 }
 
 impl TokenSink for Sink {

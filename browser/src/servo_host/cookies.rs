@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use cookie::time::OffsetDateTime;
 use cookie::{Cookie, SameSite};
@@ -136,7 +136,7 @@ impl CookieKeeper {
             _ => false,
         };
         if restore {
-            let now = now();
+            let now = clef_profile::now();
             let mut restored = 0;
             for saved in jar.cookies.iter().filter(|saved| !saved.expired(now)) {
                 if let Some((url, cookie)) = saved.to_servo() {
@@ -200,7 +200,7 @@ impl CookieKeeper {
                     .map(|cookie| SavedCookie::from_servo(cookie, &url)),
             );
         }
-        let now = now();
+        let now = clef_profile::now();
         self.jar.cookies.retain(|saved| !saved.expired(now));
         let Ok(text) = serde_json::to_string(&self.jar) else {
             return;
@@ -227,14 +227,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_data()?;
     std::fs::rename(&partial, path)
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ impl Ui {
             can_bookmark: self.places.is_some()
                 && active
                     .and_then(WebView::url)
-                    .is_some_and(|url| matches!(url.scheme(), "http" | "https" | "file")),
+                    .is_some_and(|url| clef_profile::keeps_scheme(url.scheme())),
             restore_offer: self
                 .session
                 .crashed

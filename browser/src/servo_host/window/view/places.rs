@@ -149,7 +149,7 @@ impl Ui {
             let Ok(url) = url::Url::parse(&tab.url) else {
                 continue;
             };
-            if !matches!(url.scheme(), "http" | "https" | "file") {
+            if !clef_profile::keeps_scheme(url.scheme()) {
                 continue;
             }
             let mut restored = self.new_tab(Some(url), None);
@@ -230,7 +230,7 @@ impl Ui {
         };
         let Some(url) = webview
             .url()
-            .filter(|url| matches!(url.scheme(), "http" | "https" | "file"))
+            .filter(|url| clef_profile::keeps_scheme(url.scheme()))
         else {
             return;
         };
