@@ -15,6 +15,10 @@ packages=(
   libxcursor1 libxi6 libxrandr2 fonts-dejavu-core
   # Window tests and screenshots; network namespaces and the egress test's packet capture.
   xvfb xauth imagemagick xdotool iproute2 util-linux openssl tcpdump
+  # Saved passwords: a real Secret Service (GNOME Keyring) on a private D-Bus in the tests.
+  gnome-keyring dbus-daemon
+  # Downloads: "open" and "show in folder" go through the desktop's opener.
+  xdg-utils
   # The benchmark compares against Debian's Chromium.
   chromium
   # The GPU path, tested without a GPU: llama.cpp's Vulkan backend on Mesa's lavapipe.

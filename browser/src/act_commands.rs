@@ -1,16 +1,12 @@
-//! `clef run`: a task carried out headless, step by step; `clef secret`: saved site secrets.
+//! `clef run`: a task carried out headless, step by step.
 
-use std::io::{BufRead, IsTerminal};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clef_agent::act::{self, AuditLog, Guidance, PolicyApprover, RunOptions, Status, origin_of};
-use clef_agent::forms::FieldKind;
-use clef_browser::assistant::{
-    HeadlessAccess, KeyringVault, LocalModel, default_audit_path, kept_in_keyring,
-};
+use clef_browser::assistant::{HeadlessAccess, LocalModel, SecretsVault, default_audit_path};
 use clef_browser::config::Config;
 use clef_browser::page_cache::task_site;
 use clef_browser::policies::{self, PolicyError};
@@ -106,7 +102,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if policies.audit_path().is_some() && args.audit.is_some() {
         return Err(PolicyError::Locked("the audit log's location".to_owned()).into());
     }
-    let vault = KeyringVault::open(Config::load_default()?.profile)?;
+    let config = Config::load_default()?;
+    let vault = SecretsVault::open(
+        config.profile,
+        &crate::places_commands::profile_dir(None)?,
+        config.passwords.store,
+    );
     let mut model = LocalModel::start(args.model.options(None, &policies)?)?;
     let audit_path = match policies.audit_path() {
         Some(path) => Some(path.to_path_buf()),
@@ -166,58 +167,4 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     };
     println!("{verdict}: {}", outcome.summary);
     Ok(exit_code(&outcome))
-}
-
-#[derive(clap::Subcommand)]
-pub enum SecretCommand {
-    /// Save a secret for a site, read from standard input (never from the command line).
-    Set {
-        /// The site, e.g. https://example.org
-        #[arg(long)]
-        site: String,
-        /// username, password, new-password, card-number, card-cvc or card-expiry
-        #[arg(long)]
-        kind: String,
-    },
-    /// Forget a saved secret.
-    Delete {
-        #[arg(long)]
-        site: String,
-        #[arg(long)]
-        kind: String,
-    },
-}
-
-fn kind_of(name: &str) -> anyhow::Result<FieldKind> {
-    let kind: FieldKind = serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .with_context(|| format!("unknown kind {name:?}"))?;
-    anyhow::ensure!(
-        kept_in_keyring(kind),
-        "{name} is not kept in the keyring (set it in the [profile] of config.toml)"
-    );
-    Ok(kind)
-}
-
-pub fn secret(command: &SecretCommand) -> anyhow::Result<()> {
-    let vault = KeyringVault::open(Config::load_default()?.profile)?;
-    match command {
-        SecretCommand::Set { site, kind } => {
-            let origin = origin_of(site).with_context(|| format!("{site} is not a site"))?;
-            let kind = kind_of(kind)?;
-            if std::io::stdin().is_terminal() {
-                eprintln!("type the value, then Enter:");
-            }
-            let mut value = String::new();
-            std::io::stdin().lock().read_line(&mut value)?;
-            let value = value.trim_end_matches(['\n', '\r']);
-            anyhow::ensure!(!value.is_empty(), "no value given on standard input");
-            vault.save(&origin, kind, value)?;
-            eprintln!("saved for {origin} (kernel keyring: kept until this machine restarts)");
-        }
-        SecretCommand::Delete { site, kind } => {
-            let origin = origin_of(site).with_context(|| format!("{site} is not a site"))?;
-            vault.forget(&origin, kind_of(kind)?)?;
-        }
-    }
-    Ok(())
 }

@@ -9,12 +9,38 @@ use serde::Deserialize;
 pub struct Config {
     #[serde(default)]
     pub model: ModelConfig,
-    /// What forms ask about the user; secrets (passwords, card) live in the OS keyring instead.
+    /// What forms ask about the user; secrets (passwords, card) live in the secret store instead.
     #[serde(default)]
     pub profile: Profile,
     /// What the browser keeps of what the user does.
     #[serde(default)]
     pub privacy: Privacy,
+    /// The password manager.
+    #[serde(default)]
+    pub passwords: Passwords,
+}
+
+/// `[passwords]`: whether Clef offers to save logins, and where secrets are kept.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Passwords {
+    /// Offer to save a login after the user signs in by hand.
+    pub offer_to_save: bool,
+    /// `auto` (the desktop's Secret Service if one answers, else the encrypted file),
+    /// `secret-service` or `file`.
+    pub store: clef_profile::secrets::StoreChoice,
+    /// Sites never offered (`bank.example` also covers its subdomains).
+    pub never_save: Vec<String>,
+}
+
+impl Default for Passwords {
+    fn default() -> Self {
+        Self {
+            offer_to_save: true,
+            store: clef_profile::secrets::StoreChoice::Auto,
+            never_save: Vec::new(),
+        }
+    }
 }
 
 /// `[privacy]`: history, the local memory of what was read, and session restore.

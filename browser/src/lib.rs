@@ -9,6 +9,7 @@
 pub mod address;
 pub mod assistant;
 pub mod config;
+pub mod downloads;
 pub mod edition;
 pub mod error;
 pub mod keys;

@@ -7,6 +7,7 @@ mod mcp_commands;
 mod model_commands;
 mod places_commands;
 mod scripts_commands;
+mod secret_commands;
 
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
 use std::path::PathBuf;
@@ -71,9 +72,9 @@ enum Command {
     /// Show or export the agent's audit log (JSON lines or CSV).
     #[command(subcommand)]
     Audit(audit_commands::AuditCommand),
-    /// Save or forget a site's secret in the OS keyring.
+    /// Saved passwords and other secrets: list, set, delete, unlock, import or export (CSV).
     #[command(subcommand)]
-    Secret(act_commands::SecretCommand),
+    Secret(secret_commands::SecretCommand),
     /// List the profile's user scripts, or switch one on or off.
     #[command(subcommand)]
     Scripts(scripts_commands::ScriptsCommand),
@@ -240,7 +241,7 @@ fn main() -> ExitCode {
             Ok(code) => return ExitCode::from(code),
             Err(error) => Err(error),
         },
-        Some(Command::Secret(command)) => act_commands::secret(&command),
+        Some(Command::Secret(command)) => secret_commands::secret(command),
         Some(Command::Mcp(args)) => mcp_commands::mcp(&args),
         Some(Command::Scripts(command)) => scripts_commands::scripts(&command),
         Some(Command::Audit(command)) => audit_commands::audit(&command),
@@ -327,10 +328,11 @@ fn window(
     };
     let config = clef_browser::config::Config::load_default()?;
     // A private window opens no profile (it would lock it) and keeps no copies.
+    let profile_dir = places_commands::profile_dir(profile)?;
     let (storage, page_cache) = if private {
         (None, None)
     } else {
-        let dir = places_commands::profile_dir(profile)?;
+        let dir = profile_dir.clone();
         let opened = clef_profile::Profile::open(&dir)?;
         (
             Some(std::sync::Arc::new(opened)),
@@ -348,6 +350,11 @@ fn window(
         page_cache,
         storage,
         privacy: config.privacy,
+        secrets: clef_browser::assistant::SecretsPlace {
+            profile_dir,
+            store: config.passwords.store,
+        },
+        passwords: config.passwords,
     })?;
     Ok(())
 }

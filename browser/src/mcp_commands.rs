@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clef_agent::act::AuditLog;
-use clef_browser::assistant::{KeyringVault, default_audit_path};
+use clef_browser::assistant::{SecretsVault, default_audit_path};
 use clef_browser::config::Config;
 use clef_browser::mcp_host::{McpHost, McpOptions};
 use clef_browser::policies::{self, PolicyError};
@@ -124,7 +124,12 @@ pub fn mcp(args: &McpArgs) -> anyhow::Result<()> {
             .options(None, &policies)
             .map_err(|error| format!("{error:#}")),
     };
-    let vault = KeyringVault::open(Config::load_default()?.profile)?;
+    let config = Config::load_default()?;
+    let vault = SecretsVault::open(
+        config.profile,
+        &crate::places_commands::profile_dir(None)?,
+        config.passwords.store,
+    );
     let browser = Headless::new(HeadlessOptions {
         load_timeout: Duration::from_secs(args.timeout),
         ..HeadlessOptions::default()

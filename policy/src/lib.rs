@@ -115,6 +115,14 @@ pub struct Policies {
     history: Option<bool>,
     /// Whether the reader text of visited pages is kept in the local memory index.
     memory: Option<bool>,
+    /// Whether Clef offers to save logins and fills them.
+    password_manager: Option<bool>,
+    /// Sites the password manager never saves for (a domain covers its subdomains).
+    password_excluded: Vec<String>,
+    /// Whether files may be downloaded.
+    downloads: Option<bool>,
+    /// File extensions and media types never downloaded.
+    downloads_blocked: Vec<String>,
     max_steps: Option<usize>,
     users_may_approve: Option<bool>,
     audit_path: Option<PathBuf>,
@@ -305,6 +313,58 @@ impl Policies {
 
     /// Whether visits may be kept in the history: `Some(false)` the organisation forbids it,
     /// `Some(true)` it requires it, `None` the user's choice.
+    /// Whether the password manager may save a login for `host` (and fill saved ones).
+    pub fn passwords_allowed(&self, host: &str) -> Result<(), PolicyError> {
+        let source = self.source_text();
+        if self.closed || self.password_manager == Some(false) {
+            return Err(PolicyError::Disabled(
+                "the password manager".to_owned(),
+                source,
+            ));
+        }
+        let host = host.to_ascii_lowercase();
+        let excluded = self.password_excluded.iter().any(|site| {
+            let site = site.trim_start_matches("*.").to_ascii_lowercase();
+            host == site || host.ends_with(&format!(".{site}"))
+        });
+        if excluded {
+            return Err(PolicyError::Disabled(
+                format!("saving passwords for {host}"),
+                source,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether a file named `name`, of media type `media_type`, may be downloaded.
+    pub fn download_allowed(&self, name: &str, media_type: &str) -> Result<(), PolicyError> {
+        let source = self.source_text();
+        if self.closed || self.downloads == Some(false) {
+            return Err(PolicyError::Disabled(
+                "downloading files".to_owned(),
+                source,
+            ));
+        }
+        let extension = name
+            .rsplit_once('.')
+            .map(|(_, extension)| extension.to_ascii_lowercase());
+        let media_type = media_type.to_ascii_lowercase();
+        let blocked = self.downloads_blocked.iter().find(|blocked| {
+            extension.as_deref() == Some(blocked.as_str())
+                || media_type == **blocked
+                || blocked
+                    .strip_suffix("/*")
+                    .is_some_and(|family| media_type.starts_with(&format!("{family}/")))
+        });
+        match blocked {
+            Some(kind) => Err(PolicyError::Disabled(
+                format!("downloading {kind} files"),
+                source,
+            )),
+            None => Ok(()),
+        }
+    }
+
     pub fn history(&self) -> Option<bool> {
         if self.closed {
             return Some(false);

@@ -61,6 +61,8 @@ impl Policies {
                 "Mcp" => out.read_mcp(value),
                 "UserScripts" => out.read_user_scripts(value),
                 "History" => out.read_history(value),
+                "PasswordManager" => out.read_password_manager(value),
+                "Downloads" => out.read_downloads(value),
                 other => out
                     .problems
                     .push(format!("unknown policy \"{other}\" ignored")),
@@ -156,6 +158,87 @@ impl Policies {
                 ));
             }
         }
+    }
+
+    /// `{"Enabled": bool, "ExcludedSites": ["bank.example", …]}`.
+    fn read_password_manager(&mut self, value: &Value) {
+        let Some(object) = self.object(value, "PasswordManager") else {
+            self.password_manager = Some(false);
+            return;
+        };
+        for (key, inner) in object {
+            match key.as_str() {
+                "Enabled" => {
+                    self.password_manager = Some(inner.as_bool().unwrap_or(false));
+                    if !inner.is_boolean() {
+                        self.problems.push(format!(
+                            "\"PasswordManager.Enabled\" must be true or false, not {}",
+                            describe(inner)
+                        ));
+                    }
+                }
+                "ExcludedSites" => {
+                    self.password_excluded = self.strings(inner, "PasswordManager.ExcludedSites");
+                }
+                other => self
+                    .problems
+                    .push(format!("unknown key \"PasswordManager.{other}\" ignored")),
+            }
+        }
+    }
+
+    /// `{"Enabled": bool, "BlockedTypes": ["exe", "application/x-msdownload", …]}`: file
+    /// extensions or media types (`type/*` allowed).
+    fn read_downloads(&mut self, value: &Value) {
+        let Some(object) = self.object(value, "Downloads") else {
+            self.downloads = Some(false);
+            return;
+        };
+        for (key, inner) in object {
+            match key.as_str() {
+                "Enabled" => {
+                    self.downloads = Some(inner.as_bool().unwrap_or(false));
+                    if !inner.is_boolean() {
+                        self.problems.push(format!(
+                            "\"Downloads.Enabled\" must be true or false, not {}",
+                            describe(inner)
+                        ));
+                    }
+                }
+                "BlockedTypes" => {
+                    self.downloads_blocked = self
+                        .strings(inner, "Downloads.BlockedTypes")
+                        .into_iter()
+                        .map(|kind| kind.trim_start_matches('.').to_ascii_lowercase())
+                        .collect();
+                }
+                other => self
+                    .problems
+                    .push(format!("unknown key \"Downloads.{other}\" ignored")),
+            }
+        }
+    }
+
+    fn strings(&mut self, value: &Value, name: &str) -> Vec<String> {
+        let Some(list) = value.as_array() else {
+            self.problems.push(format!(
+                "\"{name}\" must be a list of strings, not {}",
+                describe(value)
+            ));
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(|item| {
+                let text = item.as_str().map(str::to_owned);
+                if text.is_none() {
+                    self.problems.push(format!(
+                        "an entry of \"{name}\" is not a string: {}",
+                        describe(item)
+                    ));
+                }
+                text
+            })
+            .collect()
     }
 
     fn read_user_scripts(&mut self, value: &Value) {

@@ -298,3 +298,47 @@ fn reading_rules_refuse_only_what_may_not_be_read() {
         SiteRule::Refused(_)
     ));
 }
+
+#[test]
+fn password_manager_and_downloads_policies() {
+    let policies = Policies::parse(
+        Path::new("/etc/clef/policies.json"),
+        r#"{"policies": {
+            "PasswordManager": {"Enabled": true, "ExcludedSites": ["bank.example"]},
+            "Downloads": {"BlockedTypes": [".EXE", "application/x-msdownload", "video/*"]}
+        }}"#,
+    );
+    assert!(policies.problems.is_empty(), "{:?}", policies.problems);
+    assert!(policies.passwords_allowed("shop.example").is_ok());
+    assert!(policies.passwords_allowed("bank.example").is_err());
+    assert!(policies.passwords_allowed("www.Bank.example").is_err());
+    assert!(policies.passwords_allowed("notbank.example").is_ok());
+    assert!(
+        policies
+            .download_allowed("report.pdf", "application/pdf")
+            .is_ok()
+    );
+    assert!(
+        policies
+            .download_allowed("setup.exe", "application/octet-stream")
+            .is_err()
+    );
+    assert!(
+        policies
+            .download_allowed("x.bin", "application/x-msdownload")
+            .is_err()
+    );
+    assert!(policies.download_allowed("clip.mp4", "video/mp4").is_err());
+
+    let off = Policies::parse(
+        Path::new("/etc/clef/policies.json"),
+        r#"{"policies": {"PasswordManager": {"Enabled": false}, "Downloads": {"Enabled": false}}}"#,
+    );
+    assert!(off.passwords_allowed("shop.example").is_err());
+    assert!(off.download_allowed("a.txt", "text/plain").is_err());
+    assert!(
+        Policies::default()
+            .download_allowed("a.zip", "application/zip")
+            .is_ok()
+    );
+}

@@ -2,7 +2,8 @@
 //! names another) holding what a browser people keep must remember — Servo's own site data
 //! (`engine/`: cookies, local storage, IndexedDB), the history of visits, the local memory of
 //! what was read (an FTS5 index of reader passages), bookmarks, and the open tabs for session
-//! restore.
+//! restore; and the saved passwords and other secrets (`secrets`: the desktop's Secret Service
+//! or an encrypted file).
 //!
 //! It owns the files, their formats and the lock that keeps two processes from writing one
 //! profile. It knows neither Servo nor llama.cpp nor the agent: the browser hands it plain data
@@ -14,6 +15,7 @@ mod history;
 mod lock;
 mod memory;
 mod netscape;
+pub mod secrets;
 mod session;
 mod store;
 

@@ -57,6 +57,14 @@ pub enum Route {
     /// The bytes the function returns, sent as they are (status line, headers and all), then
     /// the connection closed: range answers, a body cut short.
     Raw(Arc<RawHandler>),
+    /// A body of `total` bytes sent `chunk` at a time, one chunk per `interval` (a slow
+    /// download: progress shows, and a cancel arrives before the end).
+    Trickle {
+        content_type: &'static str,
+        total: usize,
+        chunk: usize,
+        interval: Duration,
+    },
 }
 
 type RawHandler = dyn Fn(&Request) -> Vec<u8> + Send + Sync;
@@ -71,6 +79,7 @@ impl std::fmt::Debug for Route {
             Self::Slow(delay, route) => write!(f, "Slow({delay:?}, {route:?})"),
             Self::WithHeaders(headers, route) => write!(f, "WithHeaders({headers:?}, {route:?})"),
             Self::Raw(_) => write!(f, "Raw"),
+            Self::Trickle { total, .. } => write!(f, "Trickle({total})"),
         }
     }
 }
@@ -325,6 +334,30 @@ fn serve(
             let _ = writer.write_all(&handler(&request));
             return;
         }
+        if let Route::Trickle {
+            content_type,
+            total,
+            chunk,
+            interval,
+        } = route
+        {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {total}\r\n{extra_headers}Connection: close\r\n\r\n"
+            );
+            if writer.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            let block = vec![b'x'; chunk.max(1)];
+            let mut sent = 0;
+            while sent < total {
+                let size = block.len().min(total - sent);
+                if writer.write_all(&block[..size]).is_err() || !pause(interval, stop) {
+                    return;
+                }
+                sent += size;
+            }
+            return;
+        }
         let mut location = None;
         let (status, content_type, body): Response = match route {
             Route::Dynamic(handler) => handler(&request),
@@ -335,8 +368,8 @@ fn serve(
                 location = Some(to);
                 (status, "text/html; charset=utf-8", b"Moved".to_vec())
             }
-            Route::Slow(..) | Route::WithHeaders(..) | Route::Raw(_) => {
-                unreachable!("slow, header and raw routes were handled above")
+            Route::Slow(..) | Route::WithHeaders(..) | Route::Raw(_) | Route::Trickle { .. } => {
+                unreachable!("slow, header, raw and trickle routes were handled above")
             }
             Route::Page {
                 status,

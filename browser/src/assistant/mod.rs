@@ -14,7 +14,7 @@ pub use model::{LocalModel, ModelStatus, options_for};
 pub use page::HeadlessAccess;
 pub use reading::{ReadError, read_page, reader_page_html};
 pub use remote_page::{PageOp, PageRequest};
-pub use vault::{KeyringVault, VaultError, kept_in_keyring};
+pub use vault::{SecretsVault, VaultError, kept_in_keyring};
 /// Where the agent's audit log goes unless a policy or the user says otherwise.
 pub fn default_audit_path() -> Option<std::path::PathBuf> {
     dirs::data_dir().map(|dir| dir.join("clef").join("audit.jsonl"))
@@ -28,4 +28,4 @@ pub(crate) fn escape_html(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub use worker::{AssistantEvent, AssistantJob, AssistantWorker, ModelChoice};
+pub use worker::{AssistantEvent, AssistantJob, AssistantWorker, ModelChoice, SecretsPlace};

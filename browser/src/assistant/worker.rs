@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::model::{LocalModel, ModelStatus};
 use super::remote_page::{PageRequest, RemotePage};
-use super::vault::KeyringVault;
+use super::vault::SecretsVault;
 use crate::config::Profile;
 
 pub enum AssistantJob {
@@ -127,6 +127,7 @@ impl AssistantWorker {
     pub fn start(
         model: ModelChoice,
         profile: Profile,
+        secrets: SecretsPlace,
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Self {
         let (jobs, job_receiver) = mpsc::channel();
@@ -150,6 +151,7 @@ impl AssistantWorker {
                     send: &send,
                     approvals: approval_receiver,
                     profile,
+                    secrets,
                 };
                 serve(model, job_receiver, page, context);
             });
@@ -201,6 +203,26 @@ struct JobContext<'a> {
     send: &'a dyn Fn(AssistantEvent),
     approvals: Receiver<bool>,
     profile: Profile,
+    secrets: SecretsPlace,
+}
+
+/// Where the window's profile keeps its secrets (a private window reads the default profile's).
+#[derive(Debug, Clone)]
+pub struct SecretsPlace {
+    pub profile_dir: std::path::PathBuf,
+    pub store: clef_profile::secrets::StoreChoice,
+}
+
+impl Default for SecretsPlace {
+    /// The default profile's.
+    fn default() -> Self {
+        Self {
+            profile_dir: dirs::data_dir()
+                .map(|data| clef_profile::Profile::default_dir(&data))
+                .unwrap_or_default(),
+            store: clef_profile::secrets::StoreChoice::Auto,
+        }
+    }
 }
 
 /// Risky steps are asked in the pane; the task waits for the answer (or a stop).
@@ -244,15 +266,11 @@ fn act_job(
         kind: "task".to_owned(),
         title: task.to_owned(),
     });
-    let vault = match KeyringVault::open(context.profile.clone()) {
-        Ok(vault) => vault,
-        Err(error) => {
-            send(AssistantEvent::Error {
-                message: error.to_string(),
-            });
-            return;
-        }
-    };
+    let vault = SecretsVault::open(
+        context.profile.clone(),
+        &context.secrets.profile_dir,
+        context.secrets.store,
+    );
     let audit_path = audit.or_else(super::default_audit_path);
     let options = RunOptions {
         max_steps,

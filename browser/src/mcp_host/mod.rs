@@ -16,13 +16,13 @@ use clef_extensions::mcp::tools::{TabAction, TabsArgs, WaitForArgs};
 use clef_extensions::mcp::{Call, Caller, Content, Reply, ToolHost};
 use clef_policy::{Feature, Policies};
 
-use crate::assistant::{HeadlessAccess, KeyringVault, LocalModel};
+use crate::assistant::{HeadlessAccess, LocalModel, SecretsVault};
 use crate::{Headless, Page};
 
 /// How the server was started.
 pub struct McpOptions {
     pub policies: Policies,
-    pub vault: KeyringVault,
+    pub vault: SecretsVault,
     /// The assistant's model, or why there is none (said when a model tool is called).
     pub model: Result<EngineOptions, String>,
     pub audit: AuditLog,

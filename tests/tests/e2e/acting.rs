@@ -11,9 +11,10 @@ use clef_agent::act::{
 use clef_agent::forms::FieldKind;
 use clef_agent::model::{LanguageModel, ModelError, ModelReply, ModelRequest};
 use clef_browser::Page;
-use clef_browser::assistant::{HeadlessAccess, KeyringVault, LocalModel};
+use clef_browser::assistant::{HeadlessAccess, LocalModel, SecretsVault};
 use clef_browser::config::Profile;
 use clef_engine::EngineOptions;
+use clef_profile::secrets::StoreChoice;
 use clef_tests::clef_bin;
 use clef_tests::server::{Route, TestServer};
 
@@ -159,7 +160,7 @@ pub fn run_task(
 ) -> anyhow::Result<Run> {
     let page = ctx.browser.new_page()?;
     page.goto(url)?;
-    let vault = KeyringVault::open(profile())?;
+    let vault = crate::acting::test_vault()?;
     let confirm = policy.confirm;
     let options = RunOptions {
         max_steps: 12,
@@ -219,6 +220,23 @@ fn login_page(secret: &str) -> String {
     )
 }
 
+/// The vault the tests save secrets in: a profile folder of this test run, its encrypted file
+/// store unlocked (created on first use) with a test passphrase.
+pub fn test_vault() -> anyhow::Result<SecretsVault> {
+    let dir = temp_path("vault");
+    std::fs::create_dir_all(&dir)?;
+    let mut vault = SecretsVault::open(profile(), &dir, StoreChoice::File);
+    let secrets = vault
+        .secrets_mut()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    if secrets.needs_passphrase().is_some() {
+        secrets.unlock(TEST_PASSPHRASE)?;
+    }
+    Ok(vault)
+}
+
+pub const TEST_PASSPHRASE: &str = "a passphrase for tests";
+
 fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("clef-{name}-{}", std::process::id()))
 }
@@ -229,7 +247,7 @@ pub fn login_with_a_saved_password_never_shows_it(ctx: &Ctx) -> anyhow::Result<(
     };
     let secret = secret();
     let server = TestServer::start([("/login", Route::html(login_page(&secret)))])?;
-    let vault = KeyringVault::open(profile())?;
+    let vault = crate::acting::test_vault()?;
     vault.save(&origin(&server), FieldKind::Password, &secret)?;
     let audit_path = temp_path("audit-login.jsonl");
     let _ = std::fs::remove_file(&audit_path);
@@ -328,7 +346,35 @@ pub fn cli_run_prints_steps_and_keeps_secrets_out_of_logs(_: &Ctx) -> anyhow::Re
     };
     let secret = secret();
     let server = TestServer::start([("/login", Route::html(login_page(&secret)))])?;
-    let mut save = Command::new(clef_bin())
+    // A home of its own, with no desktop keyring: the encrypted file, unlocked first.
+    let home = temp_path("cli-run-home");
+    let _ = std::fs::remove_dir_all(&home);
+    let clef = || {
+        let mut command = Command::new(clef_bin());
+        command
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env_remove("DBUS_SESSION_BUS_ADDRESS");
+        command
+    };
+    let unlock = clef()
+        .args(["secret", "unlock"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let unlocked = {
+        let mut unlock = unlock;
+        if let Some(stdin) = unlock.stdin.as_mut() {
+            use std::io::Write;
+            writeln!(stdin, "{TEST_PASSPHRASE}")?;
+        }
+        unlock.wait_with_output()?
+    };
+    check!(
+        unlocked.status.success(),
+        "clef secret unlock: {}",
+        String::from_utf8_lossy(&unlocked.stdout)
+    );
+    let mut save = clef()
         .args([
             "secret",
             "set",
@@ -346,7 +392,7 @@ pub fn cli_run_prints_steps_and_keeps_secrets_out_of_logs(_: &Ctx) -> anyhow::Re
     check!(save.wait()?.success(), "clef secret set failed");
     let audit = temp_path("audit-cli.jsonl");
     let _ = std::fs::remove_file(&audit);
-    let output = Command::new(clef_bin())
+    let output = clef()
         .env("CLEF_LOG", "debug")
         .args([
             "run",
@@ -382,7 +428,7 @@ pub fn cli_run_prints_steps_and_keeps_secrets_out_of_logs(_: &Ctx) -> anyhow::Re
         check!(!text.contains(&secret), "the secret is in {name}");
     }
     // Outside the start site without approval: refused, non-zero.
-    let output = Command::new(clef_bin())
+    let output = clef()
         .args([
             "run",
             "--start",
@@ -399,7 +445,7 @@ pub fn cli_run_prints_steps_and_keeps_secrets_out_of_logs(_: &Ctx) -> anyhow::Re
         !output.status.success(),
         "submitted a password to a site not approved"
     );
-    let _ = Command::new(clef_bin())
+    let _ = clef()
         .args([
             "secret",
             "delete",
@@ -410,6 +456,7 @@ pub fn cli_run_prints_steps_and_keeps_secrets_out_of_logs(_: &Ctx) -> anyhow::Re
         ])
         .status();
     let _ = std::fs::remove_file(&audit);
+    let _ = std::fs::remove_dir_all(&home);
     Ok(())
 }
 

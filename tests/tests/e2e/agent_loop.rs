@@ -9,7 +9,6 @@ use std::ops::ControlFlow;
 use clef_agent::act::{AuditLog, Guidance, Status};
 use clef_agent::forms::FieldKind;
 use clef_agent::model::{LanguageModel, ModelError, ModelReply, ModelRequest};
-use clef_browser::assistant::KeyringVault;
 use clef_tests::server::{Route, TestServer};
 
 use crate::acting::{origin, policy, ref_in, run_task, test_model, text};
@@ -339,7 +338,7 @@ pub fn a_french_task_with_the_test_model(ctx: &Ctx) -> anyhow::Result<()> {
         return Ok(());
     };
     let server = TestServer::start([("/", Route::html(CONNEXION))])?;
-    let vault = KeyringVault::open(crate::acting::profile())?;
+    let vault = crate::acting::test_vault()?;
     vault.save(&origin(&server), FieldKind::Password, "mot-de-passe-42")?;
     let run = run_task(
         ctx,

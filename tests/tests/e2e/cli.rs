@@ -329,7 +329,7 @@ pub fn model_list_and_use_find_other_stores(_: &Ctx) -> anyhow::Result<()> {
 }
 
 /// A one-page PDF with `line` as its text (Helvetica, no compression).
-fn pdf_with(line: &str) -> String {
+pub(crate) fn pdf_with(line: &str) -> String {
     let stream = format!("BT /F1 18 Tf 72 720 Td ({line}) Tj ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),

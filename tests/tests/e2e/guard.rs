@@ -12,11 +12,10 @@ use std::time::Duration;
 
 use clef_agent::act::{AuditLog, Confirm, Guidance, Policy, Status};
 use clef_agent::forms::FieldKind;
-use clef_browser::assistant::KeyringVault;
 use clef_browser::policies::Policies;
 use clef_tests::server::{Route, TestServer};
 
-use crate::acting::{ObedientModel, origin, profile, run_task, secret};
+use crate::acting::{ObedientModel, origin, run_task, secret};
 use crate::agent_loop::{ScriptedModel, Step, click, say, type_into};
 use crate::check;
 use crate::harness::Ctx;
@@ -142,7 +141,7 @@ pub fn no_route_takes_saved_data_to_another_origin(ctx: &Ctx) -> anyhow::Result<
         ));
     }
     let server = TestServer::start(routes)?;
-    let vault = KeyringVault::open(profile())?;
+    let vault = crate::acting::test_vault()?;
     vault.save(&origin(&server), FieldKind::Password, &secret)?;
     let audit_path =
         std::env::temp_dir().join(format!("clef-guard-audit-{}.jsonl", std::process::id()));
@@ -244,7 +243,7 @@ pub fn each_policy_holds_while_acting(ctx: &Ctx) -> anyhow::Result<()> {
             say(r#"{"action": "done", "reason": "finished"}"#),
         ]
     };
-    let vault = KeyringVault::open(profile())?;
+    let vault = crate::acting::test_vault()?;
     vault.save(&origin(&server), FieldKind::Password, "pw-policy-test")?;
     let run = |policy: Policy| {
         run_task(
@@ -479,7 +478,7 @@ pub fn the_sites_own_redirects_still_work(ctx: &Ctx) -> anyhow::Result<()> {
         ),
     ])?;
     let secret = secret();
-    let vault = KeyringVault::open(profile())?;
+    let vault = crate::acting::test_vault()?;
     vault.save(&origin(&server), FieldKind::Password, &secret)?;
     let run = run_task(
         ctx,

@@ -15,6 +15,7 @@ mod find;
 mod guard;
 mod harness;
 mod mcp;
+mod passwords;
 mod policy;
 mod profile;
 mod pull;
@@ -112,6 +113,22 @@ fn main() -> ExitCode {
         (
             "window_settings_pick_a_model",
             profile::settings_pick_a_model,
+        ),
+        (
+            "secrets_file_survives_a_reboot_and_holds_no_clear_text",
+            passwords::secrets_file_survives_a_reboot_and_holds_no_clear_text,
+        ),
+        (
+            "secrets_in_the_desktop_keyring",
+            passwords::secrets_in_the_desktop_keyring,
+        ),
+        (
+            "window_saves_a_login_and_fills_it_next_time",
+            passwords::window_saves_a_login_and_fills_it_next_time,
+        ),
+        (
+            "window_downloads_with_progress_and_cancel",
+            passwords::window_downloads_with_progress_and_cancel,
         ),
         ("mcp_python_sdk_over_stdio", mcp::python_sdk_over_stdio),
         (

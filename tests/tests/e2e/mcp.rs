@@ -9,7 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clef_agent::forms::FieldKind;
-use clef_browser::assistant::KeyringVault;
+use clef_browser::assistant::SecretsVault;
+use clef_profile::secrets::StoreChoice;
 use clef_tests::server::{Request, Route, TestServer};
 use clef_tests::{clef_bin, mcp_python, stop_gracefully};
 use serde_json::{Value, json};
@@ -306,9 +307,18 @@ fn posted_user(server: &TestServer, user: &str) -> bool {
     })
 }
 
-fn save_password(server: &TestServer) -> anyhow::Result<String> {
+/// A password saved for `server`'s site in the profile of the data home `data` (its encrypted
+/// file unlocked for the session, as `clef mcp` running there will find it).
+fn save_password(server: &TestServer, data: &Path) -> anyhow::Result<String> {
     let secret = secret();
-    KeyringVault::open(profile())?.save(&origin(server), FieldKind::Password, &secret)?;
+    let mut vault = SecretsVault::open(profile(), &data.join("clef/profile"), StoreChoice::File);
+    let secrets = vault
+        .secrets_mut()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    if secrets.needs_passphrase().is_some() {
+        secrets.unlock(crate::acting::TEST_PASSPHRASE)?;
+    }
+    vault.save(&origin(server), FieldKind::Password, &secret)?;
     Ok(secret)
 }
 
@@ -319,8 +329,8 @@ pub fn python_sdk_over_stdio(_: &Ctx) -> anyhow::Result<()> {
     };
     for mode in ["legacy", "2026-07-28"] {
         let server = login_site()?;
-        let secret = save_password(&server)?;
         let data = data_home(&format!("stdio-{mode}"));
+        let secret = save_password(&server, &data)?;
         let mut transport = vec!["--stdio".to_owned(), clef_bin().display().to_string()];
         transport.extend(["mcp", "--allow-origin"].map(str::to_owned));
         transport.push(origin(&server));
@@ -462,7 +472,7 @@ pub fn python_sdk_over_http(_: &Ctx) -> anyhow::Result<()> {
         );
         for mode in ["legacy", "2026-07-28"] {
             let server = login_site()?;
-            let secret = save_password(&server)?;
+            let secret = save_password(&server, &data)?;
             let transport = vec![
                 "--http".to_owned(),
                 format!("http://127.0.0.1:{port}/mcp"),

@@ -399,11 +399,24 @@ pub fn pane_carries_out_a_task_after_approval(_: &Ctx) -> anyhow::Result<()> {
     let login = login.replacen("event.preventDefault();", &exfiltrate, 1);
     let server = TestServer::start([("/login", Route::html(login))])?;
     let origin = format!("http://{}", server.addr());
-    let vault = clef_browser::assistant::KeyringVault::open(Default::default())?;
+    // The window's profile, its passwords file created and unlocked for the session first.
+    let data = std::env::temp_dir().join(format!("clef-pane-task-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let mut vault = clef_browser::assistant::SecretsVault::open(
+        Default::default(),
+        &data.join("clef/profile"),
+        clef_profile::secrets::StoreChoice::File,
+    );
+    vault
+        .secrets_mut()
+        .map_err(|error| anyhow::anyhow!("{error}"))?
+        .unlock(crate::acting::TEST_PASSPHRASE)?;
     vault.save(&origin, clef_agent::forms::FieldKind::Password, &secret)?;
     let (_xvfb, display) = start_xvfb()?;
     let mut command = Command::new(clef_bin());
     command
+        .env("XDG_DATA_HOME", &data)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .arg(server.url("/login"))
         .args(["--model", &model.to_string_lossy()]);
     let _clef = clef_window(command, &display)?;

@@ -60,6 +60,12 @@ pub(super) enum Command {
     Suggest {
         text: String,
     },
+    /// The answer to "Save the password?": save, never for this site, or not now.
+    SaveLogin,
+    NeverSaveLogin,
+    DismissLogin,
+    /// Fill the saved login of the active page's site.
+    FillLogin,
     /// Stop the assistant's generation.
     StopAssistant,
     /// Show the passage a point cites.
@@ -197,6 +203,12 @@ pub(super) struct ChromeState {
     pub can_bookmark: bool,
     /// The last run crashed: offer its tabs.
     pub restore_offer: Option<usize>,
+    /// "Save the password for … on …?" after the user signed in by hand.
+    pub login_offer: Option<String>,
+    /// The user name of the login saved for the active page's site (the key fills it).
+    pub saved_login: Option<String>,
+    /// The newest download.
+    pub download: Option<super::view::DownloadBar>,
 }
 
 impl ChromeState {

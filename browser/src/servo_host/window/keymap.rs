@@ -29,6 +29,10 @@ pub(super) enum Shortcut {
     Find,
     FindNext,
     FindPrevious,
+    /// Fill the saved login of the page's site.
+    FillLogin,
+    /// The downloads list.
+    Downloads,
 }
 
 pub(super) fn shortcut(event: &KeyEvent, modifiers: ModifiersState) -> Option<Shortcut> {
@@ -48,6 +52,8 @@ pub(super) fn shortcut(event: &KeyEvent, modifiers: ModifiersState) -> Option<Sh
         WinitKey::Named(WinitNamed::Tab) if ctrl && shift => Shortcut::PreviousTab,
         WinitKey::Named(WinitNamed::Tab) if ctrl => Shortcut::NextTab,
         WinitKey::Character(text) if ctrl => match text.to_lowercase().as_str() {
+            "l" if shift => Shortcut::FillLogin,
+            "y" if shift => Shortcut::Downloads,
             "l" => Shortcut::FocusAddress,
             "t" if shift => Shortcut::ReopenTab,
             "t" => Shortcut::NewTab,

@@ -42,6 +42,10 @@ pub struct WindowOptions {
     pub storage: Option<std::sync::Arc<clef_profile::Profile>>,
     /// What the user lets the profile keep.
     pub privacy: crate::config::Privacy,
+    /// Where saved logins are (a private window reads them, and saves none).
+    pub secrets: crate::assistant::SecretsPlace,
+    /// The password manager's settings.
+    pub passwords: crate::config::Passwords,
 }
 
 /// Set when SIGTERM, SIGINT or SIGHUP arrived: the window closes as if the user closed it, so

@@ -1,10 +1,12 @@
 //! The window's state: its webviews, their areas, focus, and what each event does to them.
 
 mod assistant;
+mod downloads;
 mod find;
 mod input;
 mod library;
 mod paint;
+mod passwords;
 mod places;
 mod questions;
 mod saved_copies;
@@ -40,6 +42,8 @@ use find::FindRequest;
 use library::LibraryView;
 use questions::Pending;
 use tabs::Tab;
+
+pub(super) use downloads::DownloadBar;
 
 const CHROME_HTML: &str = include_str!("../../../../resources/ui/chrome.html");
 const PANE_HTML: &str = include_str!("../../../../resources/ui/pane.html");
@@ -94,6 +98,15 @@ pub(super) struct Ui {
     /// Scripts that script results asked for: Servo cannot start an evaluation from inside
     /// another's callback, so they run after the spin.
     later: Later,
+    passwords: passwords::PasswordManager,
+    downloads: crate::downloads::Downloads,
+    /// Documents' media types, answered by their tabs, waiting to be looked at.
+    type_checks: downloads::TypeChecks,
+    download_wake: ProxyWaker,
+    /// Bumped by download threads; `download_seen` is what the chrome last showed.
+    download_ticks: Arc<std::sync::atomic::AtomicU64>,
+    download_seen: u64,
+    download_bar_hidden: bool,
 }
 
 /// Scripts to evaluate after the current spin of Servo's event loop, and where.
@@ -124,14 +137,18 @@ impl Ui {
 
         let waker = ProxyWaker(proxy);
         let assistant_waker = waker.clone();
+        let download_wake = waker.clone();
         let choice = crate::assistant::ModelChoice {
             options: options.model.clone(),
             unavailable: options.model_unavailable.clone(),
             notes: options.notes.clone(),
         };
-        let assistant = AssistantWorker::start(choice, options.profile.clone(), move || {
-            servo::EventLoopWaker::wake(&assistant_waker)
-        });
+        let assistant = AssistantWorker::start(
+            choice,
+            options.profile.clone(),
+            options.secrets.clone(),
+            move || servo::EventLoopWaker::wake(&assistant_waker),
+        );
         let profile = options.storage.clone();
         // Servo keeps cookies and site storage in the profile; a private window has none.
         let servo = ServoBuilder::default()
@@ -165,6 +182,13 @@ impl Ui {
             .filter(|session| options.privacy.restore_session && session.restorable());
         let delegate = Rc::new(WindowDelegate::default());
         let agent_content = runtime::agent_content(&servo);
+        agent_content.add_script(Rc::new(servo::UserScript::from(downloads::link_script())));
+        // A private window never offers to save a login, so its pages do not report them.
+        if profile.is_some() {
+            agent_content.add_script(Rc::new(
+                servo::UserScript::from(passwords::capture_script()),
+            ));
+        }
 
         let size = window.inner_size();
         let areas = layout(size.width, size.height, window.scale_factor(), false);
@@ -222,6 +246,13 @@ impl Ui {
             cookies,
             library_query: String::new(),
             later: Later::default(),
+            passwords: passwords::PasswordManager::new(options),
+            downloads: crate::downloads::Downloads::new(crate::downloads::download_dir()),
+            type_checks: downloads::TypeChecks::default(),
+            download_wake,
+            download_ticks: Arc::default(),
+            download_seen: 0,
+            download_bar_hidden: false,
         };
         ui.pane_backlog
             .extend(assistant::managed_event(&options.policies));
@@ -323,6 +354,8 @@ impl Ui {
             Shortcut::Find => self.open_find_bar(),
             Shortcut::FindNext => self.find(FindRequest::Step { forward: true }),
             Shortcut::FindPrevious => self.find(FindRequest::Step { forward: false }),
+            Shortcut::FillLogin => self.fill_login(),
+            Shortcut::Downloads => self.open_library(LibraryView::Downloads),
         }
     }
 
@@ -435,6 +468,10 @@ impl Ui {
             Command::Resume => self.assistant.pause(false),
             Command::Cite { source, passage } => self.show_citation(source, passage),
             Command::FocusContent => self.set_focus(Focus::Content),
+            Command::SaveLogin => self.answer_login_offer(true, false),
+            Command::NeverSaveLogin => self.answer_login_offer(false, true),
+            Command::DismissLogin => self.answer_login_offer(false, false),
+            Command::FillLogin => self.fill_login(),
             Command::Answer {
                 accept,
                 value,
@@ -471,6 +508,8 @@ impl Ui {
                     self.agent_document(id);
                     self.check_for_copy(id);
                     self.note_document(id);
+                    self.check_document_type(id);
+                    self.focus_login_offer();
                     if let Some(index) = self.tabs.iter().position(|tab| {
                         tab.webview.id() == id
                             && tab.webview.load_status() == LoadStatus::Complete
@@ -500,6 +539,8 @@ impl Ui {
             webview.evaluate_javascript(script, |_| {});
         }
         self.take_copies();
+        self.take_type_checks();
+        self.downloads_progressed();
         self.pump_assistant();
         if changed {
             self.note_titles();
@@ -516,13 +557,23 @@ impl Ui {
     }
 
     fn console(&mut self, from: WebViewId, message: &str, event_loop: &ActiveEventLoop) {
+        // Pages' own reports (a login sent, a download link): handled, never logged.
+        let from_page = from != self.chrome.id() && from != self.pane.id();
+        if from_page && (self.login_message(from, message) || self.download_message(from, message))
+        {
+            return;
+        }
         // Only Clef's own pages (chrome, pane, a tab showing the library) may command the
         // browser; pages' logs are logs.
         if self.library_console(from, message) {
             return;
         }
-        if from != self.chrome.id() && from != self.pane.id() {
+        if from_page {
             tracing::debug!(%message, "page console");
+            return;
+        }
+        if let Some(command) = downloads::DownloadCommand::from_console(message) {
+            self.download_command(command);
             return;
         }
         match Command::from_console(message) {

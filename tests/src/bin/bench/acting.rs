@@ -12,7 +12,7 @@ use clef_agent::act::{
 };
 use clef_agent::forms::FieldKind;
 use clef_agent::forms::dataset::{index, score_file};
-use clef_browser::assistant::{HeadlessAccess, KeyringVault, LocalModel};
+use clef_browser::assistant::{HeadlessAccess, LocalModel, SecretsVault};
 use clef_browser::config::Profile;
 use clef_browser::{Headless, HeadlessOptions, Page};
 use clef_engine::EngineOptions;
@@ -99,7 +99,7 @@ struct Result {
 fn run_one(
     browser: &Headless,
     model: &mut LocalModel,
-    vault: &KeyringVault,
+    vault: &SecretsVault,
     url: &str,
     origin: &str,
     fixture: &Fixture,
@@ -160,10 +160,20 @@ pub fn run() -> anyhow::Result<()> {
     ]);
     let server = TestServer::start(routes)?;
     let origin = format!("http://{}", server.addr());
-    let vault = KeyringVault::open(Profile {
-        email: Some("bob@example.com".into()),
-        ..Profile::default()
-    })?;
+    // A profile folder of the benchmark's own, its encrypted file unlocked for the run.
+    let vault_dir = std::env::temp_dir().join(format!("clef-bench-vault-{}", std::process::id()));
+    let mut vault = SecretsVault::open(
+        Profile {
+            email: Some("bob@example.com".into()),
+            ..Profile::default()
+        },
+        &vault_dir,
+        clef_profile::secrets::StoreChoice::File,
+    );
+    vault
+        .secrets_mut()
+        .map_err(|error| anyhow::anyhow!("{error}"))?
+        .unlock("the benchmark's passphrase")?;
     vault.save(&origin, FieldKind::Password, SECRET)?;
     let model_path = clef_tests::test_model()?
         .ok_or_else(|| anyhow::anyhow!("test model missing: run scripts/setup.sh"))?;

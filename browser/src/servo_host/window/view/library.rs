@@ -21,6 +21,8 @@ pub(in crate::servo_host::window) enum LibraryView {
     History,
     Bookmarks,
     Settings,
+    Passwords,
+    Downloads,
 }
 
 impl LibraryView {
@@ -29,6 +31,8 @@ impl LibraryView {
             "history" => Some(Self::History),
             "bookmarks" => Some(Self::Bookmarks),
             "settings" => Some(Self::Settings),
+            "passwords" => Some(Self::Passwords),
+            "downloads" => Some(Self::Downloads),
             _ => None,
         }
     }
@@ -58,7 +62,7 @@ impl Ui {
     }
 
     /// Send the library tab at `index` what its view shows.
-    pub(super) fn render_library(&self, index: usize) {
+    pub(super) fn render_library(&mut self, index: usize) {
         let Some(tab) = self.tabs.get(index) else {
             return;
         };
@@ -66,6 +70,9 @@ impl Ui {
             return;
         };
         let state = self.library_state(view);
+        let Some(tab) = self.tabs.get(index) else {
+            return;
+        };
         let json = serde_json::to_string(&state).unwrap_or_else(|_| "null".to_owned());
         tab.webview.evaluate_javascript(
             format!("window.clefLibrary && window.clefLibrary({json})"),
@@ -73,9 +80,23 @@ impl Ui {
         );
     }
 
-    fn library_state(&self, view: LibraryView) -> serde_json::Value {
+    fn library_state(&mut self, view: LibraryView) -> serde_json::Value {
         let private = self.places.is_none();
         let mut state = json!({ "view": view, "private": private });
+        // Downloads and passwords do not need the profile's database.
+        match view {
+            LibraryView::Downloads => {
+                state["private"] = json!(false);
+                state["downloads"] = json!(self.downloads.list());
+                state["download_dir"] = json!(self.downloads.dir().display().to_string());
+                return state;
+            }
+            LibraryView::Passwords if !private => {
+                state["passwords"] = self.passwords_state();
+                return state;
+            }
+            _ => {}
+        }
         let Some(places) = &self.places else {
             return state;
         };
@@ -110,6 +131,7 @@ impl Ui {
             LibraryView::Bookmarks => {
                 state["bookmarks"] = json!(store.bookmarks().unwrap_or_default());
             }
+            LibraryView::Passwords | LibraryView::Downloads => {}
             LibraryView::Settings => {
                 let config = crate::config::Config::load_default().unwrap_or_default();
                 let managed_model = self.policies.managed_model().is_some();
@@ -148,8 +170,23 @@ impl Ui {
         let Some(view) = self.tabs[index].shows_library() else {
             return false;
         };
+        // Before the other commands: these carry passwords and are never logged whole.
+        if let Some(command) = super::passwords::PasswordCommand::from_console(message) {
+            tracing::debug!(?command, "passwords command");
+            let said = self.password_command(command);
+            self.render_library(index);
+            if let Some(message) = said {
+                self.library_said(index, &message);
+            }
+            return true;
+        }
+        if let Some(command) = super::downloads::DownloadCommand::from_console(message) {
+            self.download_command(command);
+            self.render_library(index);
+            return true;
+        }
         let Some(command) = LibraryCommand::from_console(message) else {
-            tracing::debug!(%message, "library console");
+            tracing::debug!("library console: not a command");
             return true;
         };
         tracing::debug!(?command, "library command");
@@ -179,16 +216,20 @@ impl Ui {
             *shown = view;
         }
         self.render_library(index);
-        if let Some(message) = said
-            && let Some(tab) = self.tabs.get(index)
-        {
-            let literal = serde_json::to_string(&message).unwrap_or_default();
+        if let Some(message) = said {
+            self.library_said(index, &message);
+        }
+        true
+    }
+
+    fn library_said(&self, index: usize, message: &str) {
+        if let Some(tab) = self.tabs.get(index) {
+            let literal = serde_json::to_string(message).unwrap_or_default();
             tab.webview.evaluate_javascript(
                 format!("window.clefLibrarySaid && window.clefLibrarySaid({literal})"),
                 |_| {},
             );
         }
-        true
     }
 
     /// Commands that change what the profile holds; returns what to tell the user.

@@ -98,6 +98,12 @@ impl Ui {
                 .crashed
                 .as_ref()
                 .map(|session| session.windows.iter().map(|window| window.tabs.len()).sum()),
+            login_offer: self.passwords.offer_text(),
+            saved_login: self
+                .tabs
+                .get(self.active)
+                .and_then(|tab| tab.saved_login.clone()),
+            download: self.download_bar(),
         };
         self.chrome
             .evaluate_javascript(state.render_script(), |_| {});

@@ -34,6 +34,12 @@ pub(super) struct Tab {
     pub(super) library: Option<(LibraryView, Url)>,
     /// A passage to highlight once the document has loaded (a citation from memory).
     pub(super) highlight: Option<String>,
+    /// The document whose media type was last asked (downloads).
+    pub(super) type_checked: Option<Url>,
+    /// The last document found not to be a page and downloaded.
+    pub(super) downloaded: Option<Url>,
+    /// The user name of the login saved for this document's site, for the key.
+    pub(super) saved_login: Option<String>,
 }
 
 impl Tab {
@@ -53,6 +59,9 @@ impl Tab {
             recorded: None,
             library: None,
             highlight: None,
+            type_checked: None,
+            downloaded: None,
+            saved_login: None,
         }
     }
 

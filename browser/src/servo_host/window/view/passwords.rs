@@ -1,0 +1,587 @@
+//! The password manager in the window: after the user signs in by hand, offer to save the login
+//! (never in a private window, never for a site the user or the organisation excluded); fill a
+//! saved login on the user's request (Ctrl+Shift+L, or the key in the address bar); the
+//! passwords page of the library (unlock, list, reveal, edit, delete, import, export).
+
+use std::collections::HashMap;
+
+use clef_profile::secrets::{
+    PASSWORD, PassphraseNeed, Secret, Secrets, StoreChoice, export_csv, origin_of, parse_csv,
+};
+use serde::Deserialize;
+use serde_json::json;
+use servo::{WebView, WebViewId};
+
+use super::library::LibraryView;
+use super::{Focus, Ui};
+use crate::servo_host::js;
+
+const LOGINS_JS: &str = include_str!("../../../../../resources/ui/logins.js");
+const FILL_LOGIN_JS: &str = include_str!("../../../../../resources/ui/fill_login.js");
+const LOGIN_PREFIX: &str = "clef-login:";
+
+/// The page script that reports logins the user sends (added to a profile window's pages).
+pub(super) fn capture_script() -> &'static str {
+    LOGINS_JS
+}
+
+#[derive(Deserialize)]
+struct Reported {
+    origin: String,
+    username: String,
+    password: String,
+}
+
+/// A login the chrome offers to save.
+pub(in crate::servo_host::window) struct LoginOffer {
+    origin: String,
+    username: String,
+    password: String,
+    /// The site has this user name saved with another password.
+    update: bool,
+}
+
+pub(in crate::servo_host::window) struct PasswordManager {
+    profile_dir: std::path::PathBuf,
+    choice: StoreChoice,
+    settings: crate::config::Passwords,
+    /// Whether this window saves logins (a private window never does).
+    saving: bool,
+    /// Opened on first use: the desktop's keyring may prompt or be slow to answer.
+    secrets: Option<Result<Secrets, String>>,
+    pub(super) offer: Option<LoginOffer>,
+    /// A login to save once the user has unlocked (or created) the passwords file.
+    waiting: Option<LoginOffer>,
+    /// The address the offer was made on: the keyboard goes to the offer once the tab shows
+    /// another page.
+    focus_after: Option<url::Url>,
+    /// The login whose password the passwords page shows.
+    revealed: Option<(String, String)>,
+    /// User name of the newest saved login per origin, for the key in the address bar.
+    known: HashMap<String, Option<String>>,
+}
+
+impl PasswordManager {
+    pub(super) fn new(options: &super::super::WindowOptions) -> Self {
+        Self {
+            profile_dir: options.secrets.profile_dir.clone(),
+            choice: options.secrets.store,
+            settings: options.passwords.clone(),
+            saving: options.storage.is_some(),
+            secrets: None,
+            offer: None,
+            waiting: None,
+            revealed: None,
+            focus_after: None,
+            known: HashMap::new(),
+        }
+    }
+
+    fn store(&mut self) -> Result<&mut Secrets, String> {
+        let opened = self.secrets.get_or_insert_with(|| {
+            Secrets::open(&self.profile_dir, self.choice).map_err(|error| error.to_string())
+        });
+        opened.as_mut().map_err(|error| error.clone())
+    }
+
+    /// The user name shown on the key for `url`'s site, if a login is saved there.
+    pub(super) fn saved_login(&mut self, url: &str) -> Option<String> {
+        let origin = origin_of(url)?;
+        if let Some(known) = self.known.get(&origin) {
+            return known.clone();
+        }
+        let store = self.store().ok()?;
+        if !store.unlocked() {
+            return None;
+        }
+        let newest = store
+            .logins(&origin)
+            .ok()?
+            .into_iter()
+            .max_by_key(|login| login.created)
+            .map(|login| login.username);
+        let label = newest.map(|name| {
+            if name.is_empty() {
+                "saved login".to_owned()
+            } else {
+                name
+            }
+        });
+        self.known.insert(origin, label.clone());
+        label
+    }
+
+    fn changed(&mut self) {
+        self.known.clear();
+    }
+
+    /// The chrome's offer text, and whether it is an update.
+    pub(super) fn offer_text(&self) -> Option<String> {
+        let offer = self.offer.as_ref()?;
+        let host = url::Url::parse(&offer.origin)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_else(|| offer.origin.clone());
+        let who = if offer.username.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", offer.username)
+        };
+        Some(if offer.update {
+            format!("Update the saved password{who} on {host}?")
+        } else {
+            format!("Save the password{who} on {host}?")
+        })
+    }
+}
+
+/// Commands of the passwords page.
+#[derive(Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub(in crate::servo_host::window) enum PasswordCommand {
+    UnlockPasswords {
+        passphrase: String,
+    },
+    RevealPassword {
+        origin: String,
+        username: String,
+    },
+    HidePasswords,
+    EditPassword {
+        origin: String,
+        username: String,
+        password: String,
+    },
+    DeletePassword {
+        origin: String,
+        username: String,
+    },
+    ImportPasswords {
+        path: String,
+    },
+    ExportPasswords {
+        path: String,
+    },
+}
+
+impl std::fmt::Debug for PasswordCommand {
+    /// Names the command only: passphrases and passwords stay out of logs.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::UnlockPasswords { .. } => "unlock_passwords",
+            Self::RevealPassword { .. } => "reveal_password",
+            Self::HidePasswords => "hide_passwords",
+            Self::EditPassword { .. } => "edit_password",
+            Self::DeletePassword { .. } => "delete_password",
+            Self::ImportPasswords { .. } => "import_passwords",
+            Self::ExportPasswords { .. } => "export_passwords",
+        };
+        formatter.write_str(name)
+    }
+}
+
+impl PasswordCommand {
+    pub(super) fn from_console(message: &str) -> Option<Self> {
+        serde_json::from_str(message.strip_prefix(super::super::bridge::COMMAND_PREFIX)?).ok()
+    }
+}
+
+impl Ui {
+    /// A login a page reported as sent by the user; `true` when `message` was one (it is never
+    /// logged: it holds a password).
+    pub(super) fn login_message(&mut self, from: WebViewId, message: &str) -> bool {
+        let Some(body) = message.strip_prefix(LOGIN_PREFIX) else {
+            return false;
+        };
+        let Ok(reported) = serde_json::from_str::<Reported>(body) else {
+            return true;
+        };
+        // Filed under the tab's own origin: the page's word for its origin is not trusted.
+        let Some(tab) = self.tabs.iter().find(|tab| tab.webview.id() == from) else {
+            return true;
+        };
+        let Some(origin) = tab.webview.url().and_then(|url| origin_of(url.as_str())) else {
+            return true;
+        };
+        // A task the agent drives is not the user signing in by hand.
+        let driven = self.delegate.guarded.get() == Some(from);
+        if origin != reported.origin || reported.password.is_empty() || driven {
+            return true;
+        }
+        self.offer_login(origin, reported.username, reported.password);
+        true
+    }
+
+    fn offer_login(&mut self, origin: String, username: String, password: String) {
+        let manager = &mut self.passwords;
+        if !manager.saving || !manager.settings.offer_to_save {
+            return;
+        }
+        let Some(host) = url::Url::parse(&origin)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+        else {
+            return;
+        };
+        let never = manager.settings.never_save.iter().any(|site| {
+            let site = site.trim().trim_start_matches("*.").to_ascii_lowercase();
+            host == site || host.ends_with(&format!(".{site}"))
+        });
+        if never || self.policies.passwords_allowed(&host).is_err() {
+            return;
+        }
+        // Already saved as it is: nothing to offer. The same user with another password: an
+        // update. A locked file store still offers (saving asks for the passphrase).
+        let saved = match manager.store() {
+            Ok(store) if store.unlocked() => store.logins(&origin).unwrap_or_default(),
+            Ok(_) => Vec::new(),
+            Err(error) => {
+                tracing::warn!(%error, "no password store: no offer to save");
+                return;
+            }
+        };
+        if saved
+            .iter()
+            .any(|login| login.username == username && login.value == password)
+        {
+            return;
+        }
+        let update = saved.iter().any(|login| login.username == username);
+        manager.offer = Some(LoginOffer {
+            origin,
+            username,
+            password,
+            update,
+        });
+        // The keyboard goes to the offer once the sign-in's page has loaded: taken now, it
+        // would stop the Enter that is sending the form.
+        self.passwords.focus_after = self.active_webview().and_then(WebView::url);
+        self.refresh_chrome();
+    }
+
+    /// As other browsers' prompts do, the offer takes the keyboard (Enter saves, Esc leaves)
+    /// when the page after the sign-in has loaded.
+    pub(super) fn focus_login_offer(&mut self) {
+        let Some(sent_from) = &self.passwords.focus_after else {
+            return;
+        };
+        let arrived = self.tabs.get(self.active).is_some_and(|tab| {
+            tab.webview.load_status() == servo::LoadStatus::Complete
+                && tab.webview.url().as_ref() != Some(sent_from)
+        });
+        if !arrived || self.passwords.offer.is_none() {
+            return;
+        }
+        self.passwords.focus_after = None;
+        self.set_focus(Focus::Chrome);
+        self.chrome
+            .evaluate_javascript("window.clefFocusOffer && window.clefFocusOffer()", |_| {});
+    }
+
+    /// The chrome's answer to the offer: save, never for this site, or not now.
+    pub(super) fn answer_login_offer(&mut self, save: bool, never: bool) {
+        self.passwords.focus_after = None;
+        let Some(offer) = self.passwords.offer.take() else {
+            return;
+        };
+        self.set_focus(Focus::Content);
+        if never {
+            if let Ok(url) = url::Url::parse(&offer.origin)
+                && let Some(host) = url.host_str()
+            {
+                self.passwords.settings.never_save.push(host.to_owned());
+                let sites = self.passwords.settings.never_save.clone();
+                let written = crate::config::Config::default_path()
+                    .ok_or_else(|| "no config folder".to_owned())
+                    .and_then(|path| {
+                        crate::config::set_values(
+                            &path,
+                            "passwords",
+                            &[(
+                                "never_save",
+                                toml_edit::value(toml_edit::Array::from_iter(sites)),
+                            )],
+                        )
+                        .map_err(|error| error.to_string())
+                    });
+                if let Err(error) = written {
+                    tracing::warn!(%error, "the never-save list was not written");
+                }
+            }
+            return;
+        }
+        if save {
+            self.save_login(offer);
+            self.refresh_login_keys();
+        }
+    }
+
+    fn save_login(&mut self, offer: LoginOffer) {
+        let manager = &mut self.passwords;
+        let store = match manager.store() {
+            Ok(store) => store,
+            Err(error) => {
+                self.say(format!("The login was not saved: {error}"));
+                return;
+            }
+        };
+        if store.needs_passphrase().is_some() {
+            // Saved once the passwords page has the passphrase.
+            manager.waiting = Some(offer);
+            self.open_library(LibraryView::Passwords);
+            return;
+        }
+        let result = store.save(Secret::login(
+            &offer.origin,
+            &offer.username,
+            &offer.password,
+        ));
+        manager.changed();
+        match result {
+            Ok(()) => tracing::info!(origin = offer.origin, "login saved"),
+            Err(error) => self.say(format!("The login was not saved: {error}")),
+        }
+    }
+
+    /// Fill the newest saved login of the active page's site.
+    pub(super) fn fill_login(&mut self) {
+        let Some(webview) = self.active_webview().cloned() else {
+            return;
+        };
+        let Some(origin) = webview.url().and_then(|url| origin_of(url.as_str())) else {
+            return;
+        };
+        let host = url::Url::parse(&origin)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        if let Err(error) = self.policies.passwords_allowed(&host) {
+            self.say(error.to_string());
+            return;
+        }
+        let login = match self.passwords.store() {
+            Ok(store) if store.needs_passphrase() == Some(PassphraseNeed::Unlock) => {
+                self.open_library(LibraryView::Passwords);
+                return;
+            }
+            Ok(store) => store
+                .logins(&origin)
+                .map_err(|error| error.to_string())
+                .map(|logins| logins.into_iter().max_by_key(|login| login.created)),
+            Err(error) => Err(error),
+        };
+        let login = match login {
+            Ok(Some(login)) => login,
+            Ok(None) => {
+                self.say(format!("No login is saved for {host}."));
+                return;
+            }
+            Err(error) => {
+                self.say(error);
+                return;
+            }
+        };
+        let fields = json!({ "username": login.username, "password": login.value });
+        let script = FILL_LOGIN_JS.replace("__CLEF_LOGIN__", &fields.to_string());
+        let later = self.later.clone();
+        let chrome = self.chrome.clone();
+        webview.evaluate_javascript(script, move |result| {
+            let answer = result.map(js::to_json).unwrap_or_default();
+            if answer.get("filled").and_then(serde_json::Value::as_bool) != Some(true) {
+                let why = answer
+                    .get("why")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("the login could not be filled")
+                    .to_owned();
+                let literal = serde_json::to_string(&why).unwrap_or_default();
+                later.borrow_mut().push((
+                    chrome,
+                    format!("window.clefSay && window.clefSay({literal})"),
+                ));
+            }
+        });
+    }
+
+    /// The key in the address bar follows what is saved.
+    fn refresh_login_keys(&mut self) {
+        for tab in &mut self.tabs {
+            tab.saved_login = tab
+                .webview
+                .url()
+                .and_then(|url| self.passwords.saved_login(url.as_str()));
+        }
+        self.refresh_chrome();
+    }
+
+    /// A short message in the chrome.
+    pub(super) fn say(&self, message: impl Into<String>) {
+        let message = message.into();
+        tracing::info!(%message, "said");
+        let literal = serde_json::to_string(&message).unwrap_or_default();
+        self.chrome.evaluate_javascript(
+            format!("window.clefSay && window.clefSay({literal})"),
+            |_| {},
+        );
+    }
+
+    /// What the passwords page shows.
+    pub(super) fn passwords_state(&mut self) -> serde_json::Value {
+        let disabled = self
+            .policies
+            .passwords_allowed("")
+            .err()
+            .map(|error| error.to_string());
+        let revealed = self.passwords.revealed.clone();
+        let store = match self.passwords.store() {
+            Ok(store) => store,
+            Err(error) => return json!({ "error": error, "disabled": disabled }),
+        };
+        let needs = store.needs_passphrase();
+        let mut state = json!({
+            "store": store.describe(),
+            "needs": needs,
+            "disabled": disabled,
+        });
+        if needs == Some(PassphraseNeed::Unlock) {
+            return state;
+        }
+        match store.list() {
+            Ok(secrets) => {
+                let logins: Vec<_> = secrets
+                    .into_iter()
+                    .filter(|secret| secret.kind == PASSWORD)
+                    .map(|login| {
+                        let shown = revealed.as_ref().is_some_and(|(origin, username)| {
+                            *origin == login.origin && *username == login.username
+                        });
+                        json!({
+                            "origin": login.origin,
+                            "username": login.username,
+                            "revealed": shown.then_some(login.value),
+                        })
+                    })
+                    .collect();
+                state["logins"] = json!(logins);
+            }
+            Err(error) => state["error"] = json!(error.to_string()),
+        }
+        state
+    }
+
+    /// A command of the passwords page; returns what to tell the user.
+    pub(super) fn password_command(&mut self, command: PasswordCommand) -> Option<String> {
+        if !matches!(command, PasswordCommand::RevealPassword { .. }) {
+            self.passwords.revealed = None;
+        }
+        let manager = &mut self.passwords;
+        let store = match manager.store() {
+            Ok(store) => store,
+            Err(error) => return Some(error),
+        };
+        let said = match command {
+            PasswordCommand::UnlockPasswords { passphrase } => match store.unlock(&passphrase) {
+                Ok(()) => {
+                    let waiting = manager.waiting.take();
+                    manager.changed();
+                    match waiting {
+                        Some(offer) => {
+                            self.save_login(offer);
+                            "Unlocked, and the login saved.".to_owned()
+                        }
+                        None => "Unlocked for this session.".to_owned(),
+                    }
+                }
+                Err(error) => error.to_string(),
+            },
+            PasswordCommand::RevealPassword { origin, username } => {
+                manager.revealed = Some((origin, username));
+                return None;
+            }
+            PasswordCommand::HidePasswords => return None,
+            PasswordCommand::EditPassword {
+                origin,
+                username,
+                password,
+            } => {
+                let result = store.save(Secret::login(&origin, &username, &password));
+                manager.changed();
+                match result {
+                    Ok(()) => format!("Password changed for {origin}."),
+                    Err(error) => error.to_string(),
+                }
+            }
+            PasswordCommand::DeletePassword { origin, username } => {
+                let result = store.remove(&origin, PASSWORD, &username);
+                manager.changed();
+                match result {
+                    Ok(_) => format!("Login deleted for {origin}."),
+                    Err(error) => error.to_string(),
+                }
+            }
+            PasswordCommand::ImportPasswords { path } => {
+                let path = std::path::PathBuf::from(path.trim());
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(text) => text,
+                    Err(error) => return Some(format!("{}: {error}", path.display())),
+                };
+                let import = match parse_csv(&text) {
+                    Ok(import) => import,
+                    Err(error) => return Some(error),
+                };
+                let broken = import.broken.len();
+                let result = store.save_all(import.logins);
+                manager.changed();
+                match result {
+                    Ok(count) if broken == 0 => format!("{count} logins imported."),
+                    Ok(count) => {
+                        let lines: Vec<String> = import
+                            .broken
+                            .iter()
+                            .take(5)
+                            .map(|(line, why)| format!("line {line}: {why}"))
+                            .collect();
+                        format!(
+                            "{count} logins imported; {broken} rows could not be read ({}).",
+                            lines.join("; ")
+                        )
+                    }
+                    Err(error) => error.to_string(),
+                }
+            }
+            PasswordCommand::ExportPasswords { path } => {
+                let path = std::path::PathBuf::from(path.trim());
+                match store
+                    .list()
+                    .map_err(|error| error.to_string())
+                    .and_then(|secrets| export_csv(&secrets))
+                    .and_then(|text| write_private(&path, &text))
+                {
+                    Ok(()) => format!(
+                        "Exported to {} — the file holds your passwords in clear.",
+                        path.display()
+                    ),
+                    Err(error) => error,
+                }
+            }
+        };
+        self.refresh_login_keys();
+        Some(said)
+    }
+}
+
+/// A new file only its owner can read (an existing one is not replaced).
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if path.as_os_str().is_empty() {
+        return Err("give the file's path first".to_owned());
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|error| format!("{}: {error}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .map_err(|error| format!("{}: {error}", path.display()))
+}
