@@ -272,6 +272,9 @@ struct Job {
     wake: Arc<dyn Fn() + Send + Sync>,
 }
 
+/// What `Job::open` found: the body, the file's name, its media type, its announced length.
+type Body = (Box<dyn Read>, String, String, Option<u64>);
+
 enum Stop {
     Cancelled,
     Failed(String),
@@ -306,7 +309,7 @@ impl Job {
     }
 
     /// The body to save, its name, media type and announced length.
-    fn open(&self) -> Result<(Box<dyn Read>, String, String, Option<u64>), Stop> {
+    fn open(&self) -> Result<Body, Stop> {
         if let Some((bytes, media_type)) = &self.inline {
             let name = self
                 .request
@@ -398,9 +401,14 @@ impl Job {
             if self.cancel.load(Ordering::SeqCst) {
                 return Err(Stop::Cancelled);
             }
-            let read = body
-                .read(&mut buffer)
-                .map_err(|error| Stop::Failed(format!("the connection broke: {error}")))?;
+            let read = body.read(&mut buffer).map_err(|error| match total {
+                Some(total) if received < total => Stop::Failed(format!(
+                    "the server sent {} of the {} it announced ({error})",
+                    megabytes(received),
+                    megabytes(total)
+                )),
+                _ => Stop::Failed(format!("the connection broke: {error}")),
+            })?;
             if read == 0 {
                 break;
             }

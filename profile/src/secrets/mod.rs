@@ -247,7 +247,7 @@ impl Secrets {
     /// Every secret saved for this profile, by origin then user name.
     pub fn list(&self) -> Result<Vec<Secret>, SecretsError> {
         let mut secrets = match &self.backend {
-            Backend::Service(store) => store.list()?,
+            Backend::Service(store) => store.list(None)?,
             Backend::File(store) => store.list()?,
         };
         secrets.sort_by(|a, b| {
@@ -258,8 +258,11 @@ impl Secrets {
 
     /// The secrets saved for `origin`.
     pub fn for_origin(&self, origin: &str) -> Result<Vec<Secret>, SecretsError> {
-        Ok(self
-            .list()?
+        let all = match &self.backend {
+            Backend::Service(store) => store.list(Some(origin))?,
+            Backend::File(store) => store.list()?,
+        };
+        Ok(all
             .into_iter()
             .filter(|secret| secret.origin == origin)
             .collect())

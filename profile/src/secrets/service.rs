@@ -76,15 +76,19 @@ impl ServiceStore {
         ])
     }
 
-    pub(super) fn list(&self) -> Result<Vec<Secret>, SecretsError> {
+    /// Every secret of this profile, or only those of `origin`: the search runs in the
+    /// service, so one site's lookup does not decrypt the others.
+    pub(super) fn list(&self, origin: Option<&str>) -> Result<Vec<Secret>, SecretsError> {
         let service = self.service()?;
         let collection = self.collection(&service)?;
-        let items = collection
-            .search_items(HashMap::from([
-                ("application", APPLICATION),
-                ("clef-profile", self.profile_key.as_str()),
-            ]))
-            .map_err(service_error)?;
+        let mut query = HashMap::from([
+            ("application", APPLICATION),
+            ("clef-profile", self.profile_key.as_str()),
+        ]);
+        if let Some(origin) = origin {
+            query.insert("origin", origin);
+        }
+        let items = collection.search_items(query).map_err(service_error)?;
         let mut secrets = Vec::new();
         for item in items {
             let attributes = item.get_attributes().map_err(service_error)?;

@@ -130,6 +130,10 @@ fn main() -> ExitCode {
             "window_downloads_with_progress_and_cancel",
             passwords::window_downloads_with_progress_and_cancel,
         ),
+        (
+            "downloads_that_go_wrong_leave_nothing",
+            passwords::downloads_that_go_wrong_leave_nothing,
+        ),
         ("mcp_python_sdk_over_stdio", mcp::python_sdk_over_stdio),
         (
             "mcp_history_search_only_when_allowed",

@@ -517,3 +517,105 @@ pub fn window_downloads_with_progress_and_cancel(_: &Ctx) -> anyhow::Result<()> 
     );
     Ok(())
 }
+
+/// Wait for download `id` to finish; its last view.
+fn finished(
+    downloads: &clef_browser::downloads::Downloads,
+    id: u64,
+) -> anyhow::Result<clef_browser::downloads::DownloadView> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let view = downloads
+            .list()
+            .into_iter()
+            .find(|view| view.id == id)
+            .ok_or_else(|| anyhow::anyhow!("no download {id}"))?;
+        if view.state != clef_browser::downloads::DownloadState::Running {
+            return Ok(view);
+        }
+        check!(Instant::now() < deadline, "download {id} never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Downloads that go wrong: a server that sends less than it announced, a folder that cannot
+/// be written, a type the organisation blocks. Each ends failed, with why, and leaves no file
+/// under its final name and no partial file.
+pub fn downloads_that_go_wrong_leave_nothing(_: &Ctx) -> anyhow::Result<()> {
+    use clef_browser::downloads::{DownloadRequest, DownloadState, Downloads};
+    use clef_browser::policies::Policies;
+    let home = Home::new("download-errors")?;
+    let server = TestServer::start([
+        (
+            "/short.zip",
+            Route::raw(|_| {
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nContent-Length: 100000\r\nConnection: close\r\n\r\nonly this".to_vec()
+            }),
+        ),
+        (
+            "/named",
+            Route::html("a,b\n").with_headers(&[(
+                "Content-Disposition",
+                "attachment; filename=\"../../escape.csv\"; filename*=UTF-8''r%C3%A9sum%C3%A9.csv",
+            )]),
+        ),
+        ("/setup.exe", Route::html("MZ")),
+    ])?;
+    let request = |path: &str| -> anyhow::Result<DownloadRequest> {
+        Ok(DownloadRequest {
+            url: url::Url::parse(&server.url(path))?,
+            cookies: None,
+            referrer: None,
+            suggested_name: None,
+        })
+    };
+    let wake: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(|| {});
+    let folder = home.0.join("Downloads");
+    let mut downloads = Downloads::new(folder.clone());
+
+    let id = downloads.start(request("/short.zip")?, Policies::default(), wake.clone());
+    let short = finished(&downloads, id)?;
+    check!(
+        short.state == DownloadState::Failed && short.status.contains("announced"),
+        "a short body: {short:?}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&folder)?
+        .flatten()
+        .map(|entry| entry.file_name())
+        .collect();
+    check!(left.is_empty(), "a failed download left {left:?}");
+
+    // The header's UTF-8 name wins, and it stays inside the folder.
+    let id = downloads.start(request("/named")?, Policies::default(), wake.clone());
+    let named = finished(&downloads, id)?;
+    check!(
+        named.state == DownloadState::Done && folder.join("résumé.csv").exists(),
+        "Content-Disposition's name: {named:?}"
+    );
+
+    let policies = Policies::parse(
+        Path::new("/etc/clef/policies.json"),
+        r#"{"policies": {"Downloads": {"BlockedTypes": ["exe"]}}}"#,
+    );
+    let id = downloads.start(request("/setup.exe")?, policies, wake.clone());
+    let blocked = finished(&downloads, id)?;
+    check!(
+        blocked.state == DownloadState::Failed && blocked.status.contains("policy"),
+        "a blocked type: {blocked:?}"
+    );
+    check!(
+        !folder.join("setup.exe").exists(),
+        "a blocked file was written"
+    );
+
+    // A folder that cannot be made (a file stands where it should be), even for root.
+    std::fs::write(home.0.join("not-a-folder"), "")?;
+    let mut nowhere = Downloads::new(home.0.join("not-a-folder/Downloads"));
+    let id = nowhere.start(request("/named")?, Policies::default(), wake);
+    let failed = finished(&nowhere, id)?;
+    check!(
+        failed.state == DownloadState::Failed && failed.status.contains("not-a-folder"),
+        "an unwritable folder: {failed:?}"
+    );
+    Ok(())
+}

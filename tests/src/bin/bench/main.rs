@@ -2,13 +2,15 @@
 //! run; `clef-bench reading`: reader, snapshot and summary figures; `clef-bench acting`: form
 //! fields and agent tasks; `clef-bench miniwob`: the MiniWoB++ development tasks through
 //! `clef run`; `clef-bench injection`: the injection screen's precision and recall; `clef-bench
-//! mcp`: MCP tool calls through `clef mcp` beside Playwright MCP. Prints tables;
+//! mcp`: MCP tool calls through `clef mcp` beside Playwright MCP; `clef-bench passwords`: the
+//! password store and downloads. Prints tables;
 //! `docs/benchmarks.md` records them with these commands.
 
 mod acting;
 mod injection;
 mod mcp;
 mod miniwob;
+mod passwords;
 mod profile;
 mod reading;
 mod sovereign;
@@ -31,6 +33,7 @@ fn main() -> anyhow::Result<()> {
         Some("injection") => return injection::run(),
         Some("mcp") => return mcp::run(),
         Some("profile") => return profile::run(),
+        Some("passwords") => return passwords::run(),
         Some("browser") | None => {}
         Some(other) => {
             anyhow::bail!(

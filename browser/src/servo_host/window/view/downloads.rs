@@ -45,10 +45,14 @@ struct LinkClick {
 #[derive(Debug, Deserialize, PartialEq)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub(in crate::servo_host::window) enum DownloadCommand {
-    CancelDownload { id: u64 },
-    OpenDownload { id: u64 },
-    ShowDownload { id: u64 },
-    DismissDownload,
+    #[serde(rename = "cancel_download")]
+    Cancel { id: u64 },
+    #[serde(rename = "open_download")]
+    Open { id: u64 },
+    #[serde(rename = "show_download")]
+    Show { id: u64 },
+    #[serde(rename = "dismiss_download")]
+    Dismiss,
 }
 
 impl DownloadCommand {
@@ -243,13 +247,13 @@ impl Ui {
 
     pub(super) fn download_command(&mut self, command: DownloadCommand) {
         match command {
-            DownloadCommand::CancelDownload { id } => self.downloads.cancel(id),
-            DownloadCommand::OpenDownload { id } => {
+            DownloadCommand::Cancel { id } => self.downloads.cancel(id),
+            DownloadCommand::Open { id } => {
                 if let Some(path) = self.downloads.path(id) {
                     open_with_desktop(&path);
                 }
             }
-            DownloadCommand::ShowDownload { id } => {
+            DownloadCommand::Show { id } => {
                 if let Some(folder) = self
                     .downloads
                     .path(id)
@@ -258,7 +262,7 @@ impl Ui {
                     open_with_desktop(&folder);
                 }
             }
-            DownloadCommand::DismissDownload => self.download_bar_hidden = true,
+            DownloadCommand::Dismiss => self.download_bar_hidden = true,
         }
         self.refresh_chrome();
     }
