@@ -40,6 +40,8 @@ struct Envelope {
 pub(super) struct FileStore {
     path: PathBuf,
     key: Option<[u8; KEY_LEN]>,
+    /// Ignores the kernel keyring: a test's stand-in for a process after a reboot.
+    locked_for_test: bool,
 }
 
 fn crypto(what: &str) -> SecretsError {
@@ -101,13 +103,21 @@ fn derive(passphrase: &str, salt: &[u8], iterations: u32) -> [u8; KEY_LEN] {
 impl FileStore {
     pub(super) fn open(path: PathBuf) -> Self {
         let key = session_key::load(&path);
-        Self { path, key }
+        Self {
+            path,
+            key,
+            locked_for_test: false,
+        }
     }
 
     /// A store that has not seen the session's key (as after a reboot).
     #[cfg(test)]
     pub(super) fn open_locked(path: PathBuf) -> Self {
-        Self { path, key: None }
+        Self {
+            path,
+            key: None,
+            locked_for_test: true,
+        }
     }
 
     pub(super) fn path(&self) -> &Path {
@@ -119,7 +129,19 @@ impl FileStore {
     }
 
     pub(super) fn unlocked(&self) -> bool {
-        self.key.is_some() && self.exists()
+        self.current_key().is_some() && self.exists()
+    }
+
+    /// The key: this process's, else one another process of the session put in the kernel
+    /// keyring since this store was opened (a long-running `clef mcp` sees an unlock made
+    /// with `clef secret unlock` or in the window).
+    fn current_key(&self) -> Option<[u8; KEY_LEN]> {
+        self.key.or_else(|| {
+            if self.locked_for_test {
+                return None;
+            }
+            session_key::load(&self.path)
+        })
     }
 
     fn read_envelope(&self) -> Result<Envelope, SecretsError> {
@@ -179,7 +201,7 @@ impl FileStore {
     }
 
     fn key(&self) -> Result<[u8; KEY_LEN], SecretsError> {
-        match self.key {
+        match self.current_key() {
             Some(key) => Ok(key),
             None if self.exists() => Err(SecretsError::Locked(self.path.clone())),
             None => Err(SecretsError::NoPassphrase),
