@@ -134,6 +134,10 @@ fn main() -> ExitCode {
             "downloads_that_go_wrong_leave_nothing",
             passwords::downloads_that_go_wrong_leave_nothing,
         ),
+        (
+            "window_date_input_has_a_picker",
+            passwords::window_date_input_has_a_picker,
+        ),
         ("mcp_python_sdk_over_stdio", mcp::python_sdk_over_stdio),
         (
             "mcp_history_search_only_when_allowed",

@@ -619,3 +619,36 @@ pub fn downloads_that_go_wrong_leave_nothing(_: &Ctx) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A date input at the top left of the page, whose title says what it holds after a change.
+const DATE_PAGE: &str = "<!doctype html><title>Booking</title>\
+    <input type=date id=when min=2026-01-01 max=2026-12-31 \
+    style=\"position:absolute;left:0;top:0;width:300px;height:40px\">\
+    <script>when.onchange = () => { document.title = 'picked ' + when.value; };</script>";
+
+/// Servo draws date inputs as bare text fields: a click opens Clef's picker in the pane, and
+/// what is chosen there reaches the page as a change of the input.
+pub fn window_date_input_has_a_picker(_: &Ctx) -> anyhow::Result<()> {
+    if !tools_present(&["Xvfb", "xdotool"])? {
+        return Ok(());
+    }
+    let home = Home::new("window-date")?;
+    let server = TestServer::start([("/book", Route::html(DATE_PAGE))])?;
+    let (_xvfb, display) = start_xvfb()?;
+    let mut command = home.clef();
+    command.arg(server.url("/book"));
+    let _window = clef_window(command, &display)?;
+    focus_window(&display, "^Booking.*Clef$")?;
+    // The content area starts below the chrome's 84 pixels.
+    xdotool(&display, &["mousemove", "100", "104", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(800));
+    // Outside the page's range first: refused in the picker, nothing reaches the page.
+    xdotool(&display, &["type", "--delay", "20", "2027-05-01"])?;
+    xdotool(&display, &["key", "Return"])?;
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(&display, &["key", "ctrl+a"])?;
+    xdotool(&display, &["type", "--delay", "20", "2026-03-12"])?;
+    xdotool(&display, &["key", "Return"])?;
+    wait_for_title(&display, "^picked 2026-03-12.*Clef$")?;
+    Ok(())
+}

@@ -219,9 +219,9 @@ impl ChromeState {
     }
 }
 
-/// A page's question for the pane to show (`kind`: alert, confirm, prompt, select, color or
-/// file).
-#[derive(Debug, Serialize)]
+/// A page's question for the pane to show (`kind`: alert, confirm, prompt, select, color, file,
+/// menu or date).
+#[derive(Debug, Default, Serialize)]
 pub(super) struct Question {
     pub kind: &'static str,
     pub message: String,
@@ -229,6 +229,22 @@ pub(super) struct Question {
     pub options: Vec<Choice>,
     /// A file picker that takes several files.
     pub multiple: bool,
+    /// A date picker: the input's type (date, time, datetime-local, month, week) and bounds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<DateField>,
+}
+
+/// What a page's date or time input allows.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct DateField {
+    #[serde(rename = "type")]
+    pub input_type: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub min: String,
+    #[serde(default)]
+    pub max: String,
 }
 
 #[derive(Debug, Serialize)]

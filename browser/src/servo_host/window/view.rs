@@ -183,6 +183,7 @@ impl Ui {
         let delegate = Rc::new(WindowDelegate::default());
         let agent_content = runtime::agent_content(&servo);
         agent_content.add_script(Rc::new(servo::UserScript::from(downloads::link_script())));
+        agent_content.add_script(Rc::new(servo::UserScript::from(questions::date_script())));
         // A private window never offers to save a login, so its pages do not report them.
         if profile.is_some() {
             agent_content.add_script(Rc::new(
@@ -559,7 +560,10 @@ impl Ui {
     fn console(&mut self, from: WebViewId, message: &str, event_loop: &ActiveEventLoop) {
         // Pages' own reports (a login sent, a download link): handled, never logged.
         let from_page = from != self.chrome.id() && from != self.pane.id();
-        if from_page && (self.login_message(from, message) || self.download_message(from, message))
+        if from_page
+            && (self.login_message(from, message)
+                || self.download_message(from, message)
+                || self.date_message(from, message))
         {
             return;
         }

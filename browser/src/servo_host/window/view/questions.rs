@@ -8,12 +8,14 @@ use servo::{
     RgbColor, SelectElement, SelectElementOptionOrOptgroup, SimpleDialog, WebViewId,
 };
 
-use super::super::bridge::{Choice, Question};
+use super::super::bridge::{Choice, DateField, Question};
 use super::{Focus, Ui};
 
 /// A page's dialog or `<select>` waiting for the user's answer in the pane. Dropping one
 /// answers it with the safe default (cancel), so a replaced question never hangs the page.
 pub(super) enum Pending {
+    /// A date or time input of this tab (Servo 0.7 has no picker of its own for them).
+    Date(WebViewId),
     Dialog(SimpleDialog),
     Select(SelectElement),
     Color(ColorPicker),
@@ -33,7 +35,56 @@ pub(super) enum MenuChoice {
 /// Read the page's selection for the pane's question field.
 const SELECTION_JS: &str = "String(window.getSelection ? window.getSelection() : '').trim()";
 
+const DATES_JS: &str = include_str!("../../../../../resources/ui/dates.js");
+const DATE_PREFIX: &str = "clef-date:";
+
+/// The page script that asks for Clef's date picker when a date or time input is clicked.
+pub(super) fn date_script() -> &'static str {
+    DATES_JS
+}
+
 impl Ui {
+    /// A page's date or time input was clicked: Clef's picker in the pane. `true` when `message`
+    /// was that request.
+    pub(super) fn date_message(&mut self, from: WebViewId, message: &str) -> bool {
+        let Some(body) = message.strip_prefix(DATE_PREFIX) else {
+            return false;
+        };
+        let Ok(field) = serde_json::from_str::<DateField>(body) else {
+            return true;
+        };
+        if !matches!(
+            field.input_type.as_str(),
+            "date" | "time" | "datetime-local" | "month" | "week"
+        ) {
+            return true;
+        }
+        let message = match field.input_type.as_str() {
+            "time" => "Choose a time",
+            "month" => "Choose a month",
+            "week" => "Choose a week",
+            _ => "Choose a date",
+        };
+        let question = Question {
+            kind: "date",
+            message: message.to_owned(),
+            value: field.value.clone(),
+            date: Some(field),
+            ..Question::default()
+        };
+        self.pending = Some(Pending::Date(from));
+        if !self.pane_open {
+            self.pane_open = true;
+            self.pane_opened_for_question = true;
+            self.resize_views();
+        }
+        self.pane
+            .evaluate_javascript(Question::render_script(Some(&question)), |_| {});
+        self.set_focus(Focus::Pane);
+        self.refresh_chrome();
+        true
+    }
+
     /// Show a page's dialog or `<select>` in the pane and wait for the user.
     pub(super) fn ask(&mut self, from: WebViewId, control: EmbedderControl) {
         let question = match &control {
@@ -51,6 +102,7 @@ impl Ui {
                     value: value.to_owned(),
                     options: Vec::new(),
                     multiple: false,
+                    ..Question::default()
                 }
             }
             EmbedderControl::SelectElement(select) => Question {
@@ -59,6 +111,7 @@ impl Ui {
                 value: String::new(),
                 options: choices(select),
                 multiple: false,
+                ..Question::default()
             },
             EmbedderControl::ColorPicker(picker) => Question {
                 kind: "color",
@@ -66,6 +119,7 @@ impl Ui {
                 value: picker.current_color().map(hex).unwrap_or_default(),
                 options: Vec::new(),
                 multiple: false,
+                ..Question::default()
             },
             EmbedderControl::FilePicker(picker) => {
                 let filters: Vec<String> = picker
@@ -86,6 +140,7 @@ impl Ui {
                     value: String::new(),
                     options: Vec::new(),
                     multiple: picker.allow_select_multiple(),
+                    ..Question::default()
                 }
             }
             EmbedderControl::ContextMenu(menu) => {
@@ -119,6 +174,7 @@ impl Ui {
                     value: String::new(),
                     options,
                     multiple: false,
+                    ..Question::default()
                 }
             }
             // Input methods are cancelled by dropping.
@@ -233,7 +289,19 @@ impl Ui {
                     None => menu.dismiss(),
                 }
             }
-            Some(Pending::Select(_) | Pending::Color(_)) | None => {}
+            Some(Pending::Date(id)) if accept => {
+                // The value goes back through the page script that asked, which fires the
+                // input's `input` and `change` events as typing would.
+                let literal = serde_json::to_string(&value.unwrap_or_default())
+                    .unwrap_or_else(|_| "\"\"".to_owned());
+                if let Some(tab) = self.tabs.iter().find(|tab| tab.webview.id() == id) {
+                    tab.webview.evaluate_javascript(
+                        format!("window.__clefSetDate && window.__clefSetDate({literal})"),
+                        |_| {},
+                    );
+                }
+            }
+            Some(Pending::Select(_) | Pending::Color(_) | Pending::Date(_)) | None => {}
         }
         self.pane
             .evaluate_javascript(Question::render_script(None), |_| {});
