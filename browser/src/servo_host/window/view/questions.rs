@@ -25,11 +25,13 @@ pub(super) enum Pending {
 }
 
 /// What a context menu entry does.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) enum MenuChoice {
     Servo(ContextMenuAction),
     /// Ask the assistant about the text selected in the page.
     AskAboutSelection,
+    /// Download what a link or an image points to.
+    Save(url::Url),
 }
 
 /// Read the page's selection for the pane's question field.
@@ -155,6 +157,14 @@ impl Ui {
                         });
                     }
                 }
+                for (label, _) in saves(menu) {
+                    options.push(Choice {
+                        id: options.len(),
+                        label: label.to_owned(),
+                        disabled: false,
+                        group: None,
+                    });
+                }
                 options.push(Choice {
                     id: options.len(),
                     label: "Ask the assistant about the selection".to_owned(),
@@ -195,6 +205,11 @@ impl Ui {
                         ContextMenuItem::Separator => None,
                     })
                     .collect();
+                choices.extend(
+                    saves(&menu)
+                        .into_iter()
+                        .map(|(_, url)| MenuChoice::Save(url)),
+                );
                 choices.push(MenuChoice::AskAboutSelection);
                 Some(Pending::Menu(menu, choices))
             }
@@ -282,6 +297,15 @@ impl Ui {
                     .filter(|_| accept);
                 match chosen {
                     Some(MenuChoice::Servo(action)) => menu.select(*action),
+                    Some(MenuChoice::Save(url)) => {
+                        let url = url.clone();
+                        menu.dismiss();
+                        let referrer = self
+                            .active_webview()
+                            .and_then(|view| view.url())
+                            .map(String::from);
+                        self.download(url, None, referrer);
+                    }
                     Some(MenuChoice::AskAboutSelection) => {
                         menu.dismiss();
                         about_selection = true;
@@ -352,6 +376,24 @@ impl Ui {
 }
 
 /// `#rrggbb`, as `<input type=color>` writes colours.
+/// Clef's own "save" entries of a context menu: the image, the link's target.
+fn saves(menu: &ContextMenu) -> Vec<(&'static str, url::Url)> {
+    let info = menu.element_info();
+    let mut saves = Vec::new();
+    for (label, url) in [
+        ("Save image", &info.image_url),
+        ("Save linked file", &info.link_url),
+    ] {
+        if let Some(url) = url
+            .as_ref()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+        {
+            saves.push((label, url.clone()));
+        }
+    }
+    saves
+}
+
 fn hex(color: RgbColor) -> String {
     format!("#{:02x}{:02x}{:02x}", color.red, color.green, color.blue)
 }
