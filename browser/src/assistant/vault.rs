@@ -240,3 +240,51 @@ fn merge_login(secrets: &Secrets, secret: Secret) -> Result<Secret, SecretsError
     }
     Ok(login)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What an earlier Clef left in the kernel keyring moves into the store, once, and joins
+    /// the site's login rather than making a second one.
+    #[test]
+    fn kernel_keyring_secrets_move_into_the_store() {
+        let Ok(ring) = KeyRing::from_special_id(KeyRingIdentifier::User, true) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI needs the kernel keyring for this test"
+            );
+            println!("skipped: no kernel keyring here");
+            return;
+        };
+        let dir = std::env::temp_dir().join(format!("clef-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut secrets = Secrets::open(&dir, StoreChoice::File).expect("open");
+        secrets.unlock("a passphrase for the test").expect("create");
+        let origin = format!("https://migrate-{}.example", std::process::id());
+        ring.add_key(&format!("clef:{origin} username"), b"olga")
+            .expect("add username");
+        ring.add_key(&format!("clef:{origin} password"), b"old-Kernel-pw")
+            .expect("add password");
+        ring.add_key(&format!("clef:{origin} card_cvc"), b"123")
+            .expect("add cvc");
+
+        let vault = SecretsVault::open(Profile::default(), &dir, StoreChoice::File);
+        assert_eq!(
+            vault.value(&origin, FieldKind::Username).as_deref(),
+            Some("olga")
+        );
+        assert_eq!(
+            vault.value(&origin, FieldKind::Password).as_deref(),
+            Some("old-Kernel-pw")
+        );
+        assert_eq!(
+            vault.value(&origin, FieldKind::CardCvc).as_deref(),
+            Some("123")
+        );
+        let store = vault.secrets().expect("store");
+        assert_eq!(store.logins(&origin).expect("logins").len(), 1);
+        assert!(ring.search(&format!("clef:{origin} password")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

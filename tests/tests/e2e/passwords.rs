@@ -463,6 +463,15 @@ pub fn window_downloads_with_progress_and_cancel(_: &Ctx) -> anyhow::Result<()> 
     let _window = clef_window(command, &display)?;
     focus_window(&display, "^Files.*Clef$")?;
 
+    // A link with a `download` attribute: saved under the name it gives, not shown. Tab three
+    // times to it (Report, Big, Export) and press Enter.
+    for _ in 0..3 {
+        xdotool(&display, &["key", "Tab"])?;
+    }
+    xdotool(&display, &["key", "Return"])?;
+    let size = wait_for_file(&downloads.join("clients list.csv"), 20)?;
+    check!(size > 0, "the download link's file is empty");
+
     // A PDF: saved with its real name beside the older one, with the page's cookie sent.
     let go = |path: &str| -> anyhow::Result<()> {
         xdotool(&display, &["key", "ctrl+l"])?;
