@@ -137,11 +137,34 @@ impl Ui {
             tracing::info!(%url, %media_type, "not a page: downloaded");
             self.download(url.clone(), None, referrer);
             // A PDF stays open (the assistant reads it); anything else leaves the placeholder
-            // Servo shows for it.
+            // Servo shows for it, which says what happened instead of "Unknown content type".
             let webview = &self.tabs[index].webview;
-            if media_type != "application/pdf" && webview.can_go_back() {
+            let pdf = media_type == "application/pdf";
+            if !pdf && webview.can_go_back() {
                 webview.go_back(1);
+                continue;
             }
+            let name = self
+                .downloads
+                .list()
+                .first()
+                .map(|view| view.name.clone())
+                .unwrap_or_default();
+            let said = if pdf {
+                format!(
+                    "{name} is saved in your downloads folder: Open in the toolbar shows it in \
+                     your PDF viewer, and the assistant can summarize it from this tab."
+                )
+            } else {
+                format!("{name} is saved in your downloads folder (Ctrl+Shift+Y lists downloads).")
+            };
+            let literal = serde_json::to_string(&said).unwrap_or_default();
+            webview.evaluate_javascript(
+                format!(
+                    "document.body && (document.body.firstElementChild.textContent = {literal})"
+                ),
+                |_| {},
+            );
         }
     }
 
