@@ -52,12 +52,17 @@ pub(crate) fn preferences(profile: bool) -> Preferences {
     }
 }
 
+/// Enter in a field sends a form whose button is a `<button>` (Servo 0.7 looks only for
+/// `<input type=submit>`).
+const IMPLICIT_SUBMIT_JS: &str = include_str!("../../../resources/ui/implicit_submit.js");
+
 /// The scripts every page runs at document start: the one the agent needs (click listeners and
-/// short timers noted for it; nothing the page does changes), then the profile's user scripts
+/// short timers noted for it; nothing the page does changes), Enter's default button, then the profile's user scripts
 /// that are on (each tests the page's address itself).
 pub(crate) fn agent_content(servo: &Servo) -> Rc<UserContentManager> {
     let content = UserContentManager::new(servo);
     content.add_script(Rc::new(UserScript::from(clef_agent::page::PAGE_START_JS)));
+    content.add_script(Rc::new(UserScript::from(IMPLICIT_SUBMIT_JS)));
     let found = crate::user_scripts::found(&crate::policies::load());
     for problem in &found.problems {
         tracing::warn!(%problem, "user script not used");

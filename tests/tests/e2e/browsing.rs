@@ -16,6 +16,7 @@ fn server() -> anyhow::Result<TestServer> {
         ("/article", Route::html(fixtures::ARTICLE)),
         ("/click", Route::html(fixtures::CLICK)),
         ("/form", Route::html(fixtures::FORM)),
+        ("/button-form", Route::html(BUTTON_FORM)),
         ("/submitted", Route::html(fixtures::SUBMITTED)),
         ("/links", Route::html(fixtures::LINKS)),
         ("/second", Route::html(fixtures::SECOND)),
@@ -125,6 +126,26 @@ pub fn enter_key_submits_a_form(ctx: &Ctx) -> anyhow::Result<()> {
     check!(
         page.visible_text()?.contains("thanks"),
         "submitted page not shown"
+    );
+    Ok(())
+}
+
+/// Two fields and a `<button>`: Servo 0.7 alone ignores Enter here.
+const BUTTON_FORM: &str = "<!doctype html><title>Sign in</title>\
+    <form action=/submitted><input name=name style=\"position:absolute;left:0;top:20px;width:200px;height:30px\">\
+    <input name=pass type=password><button name=via value=button>Sign in</button></form>";
+
+pub fn enter_sends_a_form_whose_button_is_a_button(ctx: &Ctx) -> anyhow::Result<()> {
+    let server = server()?;
+    let page = ctx.browser.open(&server.url("/button-form"))?;
+    page.click(100.0, 35.0)?;
+    page.type_text("ann")?;
+    let loaded = page.expect_navigation(|page| page.press_key(NamedKey::Enter))?;
+    // Sent through the button, as the standard's implicit submission does: its name and value
+    // go with the form.
+    check!(
+        loaded.url.ends_with("/submitted?name=ann&pass=&via=button"),
+        "after Enter: {loaded:?}"
     );
     Ok(())
 }

@@ -43,6 +43,10 @@ fn main() -> ExitCode {
             browsing::enter_key_submits_a_form,
         ),
         (
+            "enter_sends_a_form_whose_button_is_a_button",
+            browsing::enter_sends_a_form_whose_button_is_a_button,
+        ),
+        (
             "link_then_back_and_forward",
             browsing::link_then_back_and_forward,
         ),

@@ -312,12 +312,11 @@ pub fn secrets_in_the_desktop_keyring(_: &Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An `<input type=submit>`: Servo 0.7's implicit submission (Enter in a field) looks for
-/// one and ignores `<button>`.
+/// A `<button>`, as most sign-in forms have (Enter sends it through Clef's implicit-submission
+/// script: Servo 0.7 alone looks only for `<input type=submit>`).
 const LOGIN_PAGE: &str = "<!doctype html><title>Members login</title>\
     <form method=post action=/welcome><label>User <input name=user autocomplete=username></label>\
-    <label>Password <input name=pass type=password></label>\
-    <input type=submit value=\"Sign in\"></form>";
+    <label>Password <input name=pass type=password></label><button>Sign in</button></form>";
 
 fn welcome(request: &clef_tests::server::Request) -> clef_tests::server::Response {
     let user = String::from_utf8_lossy(&request.body)
