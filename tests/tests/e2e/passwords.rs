@@ -379,7 +379,20 @@ pub fn window_saves_a_login_and_fills_it_next_time(_: &Ctx) -> anyhow::Result<()
     let found = home.holds(&secret);
     check!(found.is_empty(), "the password is in clear in {found:?}");
 
-    // The next visit, in a new process: Ctrl+Shift+L fills it, Enter sends it.
+    // A second, older account on the same site: filling then asks which, newest first.
+    let csv = home.0.join("older.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "url,username,password,timeCreated\n{},zoe,zoe-pw,1000\n",
+            server.url("/login")
+        ),
+    )?;
+    let imported = home.clef().args(["secret", "import"]).arg(&csv).output()?;
+    check!(imported.status.success(), "import of a second login");
+
+    // The next visit, in a new process: Ctrl+Shift+L asks which login (the newest has the
+    // keyboard), Enter fills it, Enter sends it.
     let before = server.received().len();
     let mut command = home.clef();
     command.arg(server.url("/login"));
@@ -387,7 +400,9 @@ pub fn window_saves_a_login_and_fills_it_next_time(_: &Ctx) -> anyhow::Result<()
     focus_window(&display, "^Members login.*Clef$")?;
     std::thread::sleep(Duration::from_millis(500));
     xdotool(&display, &["key", "ctrl+shift+l"])?;
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(800));
+    xdotool(&display, &["key", "Return"])?;
+    std::thread::sleep(Duration::from_millis(800));
     xdotool(&display, &["key", "Return"])?;
     wait_for_title(&display, "^Welcome.*Clef$")?;
     let sent: Vec<String> = server.received()[before..]

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 use servo::{WebView, WebViewId};
 
+use super::super::bridge::{Choice, Question};
 use super::library::LibraryView;
 use super::{Focus, Ui};
 use crate::servo_host::js;
@@ -364,23 +365,68 @@ impl Ui {
                 self.open_library(LibraryView::Passwords);
                 return;
             }
-            Ok(store) => store
-                .logins(&origin)
-                .map_err(|error| error.to_string())
-                .map(|logins| logins.into_iter().max_by_key(|login| login.created)),
+            Ok(store) => store.logins(&origin).map_err(|error| error.to_string()),
             Err(error) => Err(error),
         };
-        let login = match login {
-            Ok(Some(login)) => login,
-            Ok(None) => {
+        let mut logins = match login {
+            Ok(logins) if logins.is_empty() => {
                 self.say(format!("No login is saved for {host}."));
                 return;
             }
+            Ok(logins) => logins,
             Err(error) => {
                 self.say(error);
                 return;
             }
         };
+        // Several accounts on one site: the user picks one in the pane, newest first.
+        logins.sort_by_key(|login| std::cmp::Reverse(login.created));
+        if logins.len() > 1 {
+            self.choose_login(webview.id(), &host, logins);
+            return;
+        }
+        self.fill_with(&webview, &logins[0]);
+    }
+
+    /// Ask in the pane which of the site's logins to fill.
+    fn choose_login(&mut self, tab: WebViewId, host: &str, logins: Vec<Secret>) {
+        let options = logins
+            .iter()
+            .enumerate()
+            .map(|(id, login)| Choice {
+                id,
+                label: if login.username.is_empty() {
+                    "(no user name)".to_owned()
+                } else {
+                    login.username.clone()
+                },
+                disabled: false,
+                group: None,
+            })
+            .collect();
+        let question = Question {
+            kind: "select",
+            message: format!("Fill which login on {host}?"),
+            options,
+            ..Question::default()
+        };
+        self.pending = Some(super::questions::Pending::Login(tab, logins));
+        self.show_question(&question);
+    }
+
+    /// Fill `login` into the page of `webview` (the user chose it).
+    pub(super) fn fill_chosen(&mut self, tab: WebViewId, login: &Secret) {
+        if let Some(webview) = self
+            .tabs
+            .iter()
+            .find(|candidate| candidate.webview.id() == tab)
+            .map(|tab| tab.webview.clone())
+        {
+            self.fill_with(&webview, login);
+        }
+    }
+
+    fn fill_with(&self, webview: &WebView, login: &Secret) {
         let fields = json!({ "username": login.username, "password": login.value });
         let script = FILL_LOGIN_JS.replace("__CLEF_LOGIN__", &fields.to_string());
         let later = self.later.clone();

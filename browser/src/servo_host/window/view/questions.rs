@@ -16,6 +16,8 @@ use super::{Focus, Ui};
 pub(super) enum Pending {
     /// A date or time input of this tab (Servo 0.7 has no picker of its own for them).
     Date(WebViewId),
+    /// Which of a site's saved logins to fill in this tab.
+    Login(WebViewId, Vec<clef_profile::secrets::Secret>),
     Dialog(SimpleDialog),
     Select(SelectElement),
     Color(ColorPicker),
@@ -75,16 +77,21 @@ impl Ui {
             ..Question::default()
         };
         self.pending = Some(Pending::Date(from));
+        self.show_question(&question);
+        true
+    }
+
+    /// Show Clef's own question in the pane (opened for it if closed), with the keyboard.
+    pub(super) fn show_question(&mut self, question: &Question) {
         if !self.pane_open {
             self.pane_open = true;
             self.pane_opened_for_question = true;
             self.resize_views();
         }
         self.pane
-            .evaluate_javascript(Question::render_script(Some(&question)), |_| {});
+            .evaluate_javascript(Question::render_script(Some(question)), |_| {});
         self.set_focus(Focus::Pane);
         self.refresh_chrome();
-        true
     }
 
     /// Show a page's dialog or `<select>` in the pane and wait for the user.
@@ -325,7 +332,15 @@ impl Ui {
                     );
                 }
             }
-            Some(Pending::Select(_) | Pending::Color(_) | Pending::Date(_)) | None => {}
+            Some(Pending::Login(tab, logins)) if accept => {
+                if let Some(login) = selected.first().and_then(|index| logins.get(*index)) {
+                    self.fill_chosen(tab, login);
+                }
+            }
+            Some(
+                Pending::Select(_) | Pending::Color(_) | Pending::Date(_) | Pending::Login(..),
+            )
+            | None => {}
         }
         self.pane
             .evaluate_javascript(Question::render_script(None), |_| {});
