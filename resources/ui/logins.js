@@ -36,7 +36,9 @@
     const sent = username + "\n" + fresh.value;
     if (sent === lastSent) return;
     lastSent = sent;
-    log("clef-login:" + JSON.stringify({ origin: location.origin, username, password: fresh.value }));
+    // The others (a change form's current password) let the window know which login changes.
+    const others = fields.filter((field) => field !== fresh).map((field) => field.value);
+    log("clef-login:" + JSON.stringify({ origin: location.origin, username, password: fresh.value, others }));
   };
 
   document.addEventListener("submit", (event) => report(event.target), true);

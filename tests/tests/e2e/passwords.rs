@@ -340,6 +340,11 @@ pub fn window_saves_a_login_and_fills_it_next_time(_: &Ctx) -> anyhow::Result<()
     let server = TestServer::start([
         ("/login", Route::html(LOGIN_PAGE)),
         ("/welcome", Route::dynamic(welcome)),
+        ("/change", Route::html(CHANGE_PAGE)),
+        (
+            "/changed",
+            Route::html("<!doctype html><title>Changed</title><p>Done."),
+        ),
     ])?;
     let secret = format!("Typed-{}-pw", std::process::id());
     let (_xvfb, display) = start_xvfb()?;
@@ -415,8 +420,53 @@ pub fn window_saves_a_login_and_fills_it_next_time(_: &Ctx) -> anyhow::Result<()
             .any(|body| body.contains("user=marie") && body.contains(&format!("pass={secret}"))),
         "the saved login was not filled: {sent:?}"
     );
+
+    // A password change names no user: the login whose current password the form held is the
+    // one offered for update.
+    xdotool(&display, &["key", "ctrl+l"])?;
+    xdotool(&display, &["type", "--delay", "10", &server.url("/change")])?;
+    xdotool(&display, &["key", "Return"])?;
+    wait_for_title(&display, "^Change password.*Clef$")?;
+    let changed = format!("Changed-{}-pw", std::process::id());
+    for value in [secret.as_str(), &changed, &changed] {
+        xdotool(&display, &["key", "Tab"])?;
+        xdotool(&display, &["type", "--delay", "10", value])?;
+    }
+    xdotool(&display, &["key", "Return"])?;
+    wait_for_title(&display, "^Changed.*Clef$")?;
+    std::thread::sleep(Duration::from_millis(800));
+    xdotool(&display, &["key", "Return"])?;
+    let export = home.0.join("after-change.csv");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let _ = std::fs::remove_file(&export);
+        let _ = home
+            .clef()
+            .args(["secret", "export"])
+            .arg(&export)
+            .output()?;
+        let exported = std::fs::read_to_string(&export).unwrap_or_default();
+        if exported.contains(&format!("\"marie\",\"{changed}\"")) {
+            check!(
+                !exported.contains(&secret) && exported.matches("marie").count() == 1,
+                "the change made a second login or kept the old password: {exported}"
+            );
+            break;
+        }
+        check!(
+            Instant::now() < deadline,
+            "the change was not saved: {exported}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
     Ok(())
 }
+
+/// A password change: current, new and again, no user name.
+const CHANGE_PAGE: &str = "<!doctype html><title>Change password</title>\
+    <form method=post action=/changed><input name=current type=password>\
+    <input name=new type=password autocomplete=new-password>\
+    <input name=again type=password autocomplete=new-password><button>Change</button></form>";
 
 const DOWNLOADS_PAGE: &str = "<!doctype html><title>Files</title>\
     <p><a id=pdf href=/report.pdf>Report</a> <a id=big href=/big.zip>Big</a>\

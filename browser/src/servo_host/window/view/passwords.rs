@@ -31,6 +31,9 @@ struct Reported {
     origin: String,
     username: String,
     password: String,
+    /// The form's other password fields (a change form's current password).
+    #[serde(default)]
+    others: Vec<String>,
 }
 
 /// A login the chrome offers to save.
@@ -209,11 +212,22 @@ impl Ui {
         if origin != reported.origin || reported.password.is_empty() || driven {
             return true;
         }
-        self.offer_login(origin, reported.username, reported.password);
+        self.offer_login(
+            origin,
+            reported.username,
+            reported.password,
+            &reported.others,
+        );
         true
     }
 
-    fn offer_login(&mut self, origin: String, username: String, password: String) {
+    fn offer_login(
+        &mut self,
+        origin: String,
+        mut username: String,
+        password: String,
+        others: &[String],
+    ) {
         let manager = &mut self.passwords;
         if !manager.saving || !manager.settings.offer_to_save {
             return;
@@ -241,6 +255,13 @@ impl Ui {
                 return;
             }
         };
+        // A password change names no user: the login whose password the form also held (the
+        // current one) is the one that changes.
+        if username.is_empty()
+            && let Some(login) = saved.iter().find(|login| others.contains(&login.value))
+        {
+            username = login.username.clone();
+        }
         if saved
             .iter()
             .any(|login| login.username == username && login.value == password)
