@@ -171,7 +171,7 @@ impl Ui {
             return false;
         };
         // Before the other commands: these carry passwords and are never logged whole.
-        if let Some(command) = super::passwords::PasswordCommand::from_console(message) {
+        if let Some(command) = super::passwords_page::PasswordCommand::from_console(message) {
             tracing::debug!(?command, "passwords command");
             let said = self.password_command(command);
             self.render_library(index);
