@@ -134,6 +134,46 @@ impl PageCache {
     }
 }
 
+impl PageCache {
+    /// Drop the copy of `url` (its history entry was forgotten); whether there was one.
+    pub fn forget(&self, url: &Url) -> bool {
+        if self.find(url).is_none() {
+            return false;
+        }
+        let key = key(&address(url));
+        let removed = std::fs::remove_file(self.dir.join(format!("{key}.json"))).is_ok();
+        let _ = std::fs::remove_file(self.dir.join(format!("{key}.html")));
+        removed
+    }
+
+    /// Drop every copy saved at or after `since` (seconds since the epoch; 0: all), as the
+    /// history of that time is cleared; how many went.
+    pub fn forget_since(&self, since: u64) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut forgotten = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|extension| extension.to_str()) != Some("json") {
+                continue;
+            }
+            let saved_at = std::fs::read(&path)
+                .ok()
+                .and_then(|record| serde_json::from_slice::<SavedPage>(&record).ok())
+                .map(|saved| saved.saved_at);
+            // An unreadable record is dropped with the rest when everything goes.
+            if saved_at.map_or(since == 0, |saved_at| saved_at >= since) {
+                let _ = std::fs::remove_file(path.with_extension("html"));
+                if std::fs::remove_file(&path).is_ok() {
+                    forgotten += 1;
+                }
+            }
+        }
+        forgotten
+    }
+}
+
 /// The address a copy is kept under: the fragment names a place in the page, not a page.
 fn address(url: &Url) -> String {
     let mut url = url.clone();
@@ -166,6 +206,29 @@ mod tests {
             std::env::temp_dir().join(format!("clef-page-cache-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         PageCache::new(dir)
+    }
+
+    #[test]
+    fn forgetting_history_forgets_the_copies() {
+        let cache = cache("forget");
+        let first = Url::parse("http://example.test/first").unwrap();
+        let second = Url::parse("http://example.test/second").unwrap();
+        cache.save(&first, "First", "<p>one").unwrap();
+        cache.save(&second, "Second", "<p>two").unwrap();
+        assert!(cache.forget(&first));
+        assert!(!cache.forget(&first));
+        assert!(cache.find(&first).is_none() && cache.find(&second).is_some());
+        // Copies older than the cut stay; from it on, they go.
+        let future = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs())
+            + 3_600;
+        assert_eq!(cache.forget_since(future), 0);
+        assert_eq!(cache.forget_since(0), 1);
+        assert!(cache.find(&second).is_none());
+        let left: Vec<_> = std::fs::read_dir(cache.dir()).unwrap().flatten().collect();
+        assert!(left.is_empty(), "{left:?}");
+        let _ = std::fs::remove_dir_all(cache.dir());
     }
 
     #[test]

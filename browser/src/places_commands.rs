@@ -142,6 +142,13 @@ pub fn history(command: &HistoryCommand) -> anyhow::Result<()> {
             model,
         } => search(&question.join(" "), *list, profile, model),
         HistoryCommand::Delete { url, profile } => {
+            // The page's saved copy goes with its history entry.
+            if let (Some(cache), Ok(parsed)) = (
+                clef_browser::page_cache::PageCache::user_default(),
+                url::Url::parse(url),
+            ) {
+                cache.forget(&parsed);
+            }
             if profile.store()?.delete_page(url)? {
                 println!("forgot {url}");
                 Ok(())
@@ -157,7 +164,12 @@ pub fn history(command: &HistoryCommand) -> anyhow::Result<()> {
                 _ => 0,
             };
             let pages = profile.store()?.clear_since(from)?;
-            println!("forgot {pages} pages and what memory kept of them");
+            let copies = clef_browser::page_cache::PageCache::user_default().map_or(0, |cache| {
+                cache.forget_since(u64::try_from(from).unwrap_or(0))
+            });
+            println!(
+                "forgot {pages} pages and what memory kept of them, and {copies} saved copies"
+            );
             Ok(())
         }
     }

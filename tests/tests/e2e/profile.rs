@@ -370,9 +370,24 @@ pub fn history_memory_and_bookmarks(_: &Ctx) -> anyhow::Result<()> {
         "export: {written}"
     );
 
-    // Clearing history clears memory with it.
+    // Clearing history clears memory and the pages' saved copies with it.
+    let pages = home.0.join("cache/clef/pages");
+    let copies = |dir: &Path| {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .flatten()
+                .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "html"))
+                .count()
+        })
+    };
+    check!(copies(&pages) > 0, "the window kept no saved copy to clear");
     let cleared = home.clef().args(["history", "clear", "all"]).output()?;
     check!(cleared.status.success(), "clear failed");
+    check!(
+        copies(&pages) == 0,
+        "saved copies outlived the history: {}",
+        copies(&pages)
+    );
     let after = home
         .clef()
         .args(["history", "search", "--list", "night train Vienna"])

@@ -244,13 +244,22 @@ impl Ui {
         let store = places.store();
         let now = clef_profile::now();
         let result = match command {
-            LibraryCommand::DeleteVisit { url } => store.delete_page(&url).map(|_| None),
+            LibraryCommand::DeleteVisit { url } => {
+                // The page's saved copy goes with its history entry.
+                if let (Some(cache), Ok(parsed)) = (&self.page_cache, url::Url::parse(&url)) {
+                    cache.forget(&parsed);
+                }
+                store.delete_page(&url).map(|_| None)
+            }
             LibraryCommand::ClearHistory { since } => {
                 let since = match since.as_str() {
                     "hour" => now - 3_600,
                     "day" => now - 86_400,
                     _ => 0,
                 };
+                if let Some(cache) = &self.page_cache {
+                    cache.forget_since(u64::try_from(since).unwrap_or(0));
+                }
                 store.clear_since(since).map(|pages| {
                     Some(format!(
                         "{pages} pages forgotten, with what memory kept of them."
