@@ -31,6 +31,11 @@ pub fn parse_address(input: &str, cwd: &Path) -> Result<Url, BrowserError> {
     if looks_like_path(input) {
         return file_url(input, cwd);
     }
+    // A bare relative path of an existing file (`clef read page.html`, `docs/a.html`): the file,
+    // not a host of that name.
+    if !input.contains("://") && cwd.join(input).is_file() {
+        return file_url(input, cwd);
+    }
     if let Ok(url) = Url::parse(input) {
         // "localhost:8080" parses as scheme "localhost"; treat it as a host below.
         if LOADABLE_SCHEMES.contains(&url.scheme()) {
@@ -119,6 +124,24 @@ mod tests {
 
     fn parse(input: &str) -> Result<String, BrowserError> {
         parse_address(input, Path::new("/")).map(String::from)
+    }
+
+    #[test]
+    fn an_existing_relative_file_is_the_file() {
+        let dir = std::env::temp_dir().join(format!("clef-address-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("docs")).unwrap();
+        std::fs::write(dir.join("page.html"), "<p>x").unwrap();
+        std::fs::write(dir.join("docs/a.html"), "<p>y").unwrap();
+        let page = parse_address("page.html", &dir).unwrap();
+        assert_eq!(page.scheme(), "file");
+        assert!(page.path().ends_with("/page.html"));
+        assert_eq!(parse_address("docs/a.html", &dir).unwrap().scheme(), "file");
+        // Not there: a host, as before.
+        assert_eq!(
+            String::from(parse_address("other.html", &dir).unwrap()),
+            "https://other.html/"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
