@@ -609,10 +609,12 @@ const PICKER_PAGE: &str = r##"<!doctype html><title>waiting</title>
 <input id=c type=color value="#112233" style="position:absolute;left:20px;top:20px;width:100px;height:40px">
 <input id=f type=file style="position:absolute;left:300px;top:20px;font-size:20px">
 <script>
-// Servo 0.7 sets a picked colour's value without firing input or change: read the values.
+// Servo 0.7 sets a picked colour's value without firing input or change; Clef fires them.
+let changed = "";
+document.getElementById("c").addEventListener("change", (event) => { changed = " changed to " + event.target.value; });
 setInterval(() => {
   const file = document.getElementById("f").files[0];
-  document.title = "colour " + document.getElementById("c").value +
+  document.title = "colour " + document.getElementById("c").value + changed +
     (file ? " file " + file.name + " " + file.size : "");
 }, 200);
 </script>
@@ -640,7 +642,7 @@ pub fn colour_and_file_pickers_are_answered_in_the_pane(_: &Ctx) -> anyhow::Resu
     xdotool(&display, &["key", "ctrl+a"])?;
     xdotool(&display, &["type", "--delay", "30", "#e53935"])?;
     xdotool(&display, &["key", "Return"])?;
-    wait_for_title(&display, "colour #e53935")?;
+    wait_for_title(&display, "colour #e53935 changed to #e53935")?;
     // The file input: a path typed in the pane; the page gets the file's name and content.
     xdotool(&display, &["mousemove", "360", "124", "click", "1"])?;
     std::thread::sleep(Duration::from_millis(1500));
@@ -649,7 +651,10 @@ pub fn colour_and_file_pickers_are_answered_in_the_pane(_: &Ctx) -> anyhow::Resu
         &["type", "--delay", "10", &upload.to_string_lossy()],
     )?;
     xdotool(&display, &["key", "Return"])?;
-    wait_for_title(&display, "colour #e53935 file hello.txt 5")?;
+    wait_for_title(
+        &display,
+        "colour #e53935 changed to #e53935 file hello.txt 5",
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

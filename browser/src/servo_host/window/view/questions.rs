@@ -36,6 +36,12 @@ pub(super) enum MenuChoice {
     Save(url::Url),
 }
 
+/// The events a picked colour fires on its input, as the standard says (`input`, `change`).
+const COLOUR_EVENTS_JS: &str = "(() => { const input = document.activeElement; \
+    if (input && input.tagName === 'INPUT' && input.type === 'color') { \
+      input.dispatchEvent(new Event('input', { bubbles: true })); \
+      input.dispatchEvent(new Event('change', { bubbles: true })); } })()";
+
 /// Read the page's selection for the pane's question field.
 const SELECTION_JS: &str = "String(window.getSelection ? window.getSelection() : '').trim()";
 
@@ -261,6 +267,10 @@ impl Ui {
                     picker.select(Some(color));
                 }
                 picker.submit();
+                // Servo 0.7 sets the value and fires no event; pages listen for them.
+                if let Some(webview) = self.active_webview() {
+                    webview.evaluate_javascript(COLOUR_EVENTS_JS, |_| {});
+                }
             }
             Some(Pending::File(mut picker)) if accept => {
                 // Only files that exist, named by the user: the page gets their content.
