@@ -107,6 +107,8 @@ pub(super) struct Ui {
     download_ticks: Arc<std::sync::atomic::AtomicU64>,
     download_seen: u64,
     download_bar_hidden: bool,
+    /// The settings page's scan of the model stores, and when it was made.
+    models_found: Option<(std::time::Instant, Vec<serde_json::Value>)>,
 }
 
 /// Scripts to evaluate after the current spin of Servo's event loop, and where.
@@ -254,6 +256,7 @@ impl Ui {
             download_ticks: Arc::default(),
             download_seen: 0,
             download_bar_hidden: false,
+            models_found: None,
         };
         ui.pane_backlog
             .extend(assistant::managed_event(&options.policies));

@@ -12,6 +12,8 @@ use crate::servo_host::window::bridge::{LibraryCommand, SettingsForm};
 use clef_profile::Transition;
 
 const LIBRARY_HTML: &str = include_str!("../../../../../resources/ui/library.html");
+/// How long the settings page reuses its scan of the model stores.
+const MODELS_FOUND_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 /// Visits the history page lists at most.
 const HISTORY_SHOWN: usize = 500;
 
@@ -41,6 +43,9 @@ impl LibraryView {
 impl Ui {
     /// Show `view` in the library tab, opening one if none is open.
     pub(super) fn open_library(&mut self, view: LibraryView) {
+        if view == LibraryView::Settings {
+            self.models_found = None;
+        }
         if let Some(index) = self
             .tabs
             .iter()
@@ -151,7 +156,18 @@ impl Ui {
                     "model": managed_model,
                     "source": self.policies.source.as_ref().map(|source| source.display().to_string()),
                 });
-                state["models"] = json!(found_models(&self.policies));
+                // The stores are scanned (and allow-listed models hashed) when the page opens,
+                // not on every render its commands cause.
+                let fresh = self
+                    .models_found
+                    .as_ref()
+                    .is_some_and(|(when, _)| when.elapsed() < MODELS_FOUND_FOR);
+                if !fresh {
+                    self.models_found =
+                        Some((std::time::Instant::now(), found_models(&self.policies)));
+                }
+                let models = self.models_found.as_ref().map(|(_, models)| models.clone());
+                state["models"] = json!(models.unwrap_or_default());
                 state["profile"] =
                     json!(self.profile.as_ref().map(|p| p.dir().display().to_string()));
                 state["config"] = json!(
