@@ -568,10 +568,17 @@ pub fn window_downloads_with_progress_and_cancel(_: &Ctx) -> anyhow::Result<()> 
     let mut seen = 0;
     while seen < 2_000_000 {
         seen = std::fs::metadata(&part).map_or(0, |meta| meta.len());
-        check!(
-            Instant::now() < deadline,
-            "the download made no progress ({seen} bytes)"
-        );
+        if Instant::now() >= deadline {
+            let asked = server
+                .received()
+                .iter()
+                .filter(|request| request.target == "/big.zip")
+                .count();
+            anyhow::bail!(
+                "the download made no progress ({seen} bytes; the server was asked for /big.zip \
+                 {asked} times)"
+            );
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
     xdotool(&display, &["key", "ctrl+shift+y"])?;

@@ -16,6 +16,8 @@ use crate::servo_host::js;
 
 const DOWNLOADS_JS: &str = include_str!("../../../../../resources/ui/downloads.js");
 const DOWNLOAD_PREFIX: &str = "clef-download:";
+/// How often a loading document's media type is asked again.
+const TYPE_RECHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 /// The document's media type, and whether it is the one-paragraph page Servo 0.7 shows for a
 /// response it cannot render ("Unknown content type (…)", `servoparser::load_document`).
 const PLACEHOLDER_JS: &str = "(() => { const body = document.body; \
@@ -90,6 +92,7 @@ impl Ui {
         if status == servo::LoadStatus::Complete {
             tab.type_checked = Some(url.clone());
         }
+        tab.type_asked = Some(std::time::Instant::now());
         let checks = self.type_checks.clone();
         tab.webview
             .evaluate_javascript(PLACEHOLDER_JS, move |result| {
@@ -111,6 +114,30 @@ impl Ui {
                     }
                 }
             });
+    }
+
+    /// Ask again, twice a second, the tabs whose document is still loading and not yet found
+    /// to be a page or not: a notice can come before the new document is the one a script
+    /// reaches, and a large file sends no other until Servo has read all of it.
+    pub(super) fn recheck_document_types(&mut self) {
+        let due: Vec<WebViewId> = self
+            .tabs
+            .iter()
+            .filter(|tab| {
+                tab.webview.load_status() == servo::LoadStatus::HeadParsed
+                    && tab.webview.url().is_some_and(|url| {
+                        tab.type_checked.as_ref() != Some(&url)
+                            && tab.downloaded.as_ref() != Some(&url)
+                    })
+                    && tab
+                        .type_asked
+                        .is_none_or(|asked| asked.elapsed() >= TYPE_RECHECK_INTERVAL)
+            })
+            .map(|tab| tab.webview.id())
+            .collect();
+        for id in due {
+            self.check_document_type(id);
+        }
     }
 
     /// Documents found not to be pages become downloads.

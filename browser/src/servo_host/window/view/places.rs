@@ -93,8 +93,9 @@ impl Ui {
         }
     }
 
-    /// Timers: the cookie copy and the saved session.
+    /// Timers: the cookie copy, the saved session, loading documents' media types.
     pub(in crate::servo_host::window) fn tick(&mut self) {
+        self.recheck_document_types();
         if let Some(cookies) = &mut self.cookies
             && cookies.due()
         {

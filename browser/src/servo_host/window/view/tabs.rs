@@ -36,6 +36,8 @@ pub(super) struct Tab {
     pub(super) highlight: Option<String>,
     /// The document whose media type was last asked (downloads).
     pub(super) type_checked: Option<Url>,
+    /// When the media type was last asked while the document was still loading.
+    pub(super) type_asked: Option<std::time::Instant>,
     /// The last document found not to be a page and downloaded.
     pub(super) downloaded: Option<Url>,
     /// The user name of the login saved for this document's site, for the key.
@@ -60,6 +62,7 @@ impl Tab {
             library: None,
             highlight: None,
             type_checked: None,
+            type_asked: None,
             downloaded: None,
             saved_login: None,
         }
