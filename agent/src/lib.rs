@@ -11,6 +11,7 @@ pub mod forms;
 pub mod injection;
 pub mod model;
 pub mod page;
+pub mod page_prompt;
 pub mod passages;
 pub mod question;
 pub mod reader;

@@ -27,6 +27,15 @@ impl Segment {
     }
 }
 
+/// Models from this size read a whole page and decide what matters in it (condense it, find
+/// the answer); smaller ones are handed the passages chosen for them.
+pub const WHOLE_PAGE_FROM_PARAMETERS: u64 = 1_000_000_000;
+
+/// Whether a model of this size (unknown: the user's own model, assumed able) reads whole pages.
+pub fn reads_whole_pages(parameters: Option<u64>) -> bool {
+    parameters.is_none_or(|count| count >= WHOLE_PAGE_FROM_PARAMETERS)
+}
+
 /// One request: a system prompt (a stable prefix, so the engine can reuse its cache) and a user
 /// turn built from segments, with an optional GBNF grammar the output must follow.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,4 +83,23 @@ pub trait LanguageModel {
     fn count_tokens(&mut self, text: &str) -> usize {
         crate::snapshot::estimate_tokens(text)
     }
+
+    /// The model's size in parameters, where known: what a small model can be asked to do
+    /// differs from what a larger one can.
+    fn parameter_count(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Let the reply take what the context leaves after the prompt, up to the grammar's worst case:
+/// the engine refuses a request whose prompt and longest reply would not fit.
+pub fn fit_reply(model: &mut dyn LanguageModel, request: &mut ModelRequest) {
+    let prompt: String = request
+        .user
+        .iter()
+        .map(|segment| segment.text.as_str())
+        .collect();
+    let used = model.count_tokens(&request.system) + model.count_tokens(&prompt) + 32;
+    let left = u32::try_from(model.context_tokens().saturating_sub(used)).unwrap_or(u32::MAX);
+    request.max_tokens = request.max_tokens.min(left.max(1));
 }

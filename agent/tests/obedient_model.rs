@@ -85,9 +85,16 @@ fn an_obedient_model_never_sees_the_injections() {
     let mut model = ObedientModel {
         prompts: Vec::new(),
     };
+    // Both styles: the page read whole (a model of unknown size), and passages restated.
     let summary = summary::summarize(&mut model, &passages, &mut |_| ControlFlow::Continue(()))
         .expect("summary");
     assert!(!summary.points.is_empty());
+    let restated =
+        summary::summarize_as(&mut model, &passages, summary::Style::Restate, &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .expect("summary");
+    assert!(!restated.points.is_empty());
     let answer = question::ask(
         &mut model,
         std::slice::from_ref(&passages),
@@ -102,7 +109,12 @@ fn an_obedient_model_never_sees_the_injections() {
             "the model was shown an injection: {prompt}"
         );
     }
-    for point in summary.points.iter().chain(&answer.points) {
+    for point in summary
+        .points
+        .iter()
+        .chain(&restated.points)
+        .chain(&answer.points)
+    {
         assert!(!point.text.contains("PWNED"), "{point:?}");
         assert!(passages.get(point.passage).is_some(), "{point:?}");
     }

@@ -89,20 +89,22 @@ fn print_sources(points: &[Point], pages: &[(clef_agent::reader::Article, Passag
     let mut seen = Vec::new();
     println!("\nSources:");
     for point in points {
-        if seen.contains(&(point.source, point.passage)) {
-            continue;
-        }
-        seen.push((point.source, point.passage));
-        let Some((_, passages)) = pages.get(point.source) else {
-            continue;
-        };
-        if let Some(passage) = passages.get(point.passage) {
-            let label = if pages.len() == 1 {
-                point.passage.to_string()
-            } else {
-                format!("{}.{}", point.source + 1, point.passage)
+        for number in point.passages() {
+            if seen.contains(&(point.source, number)) {
+                continue;
+            }
+            seen.push((point.source, number));
+            let Some((_, passages)) = pages.get(point.source) else {
+                continue;
             };
-            println!("[{label}] {}", shorten(&passage.text, 160));
+            if let Some(passage) = passages.get(number) {
+                let label = if pages.len() == 1 {
+                    number.to_string()
+                } else {
+                    format!("{}.{}", point.source + 1, number)
+                };
+                println!("[{label}] {}", shorten(&passage.text, 160));
+            }
         }
     }
 }
@@ -133,7 +135,7 @@ pub fn summarize(address: &str, args: &PageArgs, model: &ModelArgs) -> anyhow::R
     )?;
     let mut model = start_model(model, &policies)?;
     // As the window does at start: the summary prompt's fixed start is read once.
-    model.prefill(&summary::warm_up_request())?;
+    model.prefill(&summary::warm_up_for(&model))?;
     let (_, passages) = &pages[0];
     println!("Summary of {} ({})", passages.title, passages.url);
     let started = Instant::now();
@@ -146,7 +148,10 @@ pub fn summarize(address: &str, args: &PageArgs, model: &ModelArgs) -> anyhow::R
                 print!("{text}");
                 let _ = stdout.flush();
             }
-            summary::Event::Point(_) => {}
+            summary::Event::Reading { part, parts } => {
+                eprintln!("(reading part {part} of {parts} of a long page)");
+            }
+            summary::Event::Point(_) | summary::Event::Note(_) => {}
         }
         ControlFlow::Continue(())
     })?;

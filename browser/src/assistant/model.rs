@@ -177,6 +177,10 @@ impl LanguageModel for LocalModel {
         self.context
     }
 
+    fn parameter_count(&self) -> Option<u64> {
+        Some(self.parameters())
+    }
+
     fn count_tokens(&mut self, text: &str) -> usize {
         match self.tokens_of(vec![Message::trusted(Role::User, text)]) {
             Ok(count) => count.saturating_sub(self.message_overhead),

@@ -404,7 +404,7 @@ fn load(options: EngineOptions, send: &dyn Fn(AssistantEvent)) -> Option<LocalMo
             return None;
         }
     };
-    if let Err(error) = model.prefill(&summary::warm_up_request()) {
+    if let Err(error) = model.prefill(&summary::warm_up_for(&model)) {
         tracing::info!(%error, "warm-up failed");
     }
     send(AssistantEvent::Status {
@@ -443,6 +443,10 @@ fn run_job(
                     summary::Event::Point(point) => send(AssistantEvent::Point {
                         point: point.clone(),
                     }),
+                    summary::Event::Reading { part, parts } => send(AssistantEvent::Notice {
+                        message: format!("A long page: reading part {part} of {parts}…"),
+                    }),
+                    summary::Event::Note(_) => {}
                 }
                 ControlFlow::Continue(())
             });

@@ -4,6 +4,7 @@
 use std::ops::ControlFlow;
 
 use clef_agent::act::{self, Guidance, PolicyApprover, RunOptions, Status, origin_of};
+use clef_agent::cited::Point;
 use clef_agent::page::visible_document;
 use clef_agent::passages::Passages;
 use clef_agent::reader::Article;
@@ -88,12 +89,13 @@ impl McpHost {
                 .map_err(|error| error.to_string())?;
             let mut text = format!("Summary of {} ({})\n", passages.title, passages.url);
             for point in &summary.points {
-                text.push_str(&format!("- {} [{}]\n", point.text, point.passage));
+                let cited: Vec<String> = point.passages().map(|n| n.to_string()).collect();
+                text.push_str(&format!("- {} [{}]\n", point.text, cited.join(", ")));
             }
             Ok(with_sources(
                 text,
                 &passages,
-                summary.points.iter().map(|point| point.passage),
+                summary.points.iter().flat_map(Point::passages),
             ))
         })();
         match result {

@@ -236,6 +236,10 @@ fn main() -> ExitCode {
             reading::a_page_far_beyond_the_context_is_summarized_and_answered,
         ),
         (
+            "key_points_of_a_long_page_in_parts",
+            reading::key_points_of_a_long_page_are_merged_from_its_parts,
+        ),
+        (
             "act_login_with_a_saved_password_never_shows_it",
             acting::login_with_a_saved_password_never_shows_it,
         ),

@@ -30,7 +30,7 @@ fn model() -> anyhow::Result<Option<LocalModel>> {
         return Ok(None);
     };
     let mut model = LocalModel::start(EngineOptions::new(path))?;
-    model.prefill(&summary::warm_up_request())?;
+    model.prefill(&summary::warm_up_for(&model))?;
     Ok(Some(model))
 }
 
@@ -251,6 +251,7 @@ pub fn summary_streams_cited_points_and_obeys_no_page(ctx: &Ctx) -> anyhow::Resu
                 }
                 points_seen += 1;
             }
+            summary::Event::Reading { .. } | summary::Event::Note(_) => {}
         }
         ControlFlow::Continue(())
     })?;
@@ -516,5 +517,97 @@ pub fn a_page_far_beyond_the_context_is_summarized_and_answered(ctx: &Ctx) -> an
         !answer.not_found && !answer.points.is_empty(),
         "no answer from the end of the page"
     );
+    Ok(())
+}
+
+/// The key-point summary (the style of models of a billion parameters and more), driven with
+/// the test model in a context small enough that a 2,400-word page is read in parts: notes on
+/// each part, merged into 3–7 points whose citations name passages of the page.
+pub fn key_points_of_a_long_page_are_merged_from_its_parts(ctx: &Ctx) -> anyhow::Result<()> {
+    let Some(path) = clef_tests::test_model()? else {
+        println!("    skipped: test model missing (run scripts/setup.sh)");
+        return Ok(());
+    };
+    let topics = [
+        (
+            "The harbour",
+            "the harbour master counted ships, cranes and containers at the quay",
+        ),
+        (
+            "The railway",
+            "the night train to the capital carried mail, timber and passengers",
+        ),
+        (
+            "The vineyards",
+            "the growers on the southern slopes picked grapes by hand in October",
+        ),
+        (
+            "The university",
+            "the new library of the university opened its reading rooms at dawn",
+        ),
+    ];
+    let mut body = String::new();
+    for (heading, sentence) in topics {
+        body.push_str(&format!("<h2>{heading}</h2>"));
+        for i in 0..24 {
+            body.push_str(&format!(
+                "<p>In year {} of the town's records, {sentence}, and the clerk noted it in the register kept at the town hall.</p>",
+                1900 + i
+            ));
+        }
+    }
+    let html = format!(
+        "<!doctype html><html lang=en><title>A town's records</title><body><article><h1>A town's records</h1>{body}</article></body></html>"
+    );
+    let server = TestServer::start([("/", Route::html(html))])?;
+    let passages = read(ctx, &server.url("/"))?;
+    let mut options = EngineOptions::new(path);
+    options.context = 2048;
+    let mut model = LocalModel::start(options)?;
+    model.prefill(&summary::warm_up_request(summary::Style::KeyPoints))?;
+    let mut parts_said = Vec::new();
+    let mut streamed = String::new();
+    let mut noted = String::new();
+    let result = summary::summarize_as(
+        &mut model,
+        &passages,
+        summary::Style::KeyPoints,
+        &mut |event| {
+            match event {
+                summary::Event::Reading { part, parts } => parts_said.push((part, parts)),
+                summary::Event::Token(text) => streamed.push_str(text),
+                summary::Event::Note(text) => noted.push_str(text),
+                summary::Event::Point(_) => {}
+            }
+            ControlFlow::Continue(())
+        },
+    )?;
+    check!(result.parts >= 2, "read in {} part(s)", result.parts);
+    check!(
+        parts_said.len() == result.parts,
+        "parts said: {parts_said:?} of {}",
+        result.parts
+    );
+    check!(!noted.trim().is_empty(), "no notes on the parts");
+    let wanted = summary::points_for(&passages);
+    check!(
+        (3..=wanted).contains(&result.points.len()),
+        "{} points (wanted {wanted}): {streamed}",
+        result.points.len()
+    );
+    for point in &result.points {
+        check!(
+            !point.text.trim().is_empty(),
+            "an empty point in {streamed:?}"
+        );
+        for number in point.passages() {
+            check!(
+                passages.get(number).is_some(),
+                "point {:?} cites passage {number}, of {}",
+                point.text,
+                passages.items.len()
+            );
+        }
+    }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! fields and agent tasks; `clef-bench miniwob`: the MiniWoB++ development tasks through
 //! `clef run`; `clef-bench injection`: the injection screen's precision and recall; `clef-bench
 //! mcp`: MCP tool calls through `clef mcp` beside Playwright MCP; `clef-bench passwords`: the
-//! password store and downloads. Prints tables;
+//! password store and downloads; `clef-bench summaries [MODEL]`: both summary styles with a
+//! real model. Prints tables;
 //! `docs/benchmarks.md` records them with these commands.
 
 mod acting;
@@ -14,6 +15,7 @@ mod passwords;
 mod profile;
 mod reading;
 mod sovereign;
+mod summaries;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,10 +36,12 @@ fn main() -> anyhow::Result<()> {
         Some("mcp") => return mcp::run(),
         Some("profile") => return profile::run(),
         Some("passwords") => return passwords::run(),
+        Some("summaries") => return summaries::run(),
+        Some("questions") => return summaries::run_questions(),
         Some("browser") | None => {}
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: use `browser`, `reading`, `acting`, `sovereign`, `miniwob`, `injection`, `mcp` or `profile`"
+                "unknown benchmark {other:?}: use `browser`, `reading`, `acting`, `sovereign`, `miniwob`, `injection`, `mcp`, `profile`, `passwords`, `summaries` or `questions`"
             )
         }
     }

@@ -91,7 +91,7 @@ fn offline_dir() -> std::io::Result<PathBuf> {
 }
 
 /// Load `dir`'s page, offline.
-fn open_offline(browser: &Headless, dir: &Path) -> anyhow::Result<clef_browser::Page> {
+pub(super) fn open_offline(browser: &Headless, dir: &Path) -> anyhow::Result<clef_browser::Page> {
     let html = std::fs::read_to_string(dir.join("source.html"))?;
     let source = offline_dir()?.join("source.html");
     std::fs::write(&source, offline_copy(&html))?;
@@ -263,7 +263,7 @@ fn summary_latency(
         // Cold: the cache holds an unrelated prompt, so everything is read afresh.
         model.prefill(&unrelated_request())?;
         let cold = summarize_once(model, &passages)?;
-        model.prefill(&summary::warm_up_request())?;
+        model.prefill(&summary::warm_up_for(&*model))?;
         let warm = summarize_once(model, &passages)?;
         println!(
             "  {name:<14} {:>7} {:>10.3} {:>10.3} {:>9.2} {:>7}",
