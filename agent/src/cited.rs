@@ -115,11 +115,12 @@ pub fn max_tokens_for(points: usize) -> u32 {
     u32::try_from(points * (MAX_POINT_CHARS / 3 + 12)).unwrap_or(u32::MAX)
 }
 
-/// Tokens `points` key points may take: about a token per character, their citations included.
-/// Prose takes a third of that, but a small model's rambling, grammar-bound, can take nearly all
-/// of it, and a reply cut short would lose the summary.
+/// Tokens `points` key points may take at worst: a token per character, a character unit being
+/// two characters where a full stop sits inside a word, and the citations. Prose takes a sixth of
+/// that, but a small model's rambling, grammar-bound, can take all of it, and a reply cut short
+/// would lose the answer; callers bound it by what the context leaves (`model::fit_reply`).
 pub fn max_tokens_for_key_points(points: usize) -> u32 {
-    u32::try_from(points * (MAX_KEY_POINT_CHARS + 30)).unwrap_or(u32::MAX)
+    u32::try_from(points * (2 * MAX_KEY_POINT_CHARS + 40)).unwrap_or(u32::MAX)
 }
 
 /// Context to keep free for `points` key points as models write them (prose, about four

@@ -217,16 +217,6 @@ fn label(sources: usize, source: usize, passage: usize) -> String {
     }
 }
 
-fn not_found_grammar(labels: &[Label]) -> String {
-    let points = cited::points_grammar(labels, 1, 1);
-    // Either cited lines or the exact "not found" sentence.
-    points.replacen(
-        "root ::= ",
-        &format!("root ::= \"{NOT_FOUND}\\n\" | answer\nanswer ::= "),
-        1,
-    )
-}
-
 /// The request for `question` over the `chosen` passages; `may_decline` offers the model the
 /// "not found" reply (only when retrieval itself is unsure: a small model declines too readily).
 pub fn request(
@@ -271,12 +261,12 @@ pub fn request(
     let request = ModelRequest {
         system: SYSTEM.to_string(),
         user,
-        grammar: Some(if may_decline {
-            not_found_grammar(&labels)
-        } else {
-            cited::points_grammar(&labels, 1, 1)
-        }),
-        max_tokens: cited::max_tokens_for(1) + 16,
+        grammar: Some(cited::answer_grammar(
+            &labels,
+            1,
+            may_decline.then_some(NOT_FOUND),
+        )),
+        max_tokens: cited::max_tokens_for_key_points(1),
     };
     (request, labels)
 }
@@ -405,7 +395,7 @@ pub fn ask_reading(
             .collect();
         let needed = model.count_tokens(&prompt)
             + model.count_tokens(SYSTEM)
-            + request.max_tokens as usize
+            + cited::room_for_key_points(1)
             + 64;
         if needed <= model.context_tokens() {
             break;
@@ -420,6 +410,7 @@ pub fn ask_reading(
         }
         (request, labels) = self::request(sources, &chosen, question, may_decline);
     }
+    crate::model::fit_reply(model, &mut request);
     answer(model, &request, &labels, on_event)
 }
 
