@@ -91,15 +91,20 @@ pub trait LanguageModel {
     }
 }
 
-/// Let the reply take what the context leaves after the prompt, up to the grammar's worst case:
-/// the engine refuses a request whose prompt and longest reply would not fit.
-pub fn fit_reply(model: &mut dyn LanguageModel, request: &mut ModelRequest) {
-    let prompt: String = request
+/// Tokens of `request`'s system prompt and user turn (the chat template's own few aside).
+pub fn prompt_tokens(model: &mut dyn LanguageModel, request: &ModelRequest) -> usize {
+    let user: String = request
         .user
         .iter()
         .map(|segment| segment.text.as_str())
         .collect();
-    let used = model.count_tokens(&request.system) + model.count_tokens(&prompt) + 32;
+    model.count_tokens(&request.system) + model.count_tokens(&user)
+}
+
+/// Let the reply take what the context leaves after the prompt, up to the grammar's worst case:
+/// the engine refuses a request whose prompt and longest reply would not fit.
+pub fn fit_reply(model: &mut dyn LanguageModel, request: &mut ModelRequest) {
+    let used = prompt_tokens(model, request) + 32;
     let left = u32::try_from(model.context_tokens().saturating_sub(used)).unwrap_or(u32::MAX);
     request.max_tokens = request.max_tokens.min(left.max(1));
 }

@@ -388,15 +388,8 @@ pub fn ask_reading(
     let (mut request, mut labels) = request(sources, &chosen, question, may_decline);
     // Drop the weakest passages until the prompt fits the context.
     while chosen.len() > 1 {
-        let prompt: String = request
-            .user
-            .iter()
-            .map(|segment| segment.text.as_str())
-            .collect();
-        let needed = model.count_tokens(&prompt)
-            + model.count_tokens(SYSTEM)
-            + cited::room_for_key_points(1)
-            + 64;
+        let needed =
+            crate::model::prompt_tokens(model, &request) + cited::room_for_key_points(1) + 64;
         if needed <= model.context_tokens() {
             break;
         }

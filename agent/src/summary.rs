@@ -84,15 +84,17 @@ pub enum SummaryError {
     Model(#[from] ModelError),
 }
 
+fn word_count<'a>(passages: impl IntoIterator<Item = &'a Passage>) -> usize {
+    passages
+        .into_iter()
+        .map(|passage| passage.text.split_whitespace().count())
+        .sum()
+}
+
 /// Points for a page of this length: 3 for a short note, up to 7 for a long report, never more
 /// than it has passages.
 pub fn points_for(passages: &Passages) -> usize {
-    let words: usize = passages
-        .items
-        .iter()
-        .map(|passage| passage.text.split_whitespace().count())
-        .sum();
-    let by_length = match words {
+    let by_length = match word_count(&passages.items) {
         0..300 => 3,
         300..700 => 4,
         700..1500 => 5,
@@ -471,12 +473,7 @@ fn key_points(
         return Ok(summary);
     }
     // Notes on each part, in proportion to its length (at least two), then merged.
-    let total_words: usize = passages
-        .items
-        .iter()
-        .map(|passage| passage.text.split_whitespace().count())
-        .sum::<usize>()
-        .max(1);
+    let total_words = word_count(&passages.items).max(1);
     let mut notes = Vec::new();
     for (index, part) in parts.iter().enumerate() {
         if on_event(Event::Reading {
@@ -488,11 +485,7 @@ fn key_points(
             summary.stopped = true;
             return Ok(summary);
         }
-        let words: usize = part
-            .iter()
-            .map(|passage| passage.text.split_whitespace().count())
-            .sum();
-        let share = (wanted * words).div_ceil(total_words);
+        let share = (wanted * word_count(part.iter().copied())).div_ceil(total_words);
         let count = (share + 1).clamp(2, wanted).min(part.len());
         let (mut request, labels) = part_request(&passages.title, part, count, false);
         crate::model::fit_reply(model, &mut request);
