@@ -20,10 +20,12 @@ const DOWNLOAD_PREFIX: &str = "clef-download:";
 const TYPE_RECHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 /// The document's media type, and whether it is the one-paragraph page Servo 0.7 shows for a
 /// response it cannot render ("Unknown content type (…)", `servoparser::load_document`).
+/// Its address comes back too: a script sent while a navigation commits can reach the document
+/// before it, whose answer says nothing of the new one.
 const PLACEHOLDER_JS: &str = "(() => { const body = document.body; \
     const only = body && body.children.length === 1 && body.firstElementChild.tagName === 'P'; \
     const text = only ? body.textContent.trim() : ''; \
-    return { type: document.contentType, \
+    return { url: document.URL, type: document.contentType, \
       placeholder: /^(Unknown content type|Unable to load font) \\(/.test(text) }; })()";
 
 /// The page script that hands `<a download>` clicks to the window.
@@ -31,8 +33,17 @@ pub(super) fn link_script() -> &'static str {
     DOWNLOADS_JS
 }
 
-/// What `document.contentType` said of a tab's document: (tab, address, media type).
-pub(super) type TypeChecks = std::rc::Rc<std::cell::RefCell<Vec<(WebViewId, Url, String)>>>;
+/// What a tab's document said of itself.
+pub(super) struct TypeCheck {
+    tab: WebViewId,
+    url: Url,
+    /// `document.contentType` when the document is Servo's placeholder; `None` for a page.
+    placeholder_type: Option<String>,
+    /// Whether the tab had finished loading when asked: only then is a page's answer final.
+    complete: bool,
+}
+
+pub(super) type TypeChecks = std::rc::Rc<std::cell::RefCell<Vec<TypeCheck>>>;
 
 #[derive(Deserialize)]
 struct LinkClick {
@@ -73,7 +84,7 @@ pub(in crate::servo_host::window) struct DownloadBar {
 }
 
 impl Ui {
-    /// Ask the tab's document for its media type, once per address.
+    /// Ask the tab's document whether it is a page or Servo's placeholder for a file.
     pub(super) fn check_document_type(&mut self, id: WebViewId) {
         let Some(tab) = self.tabs.iter_mut().find(|tab| tab.webview.id() == id) else {
             return;
@@ -85,46 +96,50 @@ impl Ui {
         let status = tab.webview.load_status();
         if !matches!(url.scheme(), "http" | "https" | "file")
             || tab.type_checked.as_ref() == Some(&url)
+            || tab.downloaded.as_ref() == Some(&url)
             || status == servo::LoadStatus::Started
         {
             return;
         }
-        if status == servo::LoadStatus::Complete {
-            tab.type_checked = Some(url.clone());
-        }
         tab.type_asked = Some(std::time::Instant::now());
+        let complete = status == servo::LoadStatus::Complete;
+        tracing::debug!(%url, ?status, "asking the document's type");
         let checks = self.type_checks.clone();
         tab.webview
             .evaluate_javascript(PLACEHOLDER_JS, move |result| {
-                if let Ok(value) = result {
-                    let answer = js::to_json(value);
-                    // Only Servo's placeholder: a document it sniffed and rendered (HTML sent
-                    // as application/octet-stream) is a page, whatever its declared type.
-                    if answer
-                        .get("placeholder")
-                        .and_then(serde_json::Value::as_bool)
-                        == Some(true)
-                    {
-                        let media_type = answer
-                            .get("type")
-                            .and_then(serde_json::Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned();
-                        checks.borrow_mut().push((id, url, media_type));
-                    }
+                let Ok(value) = result else { return };
+                let answer = js::to_json(value);
+                let text = |key: &str| answer.get(key).and_then(serde_json::Value::as_str);
+                tracing::debug!(%url, answer = %answer, "the document's type");
+                // The document that answered must be the one at the tab's address.
+                if text("url").and_then(|answered| Url::parse(answered).ok()) != Some(url.clone()) {
+                    return;
                 }
+                // Only Servo's placeholder is a file: a document it sniffed and rendered (HTML
+                // sent as application/octet-stream) is a page, whatever its declared type.
+                let placeholder = answer
+                    .get("placeholder")
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(true);
+                checks.borrow_mut().push(TypeCheck {
+                    tab: id,
+                    url,
+                    placeholder_type: placeholder
+                        .then(|| text("type").unwrap_or_default().to_owned()),
+                    complete,
+                });
             });
     }
 
-    /// Ask again, twice a second, the tabs whose document is still loading and not yet found
-    /// to be a page or not: a notice can come before the new document is the one a script
-    /// reaches, and a large file sends no other until Servo has read all of it.
+    /// Ask again, twice a second, the tabs whose document is not yet known to be a page or not:
+    /// a notice can come before the new document is the one a script reaches, and a large file
+    /// sends no other until Servo has read all of it.
     pub(super) fn recheck_document_types(&mut self) {
         let due: Vec<WebViewId> = self
             .tabs
             .iter()
             .filter(|tab| {
-                tab.webview.load_status() == servo::LoadStatus::HeadParsed
+                tab.webview.load_status() != servo::LoadStatus::Started
                     && tab.webview.url().is_some_and(|url| {
                         tab.type_checked.as_ref() != Some(&url)
                             && tab.downloaded.as_ref() != Some(&url)
@@ -143,12 +158,24 @@ impl Ui {
     /// Documents found not to be pages become downloads.
     pub(super) fn take_type_checks(&mut self) {
         let checks = std::mem::take(&mut *self.type_checks.borrow_mut());
-        for (id, url, media_type) in checks {
-            if renders_as_page(&media_type) {
+        for check in checks {
+            let Some(index) = self
+                .tabs
+                .iter()
+                .position(|tab| tab.webview.id() == check.tab)
+            else {
                 continue;
-            }
-            let Some(index) = self.tabs.iter().position(|tab| tab.webview.id() == id) else {
-                continue;
+            };
+            let url = check.url;
+            let media_type = match check.placeholder_type {
+                Some(media_type) if !renders_as_page(&media_type) => media_type,
+                _ => {
+                    // A page, known for good once it has loaded; until then asked again.
+                    if check.complete {
+                        self.tabs[index].type_checked = Some(url);
+                    }
+                    continue;
+                }
             };
             // Asked at the head and again at the end: one download.
             if self.tabs[index].downloaded.as_ref() == Some(&url) {
