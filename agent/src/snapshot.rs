@@ -39,6 +39,12 @@ pub struct Node {
     /// Class names of an element with no name at all (icons styled by class).
     #[serde(default)]
     pub class_hint: Option<String>,
+    /// The `id` attribute of a clickable element with no name.
+    #[serde(default)]
+    pub id_hint: Option<String>,
+    /// The file name of the picture an element with no name shows (an icon).
+    #[serde(default)]
+    pub icon: Option<String>,
     /// For an element with no name: the text of the nearest enclosing element that has some
     /// (which row of a list an icon belongs to).
     #[serde(default)]
@@ -89,6 +95,8 @@ impl std::hash::Hash for Node {
         )
             .hash(state);
         (self.required, self.disabled, &self.options, self.cell).hash(state);
+        // An icon that changes (a star turned on) is a change the user sees.
+        (&self.icon, &self.class_hint).hash(state);
     }
 }
 

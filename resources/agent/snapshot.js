@@ -134,6 +134,27 @@
     return !!listened && Array.prototype.some.call(inside, (child) => listened.has(child));
   };
 
+  // A clickable block all of whose words belong to controls inside it ("Reply Forward" around
+  // a Reply and a Forward button) is only their wrapper: the controls are what a person clicks.
+  const controlTags = new Set(["A", "BUTTON", "INPUT", "SELECT", "TEXTAREA"]);
+  const isControl = (element) => controlTags.has(element.tagName) || element.hasAttribute("onclick")
+    || element.hasAttribute("role") || (!!listened && listened.has(element));
+  const onlyWraps = (element) => {
+    let controls = 0;
+    let words = "";
+    const visit = (node) => {
+      for (const child of node.childNodes) {
+        if (child.nodeType === Node.TEXT_NODE) words += child.textContent;
+        else if (child.nodeType === Node.ELEMENT_NODE) {
+          if (isControl(child)) controls++;
+          else visit(child);
+        }
+      }
+    };
+    visit(element);
+    return controls > 0 && !collapse(words);
+  };
+
   // The words just before a field with no label, among its own siblings: what a person reads
   // as its label. Only short words count; a paragraph before a field is not its name.
   const nearbyText = (element) => {
@@ -148,12 +169,35 @@
 
   // For an element with no name (an icon): the text of the nearest enclosing element that has
   // some, so "the star of Deva's email" can be told from the other stars.
-  const contextText = (element) => {
+  const contextText = (element, own) => {
     let ancestor = element.parentElement;
     for (let level = 0; ancestor && level < 4; level++, ancestor = ancestor.parentElement) {
       const text = collapse(ancestor.innerText || ancestor.textContent);
-      if (text) return text.length <= 60 ? text : text.slice(0, 60) + "…";
+      if (text && text !== own) return text.length <= 60 ? text : text.slice(0, 60) + "…";
     }
+    return "";
+  };
+  const named = [];
+
+  // For an element with no name: the file name of the picture it shows (a CSS `content` or
+  // background image, an `<img>` without alt text, an SVG sprite's `<use>`), which is how
+  // icon-only controls are told apart ("send.png", "#icon-trash").
+  const iconName = (element, style) => {
+    const stem = (address) => {
+      if (/^\s*data:/i.test(String(address || ""))) return "";
+      const path = String(address || "").split(/[?#]/)[0];
+      const file = path.split("/").pop() || "";
+      return file.replace(/\.[a-z0-9]+$/i, "").replace(/[-_]+/g, " ").trim();
+    };
+    for (const image of [style.content, style.backgroundImage]) {
+      const found = /url\(\s*["']?([^"')]+)["']?\s*\)/.exec(image || "");
+      if (found) return stem(found[1]);
+    }
+    const img = element.querySelector("img[src]");
+    if (img) return stem(img.getAttribute("src"));
+    const use = element.querySelector("use");
+    const sprite = use && (use.getAttribute("href") || use.getAttribute("xlink:href"));
+    if (sprite && sprite.includes("#")) return sprite.split("#").pop().replace(/[-_]+/g, " ").trim();
     return "";
   };
 
@@ -199,7 +243,7 @@
     const box = boxOf(element, offset);
     const zeroSize = (box[2] === 0 || box[3] === 0) && (style.overflow === "hidden" || element.childElementCount === 0);
     let role = roleOf(element);
-    if (!role && !invisible && !zeroSize && scriptClickable(element, style)) role = "clickable";
+    if (!role && !invisible && !zeroSize && scriptClickable(element, style) && !onlyWraps(element)) role = "clickable";
     if (!invisible && !zeroSize && role) {
       const entry = { kind: role, role, name: accessibleName(element, role), box, visible: inViewport(box), depth };
       if (role === "heading") {
@@ -214,11 +258,15 @@
         if (!entry.name && typeof element.className === "string" && element.className.trim()) {
           entry.class_hint = element.className.trim().split(/\s+/).slice(0, 3).join(" ");
         }
+        if (!entry.name && element.id) entry.id_hint = element.id;
         if (!entry.name) {
+          const icon = iconName(element, style);
+          if (icon) entry.icon = icon.slice(0, 40);
           const context = contextText(element);
           if (context) entry.context = context;
         }
       }
+      if (entry.name && entry.id !== undefined) named.push([entry, element]);
       if (element.closest && element.closest('[role="dialog"], [aria-modal="true"], dialog')) entry.in_dialog = true;
       if ((tag === "BUTTON" || tag === "INPUT") && element.form) {
         entry.submits = (element.type || "").toLowerCase() === "submit" || (tag === "BUTTON" && !element.getAttribute("type"));
@@ -295,6 +343,20 @@
   };
 
   if (document.body) walk(document.body, { x: 0, y: 0 }, 0);
+  // Controls of the same name ("Reply" under each post): the text around each tells them apart.
+  const byName = new Map();
+  for (const [entry, element] of named) {
+    const key = entry.kind + "\u0000" + entry.name;
+    if (!byName.has(key)) byName.set(key, []);
+    byName.get(key).push([entry, element]);
+  }
+  for (const group of byName.values()) {
+    if (group.length < 2 || group.length > 50) continue;
+    for (const [entry, element] of group) {
+      const context = contextText(element, entry.name);
+      if (context) entry.context = context;
+    }
+  }
   for (const node of nodes) delete node.block;
   return JSON.stringify({
     url: location.href,

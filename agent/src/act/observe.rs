@@ -29,6 +29,12 @@ pub fn takes_text(node: &Node) -> bool {
     matches!(node.kind.as_str(), "textbox" | "searchbox" | "spinbutton")
 }
 
+/// Whether a field's value is hidden (a password field: the page shows dots, one per
+/// character up to eight).
+pub fn masked(node: &Node) -> bool {
+    node.input_type.as_deref() == Some("password")
+}
+
 /// Whether a node is a list of options to choose from.
 pub fn has_options(node: &Node) -> bool {
     matches!(node.kind.as_str(), "combobox" | "listbox") && !node.options.is_empty()
@@ -52,6 +58,44 @@ pub fn display_name(node: &Node) -> &str {
         .unwrap_or("")
 }
 
+/// The elements that look like `node` to a reader of the outline (same role, name and
+/// picture), the task's words first, when there are several and the text around each tells
+/// them apart: the star of each e-mail, the "Reply" of each post.
+pub fn look_alikes<'a>(snapshot: &'a Snapshot, node: &Node, task: &str) -> Vec<&'a Node> {
+    let look = |other: &Node| {
+        (
+            other.kind.clone(),
+            display_name(other).to_owned(),
+            other.icon.clone(),
+            other.class_hint.clone(),
+        )
+    };
+    let wanted = look(node);
+    let alike: Vec<&Node> = snapshot
+        .nodes
+        .iter()
+        .filter(|other| other.id.is_some() && !other.disabled && look(other) == wanted)
+        .collect();
+    let surroundings: HashSet<&str> = alike
+        .iter()
+        .filter_map(|other| other.context.as_deref())
+        .collect();
+    if alike.len() < 2 || surroundings.len() < alike.len() {
+        return Vec::new();
+    }
+    let task_terms: HashSet<String> = terms(task).into_iter().collect();
+    let overlap = |other: &Node| {
+        terms(other.context.as_deref().unwrap_or_default())
+            .iter()
+            .filter(|term| task_terms.contains(*term))
+            .count()
+    };
+    let mut ranked = alike;
+    // Stable: page order among equals.
+    ranked.sort_by_key(|other| std::cmp::Reverse(overlap(other)));
+    ranked
+}
+
 /// One element or text as an outline line, without the leading "- ".
 pub fn outline_line(node: &Node) -> String {
     match node.kind.as_str() {
@@ -72,10 +116,16 @@ pub fn outline_line(node: &Node) -> String {
     if let Some(id) = node.id {
         line.push_str(&format!(" [ref={}]", ref_of(id)));
     }
-    if name.is_empty()
-        && let Some(classes) = &node.class_hint
-    {
-        line.push_str(&format!(" [class={}]", quoted(classes)));
+    if name.is_empty() {
+        for (what, hint) in [
+            ("icon", &node.icon),
+            ("id", &node.id_hint),
+            ("class", &node.class_hint),
+        ] {
+            if let Some(hint) = hint {
+                line.push_str(&format!(" [{what}={}]", quoted(hint)));
+            }
+        }
     }
     if name.is_empty()
         && let Some(context) = &node.context
@@ -108,7 +158,12 @@ pub fn outline_line(node: &Node) -> String {
         line.push_str(" [disabled]");
     }
     if let Some(value) = node.value.as_deref().filter(|value| !value.is_empty()) {
-        line.push_str(&format!(": {}", quoted(value)));
+        if masked(node) {
+            // Its dots would read as a value to type over.
+            line.push_str(" [filled, hidden]");
+        } else {
+            line.push_str(&format!(": {}", quoted(value)));
+        }
     }
     if has_options(node) {
         let options: Vec<String> = node.options.iter().map(|option| quoted(option)).collect();
@@ -256,6 +311,48 @@ pub fn outline(snapshot: &Snapshot, task: &Task, budget: usize) -> String {
 /// What one step changed on the page, in a line for the model: a navigation, text that
 /// appeared or went away, elements that came or went, or no visible effect.
 pub fn changes(before: &Snapshot, after: &Snapshot, dialogs: &[String]) -> String {
+    changes_besides(before, after, dialogs, &HashSet::new())
+}
+
+/// A text line with its digits blanked: how a clock or a countdown looks from tick to tick.
+pub fn line_shape(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_digit() { '0' } else { c })
+        .collect()
+}
+
+/// The shapes of the text lines that changed between two looks at a page with nothing done
+/// in between: what ticks on its own (a clock, a countdown), not a step's doing.
+pub fn ticking(before: &Snapshot, again: &Snapshot) -> HashSet<String> {
+    let lines =
+        |snapshot: &Snapshot| -> HashSet<String> { text_lines(snapshot).into_iter().collect() };
+    let (old, new) = (lines(before), lines(again));
+    old.symmetric_difference(&new)
+        .map(|text| line_shape(text))
+        .collect()
+}
+
+fn text_lines(snapshot: &Snapshot) -> Vec<String> {
+    snapshot
+        .nodes
+        .iter()
+        .filter(|node| node.kind == "text" || node.kind == "heading")
+        .map(|node| {
+            node.text
+                .clone()
+                .or_else(|| node.name.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `changes`, leaving out lines shaped like those that tick on their own.
+pub fn changes_besides(
+    before: &Snapshot,
+    after: &Snapshot,
+    dialogs: &[String],
+    ticking: &HashSet<String>,
+) -> String {
     let mut parts = Vec::new();
     if before.url != after.url {
         parts.push(format!("the page changed to {}", after.url));
@@ -265,30 +362,18 @@ pub fn changes(before: &Snapshot, after: &Snapshot, dialogs: &[String]) -> Strin
     for dialog in dialogs {
         parts.push(format!("a dialog said \"{dialog}\""));
     }
-    let texts = |snapshot: &Snapshot| -> Vec<String> {
-        snapshot
-            .nodes
-            .iter()
-            .filter(|node| node.kind == "text" || node.kind == "heading")
-            .map(|node| {
-                node.text
-                    .clone()
-                    .or_else(|| node.name.clone())
-                    .unwrap_or_default()
-            })
-            .collect()
-    };
-    let (old_text, new_text) = (texts(before), texts(after));
+    let (old_text, new_text) = (text_lines(before), text_lines(after));
     let old_set: HashSet<&String> = old_text.iter().collect();
     let new_set: HashSet<&String> = new_text.iter().collect();
+    let ticks = |text: &String| ticking.contains(&line_shape(text));
     if before.url == after.url {
         let appeared: Vec<&String> = new_text
             .iter()
-            .filter(|text| !old_set.contains(text))
+            .filter(|text| !old_set.contains(text) && !ticks(text))
             .collect();
         let gone = old_text
             .iter()
-            .filter(|text| !new_set.contains(text))
+            .filter(|text| !new_set.contains(text) && !ticks(text))
             .count();
         if !appeared.is_empty() {
             let shown: Vec<String> = appeared
@@ -328,6 +413,28 @@ pub fn changes(before: &Snapshot, after: &Snapshot, dialogs: &[String]) -> Strin
             .count();
         if changed_values > 0 && parts.is_empty() {
             parts.push(format!("{changed_values} fields changed"));
+        }
+        // An icon turned on or off (a star, a checkmark drawn by class or picture).
+        let looks = |node: &Node| format!("{:?} {:?}", node.icon, node.class_hint);
+        let restyled: Vec<String> = before
+            .nodes
+            .iter()
+            .filter_map(|old| {
+                let id = old.id?;
+                let new = after.nodes.iter().find(|new| new.id == Some(id))?;
+                let shown = |node: &Node| {
+                    node.icon
+                        .clone()
+                        .or_else(|| node.class_hint.clone())
+                        .unwrap_or_default()
+                };
+                (looks(old) != looks(new))
+                    .then(|| format!("{} now looks \"{}\"", ref_of(id), shown(new)))
+            })
+            .take(3)
+            .collect();
+        if !restyled.is_empty() {
+            parts.push(restyled.join(", "));
         }
     }
     if parts.is_empty() {
@@ -401,6 +508,49 @@ mod tests {
             outline_line(&icon),
             "clickable [ref=e9] [class=\"star\"] [in \"Deva Re: lunch on Friday\"]"
         );
+        let mut send = node("clickable", Some(10), "");
+        send.icon = Some("send".into());
+        send.id_hint = Some("send-reply".into());
+        assert_eq!(
+            outline_line(&send),
+            "clickable [ref=e10] [icon=\"send\"] [id=\"send-reply\"]"
+        );
+    }
+
+    #[test]
+    fn look_alikes_are_told_apart_by_their_surroundings() {
+        let star = |id: u64, row: &str| {
+            let mut icon = node("clickable", Some(id), "");
+            icon.icon = Some("star".into());
+            icon.context = Some(row.into());
+            icon
+        };
+        let mut trash = node("clickable", Some(4), "");
+        trash.icon = Some("delete".into());
+        trash.context = Some("Deva lunch".into());
+        let page = snapshot(vec![
+            star(1, "Andria Augue quam"),
+            star(2, "Deva lunch on Friday"),
+            trash,
+        ]);
+        let alikes = look_alikes(&page, &page.nodes[0], "Star the email from Deva");
+        let ids: Vec<u64> = alikes.iter().filter_map(|node| node.id).collect();
+        // The trash is not a star; the row naming the task's words comes first.
+        assert_eq!(ids, vec![2, 1]);
+        // One of a kind, or look-alikes nothing tells apart: no question.
+        assert!(look_alikes(&page, &page.nodes[2], "delete").is_empty());
+        let same = snapshot(vec![star(1, "row"), star(2, "row")]);
+        assert!(look_alikes(&same, &same.nodes[0], "star").is_empty());
+    }
+
+    #[test]
+    fn a_password_field_says_it_is_filled_not_its_dots() {
+        let mut field = node("textbox", Some(2), "Password");
+        field.input_type = Some("password".into());
+        field.value = Some("•••••".into());
+        let line = outline_line(&field);
+        assert!(line.ends_with("[filled, hidden]"), "{line}");
+        assert!(!line.contains('•'), "{line}");
     }
 
     #[test]
@@ -486,5 +636,30 @@ mod tests {
             "{said}"
         );
         assert!(said.contains("a dialog said \"Saved\""), "{said}");
+        // A countdown that ticked while the model thought is no effect of the step; a count
+        // the step changed is.
+        let clock = |text: &str| snapshot(vec![node("text", None, text)]);
+        let ticks = ticking(
+            &clock("Time left: 576 / 600sec"),
+            &clock("Time left: 570 / 600sec"),
+        );
+        assert_eq!(
+            changes_besides(
+                &clock("Time left: 576 / 600sec"),
+                &clock("Time left: 567 / 600sec"),
+                &[],
+                &ticks
+            ),
+            "no visible effect"
+        );
+        let said = changes_besides(&clock("In cart: 1"), &clock("In cart: 2"), &[], &ticks);
+        assert!(said.contains("new text: \"In cart: 2\""), "{said}");
+        // A star turned on: the same element, another picture.
+        let mut star = node("clickable", Some(7), "");
+        star.icon = Some("star".into());
+        let mut lit = star.clone();
+        lit.icon = Some("star clicked".into());
+        let said = changes(&snapshot(vec![star]), &snapshot(vec![lit]), &[]);
+        assert_eq!(said, "e7 now looks \"star clicked\"");
     }
 }

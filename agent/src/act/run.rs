@@ -13,19 +13,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{LanguageModel, ModelError};
 use crate::page::{PageAccess, PageError};
-use crate::snapshot::{Snapshot, Snapshotter};
+use crate::snapshot::{Node, Snapshot, Snapshotter};
 
 use super::action::Action;
 use super::audit::{AuditLog, AuditRecord, now};
 use super::candidates::{Done, candidates};
 use super::decide::{self, Guidance, History, Observation};
 use super::egress::Egress;
-use super::observe::{changes, display_name, outline};
+use super::observe::{self, changes_besides, display_name, outline, ticking};
 use super::perform::{perform, settle};
 use super::safety::{Confirm, Policy, Verdict, origin_of};
 use super::secrets::{PLACEHOLDER_KINDS, Vault, placeholder_kind};
 use super::task::Task;
-use super::verify::{Performed, check_done};
+use super::verify::{NotDone, Performed, check_done};
 
 /// Suggestions from the form rules shown to the model at most.
 pub const SUGGESTIONS: usize = 5;
@@ -176,6 +176,8 @@ fn state_hash(snapshot: &Snapshot) -> u64 {
 struct Pending {
     number: usize,
     snapshot: Snapshot,
+    /// Text lines that changed on their own while the model decided (a clock, a countdown).
+    ticking: std::collections::HashSet<String>,
     description: String,
     outcome: String,
     performed: bool,
@@ -260,6 +262,8 @@ fn run_guarded(
     let mut pending: Option<Pending> = None;
     let mut last_action: Option<String> = None;
     let mut done_refused_last = false;
+    // The model was asked once about text it typed and did not send.
+    let mut unsent_asked = false;
     let mut blocked: Option<Action> = None;
     let mut in_a_row = 0usize;
     // Labels of personal data typed into the current page's form, for the submit check.
@@ -285,7 +289,7 @@ fn run_guarded(
                 format!(
                     "{}; {}",
                     last.outcome,
-                    changes(&last.snapshot, &snapshot, &dialogs)
+                    changes_besides(&last.snapshot, &snapshot, &dialogs, &last.ticking)
                 )
             } else {
                 last.outcome
@@ -439,9 +443,10 @@ fn run_guarded(
             );
         }
         // Typing what a field already holds changes nothing.
-        if let (Action::Type { text, .. }, Some(node)) = (&action, target)
+        if let (Action::Type { text, element }, Some(node)) = (&action, target)
             && !text.contains("{{")
-            && node.value.as_deref() == Some(text.as_str())
+            && (node.value.as_deref() == Some(text.as_str())
+                || hidden_field_holds(node, &performed, *element, text))
         {
             skipped = Some(format!(
                 "not done: {} already holds \"{text}\"",
@@ -454,7 +459,12 @@ fn run_guarded(
         } else if performed.is_empty() && refusals > 0 {
             Err("not done: nothing was done, every step so far was refused".to_owned())
         } else {
-            check_done(&task, &snapshot, &performed)
+            check_done(&task, &snapshot, &performed, unsent_asked).map_err(|not_done| {
+                if matches!(not_done, NotDone::Unsent(_)) && matches!(action, Action::Done { .. }) {
+                    unsent_asked = true;
+                }
+                not_done.why().to_owned()
+            })
         };
         if matches!(action, Action::Done { .. })
             && let Err(why) = verified
@@ -488,6 +498,7 @@ fn run_guarded(
             pending = Some(Pending {
                 number,
                 snapshot,
+                ticking: Default::default(),
                 description,
                 outcome: why,
                 performed: false,
@@ -530,6 +541,16 @@ fn run_guarded(
             String::new()
         };
         let mut acted = false;
+        // A second look just before acting: what changed since the step began did so on its
+        // own, and is not reported as the step's effect.
+        let ticks = if allowed && action.element().is_some() {
+            snapshotter
+                .take(page)
+                .map(|again| ticking(&snapshot, &again))
+                .unwrap_or_default()
+        } else {
+            Default::default()
+        };
         let outcome = if !allowed {
             refusals += 1;
             hints_done.blocked = true;
@@ -631,6 +652,7 @@ fn run_guarded(
         pending = Some(Pending {
             number,
             snapshot,
+            ticking: ticks,
             description,
             outcome,
             performed: acted,
@@ -710,6 +732,22 @@ fn write_audit(
 }
 
 /// Ask the model for the step; the inner `Err` is a reply that is not a valid action.
+/// Whether a password field, whose value the page shows only as dots, still holds what the
+/// agent last typed into it: as many dots as the text had characters (up to the eight shown).
+fn hidden_field_holds(node: &Node, performed: &[Performed], element: u64, text: &str) -> bool {
+    let Some(dots) = node.value.as_deref().filter(|_| observe::masked(node)) else {
+        return false;
+    };
+    let last_typed = performed.iter().rev().find_map(|step| match &step.action {
+        Action::Type {
+            element: typed,
+            text,
+        } if *typed == element => Some(text.as_str()),
+        _ => None,
+    });
+    last_typed == Some(text) && dots.chars().count() == text.chars().count().min(8)
+}
+
 fn decide_step(
     model: &mut dyn LanguageModel,
     task: &Task,
@@ -740,12 +778,42 @@ fn decide_step(
     let reply = model.generate(&request, &mut |_| ControlFlow::Continue(()))?;
     let parsed = decide::parse(&reply.text, snapshot);
     tracing::debug!(reply = %reply.text, "the model's action");
+    let (mut prompt_tokens, mut evaluated, mut generated) = (
+        reply.prompt_tokens,
+        reply.prompt_tokens_evaluated,
+        reply.generated_tokens,
+    );
+    let parsed = match parsed {
+        Ok((Action::Click { element }, reason)) if guidance == Guidance::Open => {
+            let alikes = snapshot
+                .nodes
+                .iter()
+                .find(|node| node.id == Some(element))
+                .map(|node| observe::look_alikes(snapshot, node, &task.text))
+                .unwrap_or_default();
+            let element = if alikes.is_empty() {
+                element
+            } else {
+                let request = decide::which_one_request(&task.text, &alikes);
+                let reply = model.generate(&request, &mut |_| ControlFlow::Continue(()))?;
+                tracing::debug!(reply = %reply.text, "which of the look-alikes");
+                prompt_tokens += reply.prompt_tokens;
+                evaluated += reply.prompt_tokens_evaluated;
+                generated += reply.generated_tokens;
+                observe::id_of(reply.text.trim())
+                    .filter(|id| alikes.iter().any(|node| node.id == Some(*id)))
+                    .unwrap_or(element)
+            };
+            Ok((Action::Click { element }, reason))
+        }
+        other => other,
+    };
     Ok(parsed.map(|(action, reason)| Decision {
         action,
         reason,
         model_seconds: started.elapsed().as_secs_f64(),
-        prompt_tokens: reply.prompt_tokens,
-        prompt_tokens_evaluated: reply.prompt_tokens_evaluated,
-        generated_tokens: reply.generated_tokens,
+        prompt_tokens,
+        prompt_tokens_evaluated: evaluated,
+        generated_tokens: generated,
     }))
 }

@@ -21,8 +21,78 @@ fn normalized(text: &str) -> String {
         .to_lowercase()
 }
 
-/// `Ok` when the page bears the task out; otherwise why not, for the model.
-pub fn check_done(task: &Task, snapshot: &Snapshot, steps: &[Performed]) -> Result<(), String> {
+/// Why a "done" was not believed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotDone {
+    /// The page contradicts it: a value missing, a filled form not sent.
+    Refused(String),
+    /// Text was typed and nothing sent or confirmed since, on a page with no form to send:
+    /// asked once, since some tasks only ask for the typing; a second "done" is believed.
+    Unsent(String),
+}
+
+impl NotDone {
+    pub fn why(&self) -> &str {
+        match self {
+            NotDone::Refused(why) | NotDone::Unsent(why) => why,
+        }
+    }
+}
+
+/// `Ok` when the page bears the task out; otherwise why not, for the model. `unsent_asked`:
+/// the model was already asked about text it typed and not sent, and said done again.
+pub fn check_done(
+    task: &Task,
+    snapshot: &Snapshot,
+    steps: &[Performed],
+    unsent_asked: bool,
+) -> Result<(), NotDone> {
+    check_page(task, snapshot, steps).map_err(NotDone::Refused)?;
+    if unsent_asked || !task.stop_before.is_empty() {
+        return Ok(());
+    }
+    // Text typed on this page and then nothing pressed, and nothing clicked but text fields: a
+    // message composed and not sent, a search typed and not run.
+    let Some(at) = steps
+        .iter()
+        .rposition(|step| matches!(step.action, Action::Type { .. }))
+    else {
+        return Ok(());
+    };
+    let Action::Type { element, .. } = &steps[at].action else {
+        return Ok(());
+    };
+    let is_field = |id: u64| {
+        snapshot
+            .nodes
+            .iter()
+            .any(|node| node.id == Some(id) && super::observe::takes_text(node))
+    };
+    let sent_since = steps[at + 1..].iter().any(|step| match step.action {
+        Action::Click { element } => !is_field(element),
+        Action::Press { .. } | Action::Navigate { .. } | Action::Back => true,
+        _ => false,
+    });
+    if steps[at].url != snapshot.url || sent_since {
+        return Ok(());
+    }
+    let can_send = snapshot
+        .nodes
+        .iter()
+        .any(|node| node.id.is_some() && node.id != Some(*element) && !node.disabled);
+    if !can_send {
+        return Ok(());
+    }
+    Err(NotDone::Unsent(format!(
+        "not done yet? the text typed into {} has not been sent or confirmed: if the task \
+         asks to send, submit, reply or search, click the control that does it (or press \
+         Enter); if typing was all it asked, say done again",
+        super::observe::ref_of(*element)
+    )))
+}
+
+/// The checks a page can fail outright.
+fn check_page(task: &Task, snapshot: &Snapshot, steps: &[Performed]) -> Result<(), String> {
     let acted = steps.iter().any(|step| {
         !matches!(
             step.action,
@@ -140,7 +210,7 @@ mod tests {
     #[test]
     fn a_value_typed_in_part_is_not_done() {
         let task = Task::new("enter card 6011 1111 1111 1117 and submit");
-        let partial = check_done(&task, &page("6011"), &[typed("6011")]);
+        let partial = check_done(&task, &page("6011"), &[typed("6011")], false);
         assert!(partial.is_err(), "{partial:?}");
     }
 
@@ -148,21 +218,47 @@ mod tests {
     fn a_filled_form_must_be_sent() {
         let task = Task::new("enter card \"6011 1111 1111 1117\" and submit");
         let steps = vec![typed("6011 1111 1111 1117")];
-        let unsent = check_done(&task, &page("6011 1111 1111 1117"), &steps);
-        assert!(unsent.unwrap_err().contains("not sent"));
+        let unsent = check_done(&task, &page("6011 1111 1111 1117"), &steps, true);
+        assert!(unsent.unwrap_err().why().contains("not sent"));
         let mut sent = steps.clone();
         sent.push(Performed {
             url: "http://127.0.0.1/form".into(),
             action: Action::Click { element: 2 },
         });
         assert_eq!(
-            check_done(&task, &page("6011 1111 1111 1117"), &sent),
+            check_done(&task, &page("6011 1111 1111 1117"), &sent, false),
             Ok(())
         );
         let stop = Task::new("enter card \"6011 1111 1111 1117\" but stop before paying");
         assert_eq!(
-            check_done(&stop, &page("6011 1111 1111 1117"), &steps),
+            check_done(&stop, &page("6011 1111 1111 1117"), &steps, false),
             Ok(())
         );
+    }
+
+    #[test]
+    fn text_typed_and_not_sent_is_asked_about_once() {
+        // A reply box outside any form, with a send icon beside it.
+        let mut snapshot = page("thanks");
+        snapshot.nodes[1].submits = false;
+        snapshot.nodes[1].name = None;
+        let task = Task::new("reply with \"thanks\"");
+        let steps = vec![typed("thanks")];
+        let asked = check_done(&task, &snapshot, &steps, false);
+        assert!(matches!(asked, Err(NotDone::Unsent(_))), "{asked:?}");
+        assert_eq!(check_done(&task, &snapshot, &steps, true), Ok(()));
+        // Clicking into the field it typed in sends nothing.
+        let mut clicked_field = steps.clone();
+        clicked_field.push(Performed {
+            url: "http://127.0.0.1/form".into(),
+            action: Action::Click { element: 1 },
+        });
+        assert!(check_done(&task, &snapshot, &clicked_field, false).is_err());
+        let mut sent = steps.clone();
+        sent.push(Performed {
+            url: "http://127.0.0.1/form".into(),
+            action: Action::Click { element: 2 },
+        });
+        assert_eq!(check_done(&task, &snapshot, &sent, false), Ok(()));
     }
 }

@@ -67,6 +67,10 @@ impl LanguageModel for ScriptedModel {
         request: &ModelRequest,
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<ModelReply, ModelError> {
+        // "Which of these look-alikes?": the plan's step already named one; keep it.
+        if request.system == clef_agent::act::decide::WHICH_ONE_SYSTEM {
+            return Ok(ModelReply::default());
+        }
         let prompt: String = request.user.iter().map(|s| s.text.as_str()).collect();
         let page = prompt
             .split("<page>")
