@@ -163,3 +163,45 @@ impl Snapshotter {
 pub fn estimate_tokens(text: &str) -> usize {
     text.chars().count().div_ceil(4)
 }
+
+/// Nodes and snapshots for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{Node, Snapshot};
+
+    /// A visible node; a text node's words are its text too.
+    pub fn node(kind: &str, id: Option<u64>, name: &str) -> Node {
+        Node {
+            kind: kind.into(),
+            id,
+            name: Some(name.into()),
+            text: (kind == "text").then(|| name.to_owned()),
+            visible: true,
+            ..Node::default()
+        }
+    }
+
+    /// A form: a text field e3, a button e5, a list e7 (France, Côte d'Ivoire), a box e8.
+    pub fn form() -> Snapshot {
+        let mut select = node("combobox", Some(7), "Country");
+        select.options = vec!["France".into(), "Côte d'Ivoire".into()];
+        let mut page = snapshot(vec![
+            node("textbox", Some(3), "Name"),
+            node("button", Some(5), "Send"),
+            select,
+            node("checkbox", Some(8), "News"),
+        ]);
+        page.title = "Form".into();
+        page
+    }
+
+    pub fn snapshot(nodes: Vec<Node>) -> Snapshot {
+        Snapshot {
+            url: "http://127.0.0.1/".into(),
+            title: "T".into(),
+            viewport: [800.0, 600.0],
+            scroll: [0.0, 0.0],
+            nodes,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The model's reply (any text) parsed as an action against a small page.
 #![no_main]
 
-use clef_agent::act::decide;
+use clef_agent::act::reply;
 use clef_agent::snapshot::{Node, Snapshot};
 use libfuzzer_sys::fuzz_target;
 
@@ -29,9 +29,9 @@ fn page() -> Snapshot {
 
 fuzz_target!(|text: &str| {
     let snapshot = page();
-    if let Ok((action, _reason)) = decide::parse(text, &snapshot) {
+    if let Ok((action, _reason)) = reply::parse(text, &snapshot) {
         // What parses must print and parse back to the same action.
-        let again = decide::parse(&decide::to_json(&action), &snapshot);
+        let again = reply::parse(&reply::to_json(&action), &snapshot);
         assert_eq!(again.map(|(action, _)| action), Ok(action));
     }
 });

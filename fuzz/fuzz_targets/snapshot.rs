@@ -2,7 +2,7 @@
 //! derives from it: masking, the outline, field kinds, hints and the grammar.
 #![no_main]
 
-use clef_agent::act::{Task, candidates, decide, observe};
+use clef_agent::act::{Task, candidates, changes, grammar, observe};
 use clef_agent::page::{PageAccess, PageError};
 use clef_agent::snapshot::Snapshotter;
 use libfuzzer_sys::fuzz_target;
@@ -26,7 +26,7 @@ fuzz_target!(|text: &str| {
     };
     let task = Task::new("log in as 'alice' then search for « café »");
     let _ = observe::outline(&snapshot, &task, 300);
-    let _ = observe::changes(&snapshot, &snapshot, &[]);
+    let _ = changes::changes(&snapshot, &snapshot, &[]);
     let _ = candidates::field_kinds(&snapshot);
-    let _ = decide::open_grammar(&snapshot, true, None);
+    let _ = grammar::open_grammar(&snapshot, true, None);
 });

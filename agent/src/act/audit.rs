@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::page::PageError;
+
+use super::page::ActPage;
+use super::run::{ActError, StepRecord};
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {
     /// Seconds since the Unix epoch.
@@ -110,4 +115,67 @@ pub fn now() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs_f64())
         .unwrap_or(0.0)
+}
+
+/// What the engine blocked after a step was recorded: its own audit line.
+pub fn audit_blocked(
+    audit: &AuditLog,
+    page: &dyn ActPage,
+    url: &str,
+    blocked: &[String],
+) -> Result<(), ActError> {
+    write_audit(
+        audit,
+        page,
+        AuditRecord {
+            time: now(),
+            url: url.to_owned(),
+            action: "(the page's own request)".to_owned(),
+            element: None,
+            reason: String::new(),
+            outcome: format!("blocked by the browser: {}", blocked.join("; ")),
+            approved_by: "policy".to_owned(),
+        },
+    )
+}
+
+/// One line of the audit log for a step.
+pub fn audit_step(
+    audit: &AuditLog,
+    page: &dyn ActPage,
+    record: &StepRecord,
+    element: Option<String>,
+    reason: &str,
+    approved_by: &str,
+) -> Result<(), ActError> {
+    write_audit(
+        audit,
+        page,
+        AuditRecord {
+            time: now(),
+            url: record.url.clone(),
+            action: record.description.clone(),
+            element,
+            reason: reason.to_owned(),
+            outcome: record.outcome.clone(),
+            approved_by: approved_by.to_owned(),
+        },
+    )
+}
+
+/// A log that cannot be written stops the task (fail closed). Saved values a site put in an
+/// address or a message are replaced by what they are.
+fn write_audit(
+    audit: &AuditLog,
+    page: &dyn ActPage,
+    mut record: AuditRecord,
+) -> Result<(), ActError> {
+    record.url = page.redact(&record.url);
+    record.outcome = page.redact(&record.outcome);
+    record.action = page.redact(&record.action);
+    audit.record(&record).map_err(|error| {
+        ActError::Page(PageError(format!(
+            "the audit log cannot be written, so the task stops: {error}"
+        )))
+    })
 }

@@ -10,11 +10,15 @@
 pub mod action;
 pub mod audit;
 pub mod candidates;
+pub mod changes;
 pub mod decide;
 pub mod egress;
+pub mod grammar;
 pub mod mask;
 pub mod observe;
+pub mod page;
 pub mod perform;
+pub mod reply;
 pub mod run;
 pub mod safety;
 pub mod secrets;
@@ -25,9 +29,8 @@ pub use action::Action;
 pub use audit::{AuditLog, AuditRecord};
 pub use decide::Guidance;
 pub use egress::{Egress, Outgoing};
-pub use run::{
-    ActError, ActPage, Approver, Outcome, PolicyApprover, RunOptions, Status, StepRecord, run,
-};
+pub use page::ActPage;
+pub use run::{ActError, Approver, Outcome, PolicyApprover, RunOptions, Status, StepRecord, run};
 pub use safety::{Confirm, NoSiteRules, Policy, SiteRule, SiteRules, Verdict, origin_of};
 pub use secrets::Vault;
 pub use task::Task;

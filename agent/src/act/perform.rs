@@ -8,7 +8,7 @@ use crate::page::PageError;
 use crate::snapshot::{Snapshot, Snapshotter};
 
 use super::action::Action;
-use super::run::ActPage;
+use super::page::ActPage;
 use super::secrets::{Vault, fill};
 
 const ACT_JS: &str = include_str!("../../../resources/agent/act.js");

@@ -7,21 +7,24 @@ use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{LanguageModel, ModelError};
-use crate::page::{PageAccess, PageError};
+use crate::page::PageError;
 use crate::snapshot::{Node, Snapshot, Snapshotter};
 
 use super::action::Action;
-use super::audit::{AuditLog, AuditRecord, now};
+use super::audit::{AuditLog, audit_blocked, audit_step};
 use super::candidates::{Done, candidates};
-use super::decide::{self, Guidance, History, Observation};
+use super::changes::{changes_besides, ticking};
+use super::decide::{Guidance, History, Observation, decide_step};
 use super::egress::Egress;
-use super::observe::{self, changes_besides, display_name, outline, ticking};
+use super::observe::{self, display_name, outline};
+use super::page::{ActPage, error_page, page_errors};
 use super::perform::{perform, settle};
+use super::reply;
 use super::safety::{Confirm, Policy, Verdict, origin_of};
 use super::secrets::{PLACEHOLDER_KINDS, Vault, placeholder_kind};
 use super::task::Task;
@@ -31,35 +34,6 @@ use super::verify::{NotDone, Performed, check_done};
 pub const SUGGESTIONS: usize = 5;
 /// With narrow guidance, suggestions scored within this of the best are offered.
 const TIE_MARGIN: f64 = 0.5;
-
-/// A page the agent can act on, with real input events.
-pub trait ActPage: PageAccess {
-    fn click_at(&mut self, x: f64, y: f64) -> Result<(), PageError>;
-    fn type_text(&mut self, text: &str) -> Result<(), PageError>;
-    fn press_key(&mut self, key: &str) -> Result<(), PageError>;
-    fn scroll_by(&mut self, dy: f64) -> Result<(), PageError>;
-    fn goto(&mut self, url: &str) -> Result<(), PageError>;
-    fn back(&mut self) -> Result<(), PageError>;
-    /// Let the page react; wait for a navigation an action started.
-    fn settle(&mut self);
-    /// Let the page run for `duration` (timers, animations, a slow response).
-    fn wait(&mut self, duration: Duration);
-    /// Messages of dialogs the page opened since the last call.
-    fn take_dialogs(&mut self) -> Vec<String>;
-    /// From now on the engine checks each navigation and request of this page (`None`: the
-    /// agent let go of it). A page that cannot be guarded is an error: the task does not start.
-    fn guard(&mut self, egress: Option<Egress>) -> Result<(), PageError>;
-    /// `value` (saved data, named `what`) is about to be typed for `origin`: the engine keeps
-    /// it there. An error means it could not, and the value is not typed.
-    fn protect(&mut self, value: &str, origin: &str, what: &str) -> Result<(), PageError>;
-    /// What the engine blocked since the last call, a reason each.
-    fn take_blocked(&mut self) -> Vec<String>;
-    /// `text` with the saved values typed into this page replaced by what they are (a site may
-    /// put one in its address); pages the engine does not guard change nothing.
-    fn redact(&self, text: &str) -> String {
-        text.to_owned()
-    }
-}
 
 /// Asks the user about a risky step; headless, the policy answers.
 pub trait Approver {
@@ -136,34 +110,6 @@ impl From<PageError> for ActError {
     }
 }
 
-/// Error messages the page shows (alerts, invalid fields), joined; empty when none.
-fn page_errors(page: &mut dyn ActPage) -> String {
-    const SCRIPT: &str = "Array.from(document.querySelectorAll('[role=alert], [aria-live=assertive], .error, .errors, .invalid-feedback, .field-error, [aria-invalid=true] + *')).filter((e) => e.offsetParent !== null).map((e) => e.textContent.replace(/\\s+/g, ' ').trim()).filter(Boolean).join(' | ')";
-    page.evaluate(SCRIPT)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// The title of an HTTP error page ("404 Not Found", "Page not found"), if this is one.
-fn error_page(page: &mut dyn ActPage) -> Option<String> {
-    const SCRIPT: &str =
-        "document.title + ' ' + ((document.querySelector('h1') || {}).textContent || '')";
-    let text = page.evaluate(SCRIPT).ok()?.as_str()?.trim().to_owned();
-    let lower = text.to_lowercase();
-    let error = [
-        "404",
-        "not found",
-        "410 gone",
-        "500 internal",
-        "server error",
-        "page unavailable",
-    ]
-    .iter()
-    .any(|marker| lower.contains(marker));
-    error.then_some(text)
-}
-
 /// The page's state for spotting a step that changed nothing: its address and what it says.
 fn state_hash(snapshot: &Snapshot) -> u64 {
     let mut hasher = DefaultHasher::new();
@@ -181,16 +127,6 @@ struct Pending {
     description: String,
     outcome: String,
     performed: bool,
-}
-
-/// What the model said for one step, and what it cost.
-struct Decision {
-    action: Action,
-    reason: String,
-    model_seconds: f64,
-    prompt_tokens: usize,
-    prompt_tokens_evaluated: usize,
-    generated_tokens: usize,
 }
 
 /// Same action on the same page state this many times: the agent is going round in circles.
@@ -321,7 +257,7 @@ fn run_guarded(
         // best is taken without asking); a real model sees the best few as suggestions.
         let untried: Vec<&super::candidates::Candidate> = hints
             .iter()
-            .filter(|hint| !tried.contains_key(&(state, decide::to_json(&hint.action))))
+            .filter(|hint| !tried.contains_key(&(state, reply::to_json(&hint.action))))
             .collect();
         let best = untried.first().map_or(0.0, |hint| hint.score);
         let suggestions: Vec<&super::candidates::Candidate> = untried
@@ -340,7 +276,7 @@ fn run_guarded(
             saved,
             suggestions: suggestions
                 .iter()
-                .map(|hint| decide::to_json(&hint.action))
+                .map(|hint| reply::to_json(&hint.action))
                 .collect(),
             note: note.take(),
             allow_done: !done_refused_last,
@@ -411,7 +347,7 @@ fn run_guarded(
         // Checks that need no page: loops and claims of success. A page may change on its own
         // (a clock, a countdown), so the same action several times in a row counts as a loop
         // too, whatever the page state.
-        let json = decide::to_json(&action);
+        let json = reply::to_json(&action);
         in_a_row = if last_action.as_deref() == Some(json.as_str()) {
             in_a_row + 1
         } else {
@@ -450,7 +386,7 @@ fn run_guarded(
         {
             skipped = Some(format!(
                 "not done: {} already holds \"{text}\"",
-                super::observe::ref_of(node.id.unwrap_or_default())
+                observe::ref_of(node.id.unwrap_or_default())
             ));
         }
         done_refused_last = false;
@@ -668,70 +604,6 @@ fn run_guarded(
     ))
 }
 
-/// What the engine blocked after a step was recorded: its own audit line.
-fn audit_blocked(
-    audit: &AuditLog,
-    page: &dyn ActPage,
-    url: &str,
-    blocked: &[String],
-) -> Result<(), ActError> {
-    write_audit(
-        audit,
-        page,
-        AuditRecord {
-            time: now(),
-            url: url.to_owned(),
-            action: "(the page's own request)".to_owned(),
-            element: None,
-            reason: String::new(),
-            outcome: format!("blocked by the browser: {}", blocked.join("; ")),
-            approved_by: "policy".to_owned(),
-        },
-    )
-}
-
-/// One line of the audit log for a step.
-fn audit_step(
-    audit: &AuditLog,
-    page: &dyn ActPage,
-    record: &StepRecord,
-    element: Option<String>,
-    reason: &str,
-    approved_by: &str,
-) -> Result<(), ActError> {
-    write_audit(
-        audit,
-        page,
-        AuditRecord {
-            time: now(),
-            url: record.url.clone(),
-            action: record.description.clone(),
-            element,
-            reason: reason.to_owned(),
-            outcome: record.outcome.clone(),
-            approved_by: approved_by.to_owned(),
-        },
-    )
-}
-
-/// A log that cannot be written stops the task (fail closed). Saved values a site put in an
-/// address or a message are replaced by what they are.
-fn write_audit(
-    audit: &AuditLog,
-    page: &dyn ActPage,
-    mut record: AuditRecord,
-) -> Result<(), ActError> {
-    record.url = page.redact(&record.url);
-    record.outcome = page.redact(&record.outcome);
-    record.action = page.redact(&record.action);
-    audit.record(&record).map_err(|error| {
-        ActError::Page(PageError(format!(
-            "the audit log cannot be written, so the task stops: {error}"
-        )))
-    })
-}
-
-/// Ask the model for the step; the inner `Err` is a reply that is not a valid action.
 /// Whether a password field, whose value the page shows only as dots, still holds what the
 /// agent last typed into it: as many dots as the text had characters (up to the eight shown).
 fn hidden_field_holds(node: &Node, performed: &[Performed], element: u64, text: &str) -> bool {
@@ -746,74 +618,4 @@ fn hidden_field_holds(node: &Node, performed: &[Performed], element: u64, text: 
         _ => None,
     });
     last_typed == Some(text) && dots.chars().count() == text.chars().count().min(8)
-}
-
-fn decide_step(
-    model: &mut dyn LanguageModel,
-    task: &Task,
-    history: &History,
-    observation: &Observation,
-    guidance: Guidance,
-    snapshot: &Snapshot,
-) -> Result<Result<Decision, String>, ModelError> {
-    let started = Instant::now();
-    // Nothing to choose: the one suggestion is taken as it is.
-    if guidance == Guidance::Narrow && observation.suggestions.len() == 1 {
-        return Ok(
-            decide::parse(&observation.suggestions[0], snapshot).map(|(action, _)| Decision {
-                action,
-                reason: "the only step the rules found".to_owned(),
-                model_seconds: 0.0,
-                prompt_tokens: 0,
-                prompt_tokens_evaluated: 0,
-                generated_tokens: 0,
-            }),
-        );
-    }
-    let request = decide::request(&task.text, history, observation, guidance);
-    if tracing::enabled!(tracing::Level::TRACE) {
-        let prompt: String = request.user.iter().map(|s| s.text.as_str()).collect();
-        tracing::trace!(%prompt, "the step's prompt");
-    }
-    let reply = model.generate(&request, &mut |_| ControlFlow::Continue(()))?;
-    let parsed = decide::parse(&reply.text, snapshot);
-    tracing::debug!(reply = %reply.text, "the model's action");
-    let (mut prompt_tokens, mut evaluated, mut generated) = (
-        reply.prompt_tokens,
-        reply.prompt_tokens_evaluated,
-        reply.generated_tokens,
-    );
-    let parsed = match parsed {
-        Ok((Action::Click { element }, reason)) if guidance == Guidance::Open => {
-            let alikes = snapshot
-                .nodes
-                .iter()
-                .find(|node| node.id == Some(element))
-                .map(|node| observe::look_alikes(snapshot, node, &task.text))
-                .unwrap_or_default();
-            let element = if alikes.is_empty() {
-                element
-            } else {
-                let request = decide::which_one_request(&task.text, &alikes);
-                let reply = model.generate(&request, &mut |_| ControlFlow::Continue(()))?;
-                tracing::debug!(reply = %reply.text, "which of the look-alikes");
-                prompt_tokens += reply.prompt_tokens;
-                evaluated += reply.prompt_tokens_evaluated;
-                generated += reply.generated_tokens;
-                observe::id_of(reply.text.trim())
-                    .filter(|id| alikes.iter().any(|node| node.id == Some(*id)))
-                    .unwrap_or(element)
-            };
-            Ok((Action::Click { element }, reason))
-        }
-        other => other,
-    };
-    Ok(parsed.map(|(action, reason)| Decision {
-        action,
-        reason,
-        model_seconds: started.elapsed().as_secs_f64(),
-        prompt_tokens,
-        prompt_tokens_evaluated: evaluated,
-        generated_tokens: generated,
-    }))
 }

@@ -3,7 +3,8 @@
 //! events, audited with the client's name, and answered with what changed and the page now.
 
 use clef_agent::act::audit::now;
-use clef_agent::act::observe::{changes, display_name, id_of};
+use clef_agent::act::changes::changes;
+use clef_agent::act::observe::{display_name, id_of};
 use clef_agent::act::perform::{locate_element, perform, settle};
 use clef_agent::act::{ActPage as _, Action, AuditRecord, Verdict, origin_of};
 use clef_agent::snapshot::{Node, Snapshot};

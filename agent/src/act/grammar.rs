@@ -1,0 +1,248 @@
+//! GBNF grammars built from the page now shown: the model can only name refs that exist,
+//! options a list really has and keys the browser can press.
+
+use std::collections::BTreeMap;
+
+use crate::snapshot::{Node, Snapshot};
+
+use super::action::Action;
+use super::observe::{checkable, has_options, ref_of, takes_text};
+
+/// Keys the model may press (the browser's named keys).
+pub const KEYS: &[&str] = &[
+    "Enter",
+    "Tab",
+    "Escape",
+    "Backspace",
+    "Delete",
+    "Space",
+    "ArrowDown",
+    "ArrowUp",
+    "ArrowLeft",
+    "ArrowRight",
+    "PageDown",
+    "PageUp",
+    "Home",
+    "End",
+];
+
+/// Longest text the model may type or say in one action.
+const MAX_TEXT: usize = 200;
+const MAX_REASON: usize = 80;
+
+/// A GBNF string literal holding `text` exactly.
+fn literal(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A GBNF literal for a JSON string holding `text`.
+fn json_literal(text: &str) -> String {
+    literal(&serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned()))
+}
+
+fn alternatives(items: impl IntoIterator<Item = String>) -> Option<String> {
+    let items: Vec<String> = items.into_iter().collect();
+    (!items.is_empty()).then(|| items.join(" | "))
+}
+
+fn refs(snapshot: &Snapshot, wanted: impl Fn(&Node) -> bool) -> Option<String> {
+    alternatives(
+        snapshot
+            .nodes
+            .iter()
+            .filter(|node| !node.disabled && wanted(node))
+            .filter_map(|node| node.id)
+            .map(|id| json_literal(&ref_of(id))),
+    )
+}
+
+/// Every action the page allows now.
+pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: Option<&Action>) -> String {
+    let mut rules: BTreeMap<&str, String> = BTreeMap::new();
+    let mut bodies: Vec<&str> = Vec::new();
+    // A step just refused as changing nothing cannot be chosen again at once.
+    let blocked_for = |kind: &str| -> Option<u64> {
+        match (kind, blocked?) {
+            ("click", Action::Click { element })
+            | ("type", Action::Type { element, .. })
+            | ("check", Action::Check { element, .. })
+            | ("select", Action::Select { element, .. }) => Some(*element),
+            _ => None,
+        }
+    };
+    let (no_click, no_type, no_check, no_select) = (
+        blocked_for("click"),
+        blocked_for("type"),
+        blocked_for("check"),
+        blocked_for("select"),
+    );
+    let field = |name: &str| literal(&format!("\"{name}\": "));
+    let action = |name: &str| literal(&format!("\"action\": \"{name}\""));
+    if let Some(any) = refs(snapshot, |node| node.id != no_click) {
+        rules.insert("anyref", any);
+        rules.insert(
+            "click",
+            format!("{} \", \" {} anyref", action("click"), field("ref")),
+        );
+        bodies.push("click");
+    }
+    if let Some(fields) = refs(snapshot, |node| takes_text(node) && node.id != no_type) {
+        rules.insert("textref", fields);
+        rules.insert(
+            "type",
+            format!(
+                "{} \", \" {} textref \", \" {} text",
+                action("type"),
+                field("ref"),
+                field("text")
+            ),
+        );
+        bodies.push("type");
+    }
+    let selects: Vec<String> = snapshot
+        .nodes
+        .iter()
+        .filter(|node| has_options(node) && !node.disabled && node.id != no_select)
+        .filter_map(|node| {
+            let id = node.id?;
+            let options = alternatives(node.options.iter().map(|option| json_literal(option)))?;
+            Some(format!(
+                "{} {} \", \" {} ({options})",
+                field("ref"),
+                json_literal(&ref_of(id)),
+                field("option")
+            ))
+        })
+        .collect();
+    if let Some(selects) = alternatives(selects.into_iter().map(|one| format!("({one})"))) {
+        rules.insert("select", format!("{} \", \" ({selects})", action("select")));
+        bodies.push("select");
+    }
+    if let Some(boxes) = refs(snapshot, |node| checkable(node) && node.id != no_check) {
+        rules.insert("checkref", boxes);
+        rules.insert(
+            "check",
+            format!(
+                "{} \", \" {} checkref \", \" {} (\"true\" | \"false\")",
+                action("check"),
+                field("ref"),
+                field("checked")
+            ),
+        );
+        bodies.push("check");
+    }
+    let keys = alternatives(KEYS.iter().map(|key| json_literal(key))).unwrap_or_default();
+    rules.insert(
+        "press",
+        format!("{} \", \" {} ({keys})", action("press"), field("key")),
+    );
+    rules.insert(
+        "scroll",
+        format!(
+            "{} \", \" {} ({} | {})",
+            action("scroll"),
+            field("direction"),
+            json_literal("down"),
+            json_literal("up")
+        ),
+    );
+    rules.insert(
+        "navigate",
+        format!("{} \", \" {} text", action("navigate"), field("url")),
+    );
+    rules.insert("back", action("back"));
+    rules.insert("wait", action("wait"));
+    rules.insert(
+        "answer",
+        format!("{} \", \" {} text", action("answer"), field("text")),
+    );
+    rules.insert(
+        "askuser",
+        format!("{} \", \" {} text", action("ask_user"), field("question")),
+    );
+    rules.insert("done", action("done"));
+    // A failure's reason is the reply's reason.
+    rules.insert("fail", action("fail"));
+    bodies.extend([
+        "press", "scroll", "navigate", "back", "wait", "answer", "askuser", "fail",
+    ]);
+    // Right after a "done" the page did not bear out, the model must act first.
+    if allow_done {
+        bodies.push("done");
+    } else {
+        rules.remove("done");
+    }
+    // The action comes first and a short reason after it: measured with a 1.5B model, a reason
+    // written first talked the model into "done" before it had done anything.
+    let mut grammar = format!(
+        "root ::= \"{{\" ({}) \", \" {} reason \"}}\"\n",
+        bodies.join(" | "),
+        field("reason")
+    );
+    for (name, rule) in &rules {
+        grammar.push_str(&format!("{name} ::= {rule}\n"));
+    }
+    grammar.push_str(&format!(
+        "text ::= \"\\\"\" char{{0,{MAX_TEXT}}} \"\\\"\"\n"
+    ));
+    grammar.push_str(&format!(
+        "reason ::= \"\\\"\" char{{0,{MAX_REASON}}} \"\\\"\"\n"
+    ));
+    grammar.push_str("char ::= [^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" [\"\\\\/nt]\n");
+    grammar
+}
+
+/// Only the suggested actions (each a complete JSON object).
+pub fn narrow_grammar(suggestions: &[String]) -> String {
+    let options = alternatives(suggestions.iter().map(|one| literal(one)))
+        .unwrap_or_else(|| literal("{\"action\": \"fail\", \"reason\": \"no step fits\"}"));
+    format!("root ::= {options}\n")
+}
+
+/// One of these refs, bare (`e12`), and nothing else.
+pub fn bare_ref_grammar(ids: impl IntoIterator<Item = u64>) -> String {
+    let refs = alternatives(ids.into_iter().map(|id| literal(&ref_of(id))))
+        .unwrap_or_else(|| literal("e0"));
+    format!("root ::= {refs}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::fixtures::form;
+
+    #[test]
+    fn the_grammar_names_only_existing_refs_and_options() {
+        let grammar = open_grammar(&form(), true, None);
+        assert!(
+            grammar.contains(r#"anyref ::= "\"e3\"" | "\"e5\"" | "\"e7\"" | "\"e8\"""#),
+            "{grammar}"
+        );
+        assert!(grammar.contains(r#"textref ::= "\"e3\"""#), "{grammar}");
+        assert!(grammar.contains(r#""\"Côte d'Ivoire\"""#), "{grammar}");
+        assert!(grammar.contains(r#"checkref ::= "\"e8\"""#), "{grammar}");
+        assert!(!grammar.contains("e99"));
+        let blocked = open_grammar(
+            &form(),
+            false,
+            Some(&Action::Type {
+                element: 3,
+                text: "x".into(),
+            }),
+        );
+        assert!(!blocked.contains("textref"), "{blocked}");
+        assert!(!blocked.contains("| done"), "{blocked}");
+    }
+}
