@@ -44,9 +44,23 @@ bash scripts/fetch-mcp-clients.sh
 
 bash scripts/fetch-vulkan-headers.sh
 
+# llama-cpp-sys-2 hands the CMAKE_* flags to CMake but does not ask Cargo to rebuild when they
+# change, so a build made with other flags (another -march, AMX still on) is cleaned first.
+clean_llama_if_flags_changed() {
+  local target_dir="$1" stamp="$1/clef-llama-flags"
+  if [ -d "$target_dir/release" ] && [ "$(cat "$stamp" 2>/dev/null)" != "$CMAKE_CXX_FLAGS" ]; then
+    echo "setup: llama.cpp's compiler flags changed; rebuilding it in $target_dir"
+    CARGO_TARGET_DIR="$target_dir" cargo clean --release -p llama-cpp-sys-2
+  fi
+  mkdir -p "$target_dir"
+  printf '%s' "$CMAKE_CXX_FLAGS" > "$stamp"
+}
+
+clean_llama_if_flags_changed "$CARGO_TARGET_DIR"
 echo "setup: building (target dir $CARGO_TARGET_DIR; a cold build took 48 minutes on 2 cores here)"
 cargo build --release --locked --workspace --all-targets
 
+clean_llama_if_flags_changed "$CLEF_VULKAN_TARGET_DIR"
 echo "setup: building the Vulkan model worker (target dir $CLEF_VULKAN_TARGET_DIR)"
 VULKAN_SDK="$CLEF_VULKAN_SDK" CARGO_TARGET_DIR="$CLEF_VULKAN_TARGET_DIR" \
   cargo build --release --locked -p clef-engine --features vulkan --bin clef-engine-worker

@@ -233,6 +233,7 @@ struct PaneApprover<'a> {
 impl Approver for PaneApprover<'_> {
     fn approve(&mut self, step: &str, reason: &str) -> bool {
         while self.context.approvals.try_recv().is_ok() {}
+        tracing::info!(step, reason, "the task asks the user's approval");
         (self.context.send)(AssistantEvent::Approve {
             step: step.to_owned(),
             reason: reason.to_owned(),
@@ -289,6 +290,13 @@ fn act_job(
         &AuditLog::new(audit_path.as_deref()),
         &options,
         &mut |step| {
+            tracing::info!(
+                number = step.number,
+                step = %step.description,
+                outcome = %step.outcome,
+                seconds = step.seconds,
+                "task step"
+            );
             send(AssistantEvent::Step { step: step.clone() });
             // Paused: the user may act on the page by hand; the next step looks afresh.
             if controls.pause.load(Ordering::SeqCst) {
@@ -316,6 +324,7 @@ fn act_job(
                 (None, act::Status::StepLimit) => format!("Out of steps: {}", outcome.summary),
                 (None, act::Status::Stopped) => format!("Stopped: {}", outcome.summary),
             };
+            tracing::info!(%message, "task over");
             send(AssistantEvent::Notice { message });
             send(AssistantEvent::Done {
                 first_token_seconds: None,

@@ -704,7 +704,8 @@ pub fn downloads_that_go_wrong_leave_nothing(_: &Ctx) -> anyhow::Result<()> {
 const DATE_PAGE: &str = "<!doctype html><title>Booking</title>\
     <input type=date id=when min=2026-01-01 max=2026-12-31 \
     style=\"position:absolute;left:0;top:0;width:300px;height:40px\">\
-    <script>when.onchange = () => { document.title = 'picked ' + when.value; };</script>";
+    <script>when.onclick = () => { document.title = 'Booking: asked'; }; \
+    when.onchange = () => { document.title = 'picked ' + when.value; };</script>";
 
 /// Servo draws date inputs as bare text fields: a click opens Clef's picker in the pane, and
 /// what is chosen there reaches the page as a change of the input.
@@ -719,9 +720,20 @@ pub fn window_date_input_has_a_picker(_: &Ctx) -> anyhow::Result<()> {
     command.arg(server.url("/book"));
     let _window = clef_window(command, &display)?;
     focus_window(&display, "^Booking.*Clef$")?;
-    // The content area starts below the chrome's 84 pixels.
-    xdotool(&display, &["mousemove", "100", "104", "click", "1"])?;
-    std::thread::sleep(Duration::from_millis(800));
+    // The content area starts below the chrome's 84 pixels. A click before the page's first
+    // layout reaches no input: clicked again until the page saw it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        xdotool(&display, &["mousemove", "100", "104", "click", "1"])?;
+        std::thread::sleep(Duration::from_millis(800));
+        if xdotool(&display, &["search", "--name", "^Booking: asked"])? {
+            break;
+        }
+        check!(
+            Instant::now() < deadline,
+            "the date input never received the click"
+        );
+    }
     // Outside the page's range first: refused in the picker, nothing reaches the page.
     xdotool(&display, &["type", "--delay", "20", "2027-05-01"])?;
     xdotool(&display, &["key", "Return"])?;

@@ -209,6 +209,14 @@ pub(crate) fn clef_window(mut command: Command, display: &str) -> anyhow::Result
         let _ = std::fs::remove_dir_all(&data);
         command.env("XDG_DATA_HOME", data);
     }
+    // Clef's own steps in the log, so that a failing wait can say what the window did.
+    let has_log_filter = command.get_envs().any(|(name, _)| name == "CLEF_LOG");
+    if !has_log_filter {
+        command.env(
+            "CLEF_LOG",
+            "error,clef=info,clef_browser=info,clef_agent=info",
+        );
+    }
     Ok(Killed(
         command
             .env("DISPLAY", display)
@@ -437,14 +445,29 @@ pub fn pane_carries_out_a_task_after_approval(_: &Ctx) -> anyhow::Result<()> {
         ],
     )?;
     xdotool(&display, &["key", "Return"])?;
-    // The password's submit waits for the user: it is not logged in yet.
-    std::thread::sleep(Duration::from_secs(6));
+    // The password's submit waits for the user: the pane asks, and it is not logged in yet.
+    // Where the question shows depends on how many steps came before it.
+    let shot = data.join("approval.png");
+    let asked = wait_for_screen(
+        &display,
+        &shot,
+        Duration::from_secs(60),
+        "the pane never asked to allow the submit",
+        |image| colour_box(image, APPROVAL_BORDER, PANE_WIDTH).is_some(),
+    )?;
     check!(
         !xdotool(&display, &["search", "--name", "Welcome"])?,
         "logged in before the user allowed it"
     );
-    // Refuse has the keyboard focus, as the safe default; the user clicks Allow.
-    xdotool(&display, &["mousemove", "967", "501", "click", "1"])?;
+    // Refuse has the keyboard focus, as the safe default; the user clicks Allow, the first
+    // button on the question's last line.
+    let (left, _, _, bottom) = colour_box(&asked, APPROVAL_BORDER, PANE_WIDTH)
+        .ok_or_else(|| anyhow::anyhow!("the approval went away"))?;
+    let (x, y) = (
+        (left + 30).to_string(),
+        bottom.saturating_sub(20).to_string(),
+    );
+    xdotool(&display, &["mousemove", &x, &y, "click", "1"])?;
     wait_for_title(&display, "Welcome")?;
     std::thread::sleep(Duration::from_millis(500));
     check!(
@@ -526,6 +549,37 @@ pub fn saved_copy_opens_offline(_: &Ctx) -> anyhow::Result<()> {
 const MANAGED_BADGE: [u8; 3] = [0x7a, 0x4f, 0xd6];
 /// The pane's error text colour.
 const ERROR_TEXT: [u8; 3] = [0xff, 0x8f, 0x8f];
+
+/// The border colour of the pane's "Allow this step?" question.
+const APPROVAL_BORDER: [u8; 3] = [0xf2, 0xb7, 0x05];
+/// How far the pane reaches in from the window's right edge.
+const PANE_WIDTH: u32 = 360;
+
+/// The box (left, top, right, bottom) around the pixels of `colour` in the right `width` pixels
+/// of `image`, if there are any.
+pub(crate) fn colour_box(
+    image: &image::RgbaImage,
+    colour: [u8; 3],
+    width: u32,
+) -> Option<(u32, u32, u32, u32)> {
+    image
+        .enumerate_pixels()
+        .filter(|(x, _, pixel)| {
+            *x >= image.width().saturating_sub(width)
+                && pixel.0[..3]
+                    .iter()
+                    .zip(colour)
+                    .all(|(a, b)| a.abs_diff(b) < 12)
+        })
+        .fold(None, |found, (x, y, _)| {
+            Some(match found {
+                None => (x, y, x, y),
+                Some((left, top, right, bottom)) => {
+                    (left.min(x), top.min(y), right.max(x), bottom.max(y))
+                }
+            })
+        })
+}
 
 /// Pixels of `colour` (within a small tolerance) in the right `width` pixels of `image`.
 pub(crate) fn pixels_of(image: &image::RgbaImage, colour: [u8; 3], width: u32) -> usize {
