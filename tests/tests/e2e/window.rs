@@ -372,10 +372,21 @@ pub fn hung_navigation_does_not_wedge_the_tab(_: &Ctx) -> anyhow::Result<()> {
     go(&server.url("/hang"))?;
     // The page has the keyboard again after navigating; Esc stops the hung load.
     xdotool(&display, &["key", "Escape"])?;
+    // The title never left "next page" (the hung load had not committed): what shows that Stop
+    // returned to the page on screen is the page asked for again.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while server.hits("/next") < 2 {
+        check!(
+            Instant::now() < deadline,
+            "Stop did not return to the page on screen"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     wait_for_title(&display, "next page")?;
     check!(
         server.hits("/next") == 2,
-        "Stop did not return to the page on screen"
+        "the page on screen was asked for more than once after Stop: {}",
+        server.hits("/next")
     );
     Ok(())
 }
@@ -555,6 +566,24 @@ const APPROVAL_BORDER: [u8; 3] = [0xf2, 0xb7, 0x05];
 /// How far the pane reaches in from the window's right edge.
 const PANE_WIDTH: u32 = 360;
 
+/// The pixels of `colour` (within a small tolerance) in the right `width` pixels of `image`.
+fn pixels_coloured(
+    image: &image::RgbaImage,
+    colour: [u8; 3],
+    width: u32,
+) -> impl Iterator<Item = (u32, u32)> + '_ {
+    image
+        .enumerate_pixels()
+        .filter(move |(x, _, pixel)| {
+            *x >= image.width().saturating_sub(width)
+                && pixel.0[..3]
+                    .iter()
+                    .zip(colour)
+                    .all(|(a, b)| a.abs_diff(b) < 12)
+        })
+        .map(|(x, y, _)| (x, y))
+}
+
 /// The box (left, top, right, bottom) around the pixels of `colour` in the right `width` pixels
 /// of `image`, if there are any.
 pub(crate) fn colour_box(
@@ -562,37 +591,19 @@ pub(crate) fn colour_box(
     colour: [u8; 3],
     width: u32,
 ) -> Option<(u32, u32, u32, u32)> {
-    image
-        .enumerate_pixels()
-        .filter(|(x, _, pixel)| {
-            *x >= image.width().saturating_sub(width)
-                && pixel.0[..3]
-                    .iter()
-                    .zip(colour)
-                    .all(|(a, b)| a.abs_diff(b) < 12)
+    pixels_coloured(image, colour, width).fold(None, |found, (x, y)| {
+        Some(match found {
+            None => (x, y, x, y),
+            Some((left, top, right, bottom)) => {
+                (left.min(x), top.min(y), right.max(x), bottom.max(y))
+            }
         })
-        .fold(None, |found, (x, y, _)| {
-            Some(match found {
-                None => (x, y, x, y),
-                Some((left, top, right, bottom)) => {
-                    (left.min(x), top.min(y), right.max(x), bottom.max(y))
-                }
-            })
-        })
+    })
 }
 
-/// Pixels of `colour` (within a small tolerance) in the right `width` pixels of `image`.
+/// How many pixels of `colour` (within a small tolerance) the right `width` pixels of `image` hold.
 pub(crate) fn pixels_of(image: &image::RgbaImage, colour: [u8; 3], width: u32) -> usize {
-    image
-        .enumerate_pixels()
-        .filter(|(x, _, pixel)| {
-            *x >= image.width().saturating_sub(width)
-                && pixel.0[..3]
-                    .iter()
-                    .zip(colour)
-                    .all(|(a, b)| a.abs_diff(b) < 12)
-        })
-        .count()
+    pixels_coloured(image, colour, width).count()
 }
 
 pub fn pane_shows_what_the_organization_manages(_: &Ctx) -> anyhow::Result<()> {
