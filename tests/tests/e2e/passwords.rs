@@ -14,7 +14,7 @@ use clef_tests::server::{Route, TestServer};
 use crate::check;
 use crate::harness::Ctx;
 use crate::window::{
-    clef_window, focus_window, start_xvfb, tools_present, wait_for_title, xdotool,
+    clef_window, focus_window, log_tail, start_xvfb, tools_present, wait_for_title, xdotool,
 };
 
 const PASSPHRASE: &str = "lisbon harbour at dawn";
@@ -523,7 +523,11 @@ pub fn window_downloads_with_progress_and_cancel(_: &Ctx) -> anyhow::Result<()> 
     ])?;
     let (_xvfb, display) = start_xvfb()?;
     let mut command = home.clef();
-    command.arg(server.url("/files"));
+    // What the window asked each document and what it answered, for a failure to show.
+    command.arg(server.url("/files")).env(
+        "CLEF_LOG",
+        "error,clef_browser=info,clef_browser::servo_host::window::view::downloads=debug",
+    );
     let _window = clef_window(command, &display)?;
     focus_window(&display, "^Files.*Clef$")?;
 
@@ -576,7 +580,8 @@ pub fn window_downloads_with_progress_and_cancel(_: &Ctx) -> anyhow::Result<()> 
                 .count();
             anyhow::bail!(
                 "the download made no progress ({seen} bytes; the server was asked for /big.zip \
-                 {asked} times)"
+                 {asked} times); the browser's log ends:\n{}",
+                log_tail(&display)
             );
         }
         std::thread::sleep(Duration::from_millis(200));

@@ -165,6 +165,16 @@ fn window_log(display: &str) -> PathBuf {
     ))
 }
 
+/// The last lines of what the window started on `display` logged, for a failing test to show.
+pub(crate) fn log_tail(display: &str) -> String {
+    let log = std::fs::read_to_string(window_log(display)).unwrap_or_default();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|line| !line.contains("XDG_RUNTIME_DIR"))
+        .collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
 /// Wait until a window titled `title` exists. A window with a model loads it beside Servo's
 /// first paint on two cores, so the first title may take a while; on failure the test says
 /// which windows exist and what the browser logged.
@@ -175,18 +185,10 @@ pub(crate) fn wait_for_title(display: &str, title: &str) -> anyhow::Result<()> {
             let windows =
                 xdotool_output(display, &["search", "--name", "", "getwindowname", "%@"])?
                     .unwrap_or_default();
-            let log = std::fs::read_to_string(window_log(display)).unwrap_or_default();
-            let tail: String = log
-                .chars()
-                .rev()
-                .take(2000)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
             check!(
                 false,
-                "no window titled {title:?}; windows: {windows:?}; the browser's log ends:\n{tail}"
+                "no window titled {title:?}; windows: {windows:?}; the browser's log ends:\n{}",
+                log_tail(display)
             );
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -210,7 +212,8 @@ pub(crate) fn clef_window(mut command: Command, display: &str) -> anyhow::Result
         command.env("XDG_DATA_HOME", data);
     }
     // Clef's own steps in the log, so that a failing wait can say what the window did.
-    let has_log_filter = command.get_envs().any(|(name, _)| name == "CLEF_LOG");
+    let has_log_filter = command.get_envs().any(|(name, _)| name == "CLEF_LOG")
+        || std::env::var_os("CLEF_LOG").is_some();
     if !has_log_filter {
         command.env(
             "CLEF_LOG",
