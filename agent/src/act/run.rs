@@ -604,10 +604,11 @@ fn run_guarded(
     ))
 }
 
-/// Whether a password field, whose value the page shows only as dots, still holds what the
-/// agent last typed into it: as many dots as the text had characters (up to the eight shown).
+/// Whether a field whose value the agent cannot read back (a password's dots, or the placeholder
+/// a secret is masked as) still holds what the agent last typed into it. Dots say how many
+/// characters there are (up to the eight shown); a placeholder only that the field is not empty.
 fn hidden_field_holds(node: &Node, performed: &[Performed], element: u64, text: &str) -> bool {
-    let Some(dots) = node.value.as_deref().filter(|_| observe::masked(node)) else {
+    let Some(shown) = node.value.as_deref().filter(|shown| !shown.is_empty()) else {
         return false;
     };
     let last_typed = performed.iter().rev().find_map(|step| match &step.action {
@@ -617,5 +618,60 @@ fn hidden_field_holds(node: &Node, performed: &[Performed], element: u64, text: 
         } if *typed == element => Some(text.as_str()),
         _ => None,
     });
-    last_typed == Some(text) && dots.chars().count() == text.chars().count().min(8)
+    if last_typed != Some(text) {
+        return false;
+    }
+    if observe::masked(node) && shown.chars().all(|c| c == '•') {
+        shown.chars().count() == text.chars().count().min(8)
+    } else {
+        // What `mask` writes in place of a secret.
+        shown.starts_with("{{") && shown.ends_with("}}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::fixtures::node;
+
+    fn typed(element: u64, text: &str) -> Performed {
+        Performed {
+            url: "http://127.0.0.1/".into(),
+            action: Action::Type {
+                element,
+                text: text.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_password_field_holds_what_was_last_typed_into_it() {
+        let mut field = node("textbox", Some(1), "Password");
+        field.input_type = Some("password".into());
+        field.value = Some("•••••".into());
+        let performed = [typed(1, "rUT3X")];
+        assert!(hidden_field_holds(&field, &performed, 1, "rUT3X"));
+        // Another text, another field, or a field the page emptied: typing may change it.
+        assert!(!hidden_field_holds(&field, &performed, 1, "other"));
+        assert!(!hidden_field_holds(
+            &field,
+            &[typed(2, "rUT3X")],
+            1,
+            "rUT3X"
+        ));
+        field.value = Some(String::new());
+        assert!(!hidden_field_holds(&field, &performed, 1, "rUT3X"));
+        // The snapshot as the model sees it: the secret masked as a placeholder.
+        field.value = Some("{{password}}".into());
+        assert!(hidden_field_holds(&field, &performed, 1, "rUT3X"));
+        assert!(!hidden_field_holds(&field, &performed, 1, "other"));
+        // Past eight characters the page shows eight dots.
+        field.value = Some("••••••••".into());
+        assert!(hidden_field_holds(
+            &field,
+            &[typed(1, "a long passphrase")],
+            1,
+            "a long passphrase"
+        ));
+    }
 }
