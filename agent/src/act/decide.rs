@@ -72,8 +72,9 @@ pub struct Observation<'a> {
     pub note: Option<String>,
     /// Whether "done" may be said this step (not right after a refused one).
     pub allow_done: bool,
-    /// The last step, refused as changing nothing: not offered again at once.
-    pub blocked: Option<Action>,
+    /// Steps refused as changing nothing: the last one, and typing into fields that already
+    /// hold what the agent typed there; not offered.
+    pub blocked: Vec<Action>,
 }
 
 /// The request for one step.
@@ -125,7 +126,7 @@ pub fn request(
         Guidance::Open => open_grammar(
             observation.snapshot,
             observation.allow_done,
-            observation.blocked.as_ref(),
+            &observation.blocked,
         ),
         Guidance::Narrow => narrow_grammar(&observation.suggestions),
     };

@@ -68,19 +68,27 @@ fn refs(snapshot: &Snapshot, wanted: impl Fn(&Node) -> bool) -> Option<String> {
     )
 }
 
+/// Whether `node` is not among the `blocked` elements.
+fn open_to(node: &Node, blocked: &[u64]) -> bool {
+    !node.id.is_some_and(|id| blocked.contains(&id))
+}
+
 /// Every action the page allows now.
-pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: Option<&Action>) -> String {
+pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: &[Action]) -> String {
     let mut rules: BTreeMap<&str, String> = BTreeMap::new();
     let mut bodies: Vec<&str> = Vec::new();
-    // A step just refused as changing nothing cannot be chosen again at once.
-    let blocked_for = |kind: &str| -> Option<u64> {
-        match (kind, blocked?) {
-            ("click", Action::Click { element })
-            | ("type", Action::Type { element, .. })
-            | ("check", Action::Check { element, .. })
-            | ("select", Action::Select { element, .. }) => Some(*element),
-            _ => None,
-        }
+    // Steps refused as changing nothing cannot be chosen: their elements leave that kind.
+    let blocked_for = |kind: &str| -> Vec<u64> {
+        blocked
+            .iter()
+            .filter_map(|action| match (kind, action) {
+                ("click", Action::Click { element })
+                | ("type", Action::Type { element, .. })
+                | ("check", Action::Check { element, .. })
+                | ("select", Action::Select { element, .. }) => Some(*element),
+                _ => None,
+            })
+            .collect()
     };
     let (no_click, no_type, no_check, no_select) = (
         blocked_for("click"),
@@ -90,7 +98,7 @@ pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: Option<&Acti
     );
     let field = |name: &str| literal(&format!("\"{name}\": "));
     let action = |name: &str| literal(&format!("\"action\": \"{name}\""));
-    if let Some(any) = refs(snapshot, |node| node.id != no_click) {
+    if let Some(any) = refs(snapshot, |node| open_to(node, &no_click)) {
         rules.insert("anyref", any);
         rules.insert(
             "click",
@@ -98,7 +106,7 @@ pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: Option<&Acti
         );
         bodies.push("click");
     }
-    if let Some(fields) = refs(snapshot, |node| takes_text(node) && node.id != no_type) {
+    if let Some(fields) = refs(snapshot, |node| takes_text(node) && open_to(node, &no_type)) {
         rules.insert("textref", fields);
         rules.insert(
             "type",
@@ -114,7 +122,7 @@ pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: Option<&Acti
     let selects: Vec<String> = snapshot
         .nodes
         .iter()
-        .filter(|node| has_options(node) && !node.disabled && node.id != no_select)
+        .filter(|node| has_options(node) && !node.disabled && open_to(node, &no_select))
         .filter_map(|node| {
             let id = node.id?;
             let options = alternatives(node.options.iter().map(|option| json_literal(option)))?;
@@ -130,7 +138,7 @@ pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: Option<&Acti
         rules.insert("select", format!("{} \", \" ({selects})", action("select")));
         bodies.push("select");
     }
-    if let Some(boxes) = refs(snapshot, |node| checkable(node) && node.id != no_check) {
+    if let Some(boxes) = refs(snapshot, |node| checkable(node) && open_to(node, &no_check)) {
         rules.insert("checkref", boxes);
         rules.insert(
             "check",
@@ -225,7 +233,7 @@ mod tests {
 
     #[test]
     fn the_grammar_names_only_existing_refs_and_options() {
-        let grammar = open_grammar(&form(), true, None);
+        let grammar = open_grammar(&form(), true, &[]);
         assert!(
             grammar.contains(r#"anyref ::= "\"e3\"" | "\"e5\"" | "\"e7\"" | "\"e8\"""#),
             "{grammar}"
@@ -237,12 +245,29 @@ mod tests {
         let blocked = open_grammar(
             &form(),
             false,
-            Some(&Action::Type {
+            &[Action::Type {
                 element: 3,
                 text: "x".into(),
-            }),
+            }],
         );
         assert!(!blocked.contains("textref"), "{blocked}");
         assert!(!blocked.contains("| done"), "{blocked}");
+        // Several at once: each leaves its own kind of action only.
+        let both = open_grammar(
+            &form(),
+            true,
+            &[
+                Action::Click { element: 5 },
+                Action::Type {
+                    element: 3,
+                    text: "x".into(),
+                },
+            ],
+        );
+        assert!(
+            both.contains(r#"anyref ::= "\"e3\"" | "\"e7\"" | "\"e8\"""#),
+            "{both}"
+        );
+        assert!(!both.contains("textref"), "{both}");
     }
 }

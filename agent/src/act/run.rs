@@ -201,6 +201,9 @@ fn run_guarded(
     // The model was asked once about text it typed and did not send.
     let mut unsent_asked = false;
     let mut blocked: Option<Action> = None;
+    // Fields the model tried to type again what they already held: closed to typing while they
+    // still hold it (a small model otherwise goes back to them step after step).
+    let mut held: Vec<(u64, String)> = Vec::new();
     let mut in_a_row = 0usize;
     // Labels of personal data typed into the current page's form, for the submit check.
     let mut typed_personal: Vec<String> = Vec::new();
@@ -251,6 +254,13 @@ fn run_guarded(
         }
         let origin = origin_of(&snapshot.url).unwrap_or_default();
         let state = state_hash(&snapshot);
+        held.retain(|(element, text)| {
+            snapshot
+                .nodes
+                .iter()
+                .find(|node| node.id == Some(*element))
+                .is_some_and(|node| field_holds(node, &performed, *element, text))
+        });
         let has_saved = |kind| vault.value(&origin, kind).is_some();
         let hints = candidates(&snapshot, &task, &hints_done, &has_saved);
         // A tiny model is offered only the steps the rules rank close to the best (a clear
@@ -280,7 +290,14 @@ fn run_guarded(
                 .collect(),
             note: note.take(),
             allow_done: !done_refused_last,
-            blocked: blocked.take(),
+            blocked: blocked
+                .take()
+                .into_iter()
+                .chain(held.iter().map(|(element, text)| Action::Type {
+                    element: *element,
+                    text: text.clone(),
+                }))
+                .collect(),
         };
         // The rules found nothing to suggest: even a small model gets the whole page.
         let guidance = if observation.suggestions.is_empty() {
@@ -381,9 +398,11 @@ fn run_guarded(
         // Typing what a field already holds changes nothing.
         if let (Action::Type { text, element }, Some(node)) = (&action, target)
             && !text.contains("{{")
-            && (node.value.as_deref() == Some(text.as_str())
-                || hidden_field_holds(node, &performed, *element, text))
+            && field_holds(node, &performed, *element, text)
         {
+            if !held.iter().any(|(field, _)| field == element) {
+                held.push((*element, text.clone()));
+            }
             skipped = Some(format!(
                 "not done: {} already holds \"{text}\"",
                 observe::ref_of(node.id.unwrap_or_default())
@@ -602,6 +621,12 @@ fn run_guarded(
             options.max_steps
         ),
     ))
+}
+
+/// Whether a field holds `text`: its value, or for a secret the agent typed it and it is still
+/// filled.
+fn field_holds(node: &Node, performed: &[Performed], element: u64, text: &str) -> bool {
+    node.value.as_deref() == Some(text) || hidden_field_holds(node, performed, element, text)
 }
 
 /// Whether a field whose value the agent cannot read back (a password's dots, or the placeholder
