@@ -47,13 +47,13 @@ bash scripts/fetch-vulkan-headers.sh
 # llama-cpp-sys-2 hands the CMAKE_* flags to CMake but does not ask Cargo to rebuild when they
 # change, so a build made with other flags (another -march, AMX still on) is cleaned first.
 clean_llama_if_flags_changed() {
-  local target_dir="$1" stamp="$1/clef-llama-flags"
-  if [ -d "$target_dir/release" ] && [ "$(cat "$stamp" 2>/dev/null)" != "$CMAKE_CXX_FLAGS" ]; then
+  local target_dir="$1" stamp="$1/clef-llama-flags" flags="$CMAKE_C_FLAGS | $CMAKE_CXX_FLAGS"
+  if [ -d "$target_dir/release" ] && [ "$(cat "$stamp" 2>/dev/null)" != "$flags" ]; then
     echo "setup: llama.cpp's compiler flags changed; rebuilding it in $target_dir"
     CARGO_TARGET_DIR="$target_dir" cargo clean --release -p llama-cpp-sys-2
   fi
   mkdir -p "$target_dir"
-  printf '%s' "$CMAKE_CXX_FLAGS" > "$stamp"
+  printf '%s' "$flags" > "$stamp"
 }
 
 clean_llama_if_flags_changed "$CARGO_TARGET_DIR"

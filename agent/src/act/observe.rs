@@ -159,7 +159,7 @@ pub fn outline_line(node: &Node) -> String {
     }
     if let Some(value) = node.value.as_deref().filter(|value| !value.is_empty()) {
         if masked(node) {
-            // Its dots would read as a value to type over.
+            // Its placeholder would read as a value to type over.
             line.push_str(" [filled, hidden]");
         } else {
             line.push_str(&format!(": {}", quoted(value)));

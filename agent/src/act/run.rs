@@ -629,13 +629,13 @@ fn field_holds(node: &Node, performed: &[Performed], element: u64, text: &str) -
     node.value.as_deref() == Some(text) || hidden_field_holds(node, performed, element, text)
 }
 
-/// Whether a field whose value the agent cannot read back (a password's dots, or the placeholder
-/// a secret is masked as) still holds what the agent last typed into it. Dots say how many
-/// characters there are (up to the eight shown); a placeholder only that the field is not empty.
+/// Whether a secret field, whose value every snapshot shows as a placeholder (`mask`, called by
+/// `Snapshotter::take`), is still filled and was last typed `text` by the agent.
 fn hidden_field_holds(node: &Node, performed: &[Performed], element: u64, text: &str) -> bool {
-    let Some(shown) = node.value.as_deref().filter(|shown| !shown.is_empty()) else {
-        return false;
-    };
+    let masked = node
+        .value
+        .as_deref()
+        .is_some_and(|shown| shown.starts_with("{{") && shown.ends_with("}}"));
     let last_typed = performed.iter().rev().find_map(|step| match &step.action {
         Action::Type {
             element: typed,
@@ -643,15 +643,7 @@ fn hidden_field_holds(node: &Node, performed: &[Performed], element: u64, text: 
         } if *typed == element => Some(text.as_str()),
         _ => None,
     });
-    if last_typed != Some(text) {
-        return false;
-    }
-    if observe::masked(node) && shown.chars().all(|c| c == '•') {
-        shown.chars().count() == text.chars().count().min(8)
-    } else {
-        // What `mask` writes in place of a secret.
-        shown.starts_with("{{") && shown.ends_with("}}")
-    }
+    masked && last_typed == Some(text)
 }
 
 #[cfg(test)]
@@ -673,9 +665,11 @@ mod tests {
     fn a_password_field_holds_what_was_last_typed_into_it() {
         let mut field = node("textbox", Some(1), "Password");
         field.input_type = Some("password".into());
-        field.value = Some("•••••".into());
+        // The snapshot as the model sees it: the secret masked as a placeholder.
+        field.value = Some("{{password}}".into());
         let performed = [typed(1, "rUT3X")];
         assert!(hidden_field_holds(&field, &performed, 1, "rUT3X"));
+        assert!(field_holds(&field, &performed, 1, "rUT3X"));
         // Another text, another field, or a field the page emptied: typing may change it.
         assert!(!hidden_field_holds(&field, &performed, 1, "other"));
         assert!(!hidden_field_holds(
@@ -686,17 +680,10 @@ mod tests {
         ));
         field.value = Some(String::new());
         assert!(!hidden_field_holds(&field, &performed, 1, "rUT3X"));
-        // The snapshot as the model sees it: the secret masked as a placeholder.
-        field.value = Some("{{password}}".into());
-        assert!(hidden_field_holds(&field, &performed, 1, "rUT3X"));
-        assert!(!hidden_field_holds(&field, &performed, 1, "other"));
-        // Past eight characters the page shows eight dots.
-        field.value = Some("••••••••".into());
-        assert!(hidden_field_holds(
-            &field,
-            &[typed(1, "a long passphrase")],
-            1,
-            "a long passphrase"
-        ));
+        // A plain field holds what its value says.
+        let mut name = node("textbox", Some(3), "Name");
+        name.value = Some("Ann".into());
+        assert!(field_holds(&name, &[], 3, "Ann"));
+        assert!(!field_holds(&name, &[typed(3, "Bob")], 3, "Bob"));
     }
 }
