@@ -46,6 +46,9 @@ pub struct RunArgs {
     /// Tokens of page outline the model reads each step.
     #[arg(long, default_value_t = 600)]
     pub page_budget: usize,
+    /// Skip the plan a model with open guidance writes before its first step.
+    #[arg(long)]
+    pub no_plan: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -127,6 +130,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         policy,
         guidance,
         page_budget: args.page_budget,
+        plan: !args.no_plan,
     };
     let mut access = HeadlessAccess::new(&page);
     let outcome = act::run(

@@ -44,6 +44,8 @@ impl Guidance {
 /// (so they stay part of the cached prompt start).
 #[derive(Debug, Clone, Default)]
 pub struct History {
+    /// The model's plan, written before the first step (page words went into it: untrusted).
+    plan: Vec<String>,
     lines: Vec<Segment>,
 }
 
@@ -57,6 +59,28 @@ impl History {
 
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
+    }
+
+    pub fn set_plan(&mut self, plan: Vec<String>) {
+        self.plan = plan;
+    }
+}
+
+/// The page as the model reads it: title, address, outline, the saved data it may type.
+pub(crate) fn push_page(user: &mut Vec<Segment>, observation: &Observation) {
+    user.push(Segment::trusted("\nThe page now: "));
+    user.push(Segment::untrusted(format!(
+        "{} ({})\n",
+        observation.snapshot.title, observation.snapshot.url
+    )));
+    user.push(Segment::trusted("<page>\n"));
+    user.push(Segment::untrusted(observation.outline.clone()));
+    user.push(Segment::trusted("</page>\n"));
+    if !observation.saved.is_empty() {
+        user.push(Segment::trusted(format!(
+            "Saved data you may type for this site: {}\n",
+            observation.saved.join(", ")
+        )));
     }
 }
 
@@ -85,26 +109,21 @@ pub fn request(
     guidance: Guidance,
 ) -> ModelRequest {
     let mut user = vec![Segment::trusted(format!("Task: {task}\n"))];
+    if !history.plan.is_empty() {
+        user.push(Segment::trusted(
+            "Your plan, written before the first step (the page may have changed since):\n",
+        ));
+        for line in &history.plan {
+            user.push(Segment::untrusted(format!("- {line}\n")));
+        }
+    }
     if history.is_empty() {
         user.push(Segment::trusted("Steps so far: none\n"));
     } else {
         user.push(Segment::trusted("Steps so far:\n"));
         user.extend(history.lines.iter().cloned());
     }
-    user.push(Segment::trusted("\nThe page now: "));
-    user.push(Segment::untrusted(format!(
-        "{} ({})\n",
-        observation.snapshot.title, observation.snapshot.url
-    )));
-    user.push(Segment::trusted("<page>\n"));
-    user.push(Segment::untrusted(observation.outline.clone()));
-    user.push(Segment::trusted("</page>\n"));
-    if !observation.saved.is_empty() {
-        user.push(Segment::trusted(format!(
-            "Saved data you may type for this site: {}\n",
-            observation.saved.join(", ")
-        )));
-    }
+    push_page(&mut user, observation);
     if let Some(last) = history.lines.last() {
         user.push(Segment::trusted("Last step: "));
         user.push(last.clone());

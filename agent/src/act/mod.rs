@@ -18,6 +18,7 @@ pub mod mask;
 pub mod observe;
 pub mod page;
 pub mod perform;
+pub mod plan;
 pub mod reply;
 pub mod run;
 pub mod safety;

@@ -24,6 +24,7 @@ use super::egress::Egress;
 use super::observe::{self, display_name, outline};
 use super::page::{ActPage, error_page, page_errors};
 use super::perform::{perform, settle};
+use super::plan;
 use super::reply;
 use super::safety::{Confirm, Policy, Verdict, origin_of};
 use super::secrets::{PLACEHOLDER_KINDS, Vault, placeholder_kind};
@@ -55,6 +56,8 @@ pub struct RunOptions {
     pub guidance: Guidance,
     /// Tokens of page outline shown to the model each step.
     pub page_budget: usize,
+    /// Whether a model that reads the whole page (open guidance) first writes a plan.
+    pub plan: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,9 +308,22 @@ fn run_guarded(
         } else {
             options.guidance
         };
+        let plan_cost = if number == 1 && options.plan && options.guidance == Guidance::Open {
+            let (lines, cost) = plan::make(model, &task.text, &observation)?;
+            history.set_plan(lines);
+            cost
+        } else {
+            plan::Cost::default()
+        };
         let decision = match decide_step(model, &task, &history, &observation, guidance, &snapshot)?
         {
-            Ok(decision) => decision,
+            Ok(mut decision) => {
+                decision.model_seconds += plan_cost.seconds;
+                decision.prompt_tokens += plan_cost.prompt_tokens;
+                decision.prompt_tokens_evaluated += plan_cost.prompt_tokens_evaluated;
+                decision.generated_tokens += plan_cost.generated_tokens;
+                decision
+            }
             Err(problem) => {
                 invalid += 1;
                 let record = StepRecord {

@@ -278,6 +278,7 @@ fn act_job(
         policy,
         guidance: Guidance::for_parameters(model.parameters()),
         page_budget: 600,
+        plan: true,
     };
     let started = Instant::now();
     let controls = context.controls;

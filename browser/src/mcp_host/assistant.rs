@@ -178,6 +178,7 @@ impl McpHost {
                 policy,
                 guidance: Guidance::for_parameters(parameters),
                 page_budget: PAGE_BUDGET,
+                plan: true,
             };
             let McpHost {
                 tabs,

@@ -167,6 +167,7 @@ pub fn run_task(
         policy,
         guidance,
         page_budget: 600,
+        plan: true,
     };
     let outcome = {
         let mut access = HeadlessAccess::new(&page);

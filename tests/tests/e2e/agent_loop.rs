@@ -71,6 +71,13 @@ impl LanguageModel for ScriptedModel {
         if request.system == clef_agent::act::decide::WHICH_ONE_SYSTEM {
             return Ok(ModelReply::default());
         }
+        // The plan before the first step: a scripted model follows its own script.
+        if request.grammar.as_deref() == Some(clef_agent::act::plan::grammar().as_str()) {
+            return Ok(ModelReply {
+                text: "- follow the script\n".to_owned(),
+                ..ModelReply::default()
+            });
+        }
         let prompt: String = request.user.iter().map(|s| s.text.as_str()).collect();
         let page = prompt
             .split("<page>")

@@ -116,6 +116,7 @@ fn run_one(
         ),
         guidance,
         page_budget: 600,
+        plan: true,
     };
     let outcome = {
         let mut access = HeadlessAccess::new(&page);

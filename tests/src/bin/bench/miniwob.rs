@@ -4,7 +4,7 @@
 //! posts the page's own reward back when the episode ends. Success is a positive reward.
 //!
 //! Options: `--model PATH` (default: the test model), `--seeds N` (3), `--tasks a,b`
-//! (default: all), `--guidance auto|open|narrow`, `--max-steps N` (12), `--episode-seconds N`.
+//! (default: all), `--guidance auto|open|narrow`, `--max-steps N` (12), `--episode-seconds N`, `--no-plan`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,6 +25,7 @@ struct Options {
     guidance: String,
     max_steps: usize,
     episode: Duration,
+    no_plan: bool,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -36,6 +37,7 @@ fn options() -> anyhow::Result<Options> {
         guidance: "auto".to_owned(),
         max_steps: 12,
         episode: Duration::from_secs(300),
+        no_plan: false,
     };
     let mut model = None;
     while let Some(arg) = args.next() {
@@ -52,6 +54,7 @@ fn options() -> anyhow::Result<Options> {
             "--guidance" => options.guidance = value()?,
             "--max-steps" => options.max_steps = value()?.parse()?,
             "--episode-seconds" => options.episode = Duration::from_secs(value()?.parse()?),
+            "--no-plan" => options.no_plan = true,
             other => anyhow::bail!("unknown option {other}"),
         }
     }
@@ -220,6 +223,7 @@ fn run_episode(
             "--audit",
             &audit.to_string_lossy(),
         ])
+        .args(options.no_plan.then_some("--no-plan"))
         .stdout(std::fs::File::create(&steps_out)?)
         .stderr(std::fs::File::create(&log)?)
         .spawn()?;
