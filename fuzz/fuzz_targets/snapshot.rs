@@ -28,5 +28,5 @@ fuzz_target!(|text: &str| {
     let _ = observe::outline(&snapshot, &task, 300);
     let _ = changes::changes(&snapshot, &snapshot, &[]);
     let _ = candidates::field_kinds(&snapshot);
-    let _ = grammar::open_grammar(&snapshot, true, &[]);
+    let _ = grammar::open_grammar(&snapshot, true, &[], 2);
 });

@@ -44,8 +44,8 @@ impl Guidance {
 /// (so they stay part of the cached prompt start).
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    /// The model's plan, written before the first step (page words went into it: untrusted).
-    plan: Vec<String>,
+    /// The task's parts in order, as the model split it before the first step.
+    parts: Vec<String>,
     lines: Vec<Segment>,
 }
 
@@ -61,13 +61,13 @@ impl History {
         self.lines.is_empty()
     }
 
-    pub fn set_plan(&mut self, plan: Vec<String>) {
-        self.plan = plan;
+    pub fn set_parts(&mut self, parts: Vec<String>) {
+        self.parts = parts;
     }
 }
 
 /// The page as the model reads it: title, address, outline, the saved data it may type.
-pub(crate) fn push_page(user: &mut Vec<Segment>, observation: &Observation) {
+fn push_page(user: &mut Vec<Segment>, observation: &Observation) {
     user.push(Segment::trusted("\nThe page now: "));
     user.push(Segment::untrusted(format!(
         "{} ({})\n",
@@ -109,12 +109,10 @@ pub fn request(
     guidance: Guidance,
 ) -> ModelRequest {
     let mut user = vec![Segment::trusted(format!("Task: {task}\n"))];
-    if !history.plan.is_empty() {
-        user.push(Segment::trusted(
-            "Your plan, written before the first step (the page may have changed since):\n",
-        ));
-        for line in &history.plan {
-            user.push(Segment::untrusted(format!("- {line}\n")));
+    if history.parts.len() > 1 {
+        user.push(Segment::trusted("The task's parts, in order:\n"));
+        for (number, part) in history.parts.iter().enumerate() {
+            user.push(Segment::trusted(format!("{}. {part}\n", number + 1)));
         }
     }
     if history.is_empty() {
@@ -140,12 +138,17 @@ pub fn request(
             user.push(Segment::untrusted(format!("{suggestion}\n")));
         }
     }
-    user.push(Segment::trusted("Next action, as JSON:"));
+    user.push(Segment::trusted(if history.parts.len() > 1 {
+        "Next action, as JSON, starting with the number of the task's part it does:"
+    } else {
+        "Next action, as JSON:"
+    }));
     let grammar = match guidance {
         Guidance::Open => open_grammar(
             observation.snapshot,
             observation.allow_done,
             &observation.blocked,
+            history.parts.len(),
         ),
         Guidance::Narrow => narrow_grammar(&observation.suggestions),
     };

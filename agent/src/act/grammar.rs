@@ -73,8 +73,14 @@ fn open_to(node: &Node, blocked: &[u64]) -> bool {
     !node.id.is_some_and(|id| blocked.contains(&id))
 }
 
-/// Every action the page allows now.
-pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: &[Action]) -> String {
+/// Every action the page allows now; with a task of several `parts`, the reply first says
+/// which part its action does (`{"part": 2, "action": …}`).
+pub fn open_grammar(
+    snapshot: &Snapshot,
+    allow_done: bool,
+    blocked: &[Action],
+    parts: usize,
+) -> String {
     let mut rules: BTreeMap<&str, String> = BTreeMap::new();
     let mut bodies: Vec<&str> = Vec::new();
     // Steps refused as changing nothing cannot be chosen: their elements leave that kind.
@@ -194,8 +200,21 @@ pub fn open_grammar(snapshot: &Snapshot, allow_done: bool, blocked: &[Action]) -
     }
     // The action comes first and a short reason after it: measured with a 1.5B model, a reason
     // written first talked the model into "done" before it had done anything.
+    let part = if parts > 1 {
+        rules.insert(
+            "part",
+            format!(
+                "{} ({}) \", \"",
+                field("part"),
+                alternatives((1..=parts).map(|n| literal(&n.to_string()))).unwrap_or_default()
+            ),
+        );
+        "part "
+    } else {
+        ""
+    };
     let mut grammar = format!(
-        "root ::= \"{{\" ({}) \", \" {} reason \"}}\"\n",
+        "root ::= \"{{\" {part}({}) \", \" {} reason \"}}\"\n",
         bodies.join(" | "),
         field("reason")
     );
@@ -233,7 +252,7 @@ mod tests {
 
     #[test]
     fn the_grammar_names_only_existing_refs_and_options() {
-        let grammar = open_grammar(&form(), true, &[]);
+        let grammar = open_grammar(&form(), true, &[], 0);
         assert!(
             grammar.contains(r#"anyref ::= "\"e3\"" | "\"e5\"" | "\"e7\"" | "\"e8\"""#),
             "{grammar}"
@@ -249,6 +268,7 @@ mod tests {
                 element: 3,
                 text: "x".into(),
             }],
+            0,
         );
         assert!(!blocked.contains("textref"), "{blocked}");
         assert!(!blocked.contains("| done"), "{blocked}");
@@ -263,11 +283,19 @@ mod tests {
                     text: "x".into(),
                 },
             ],
+            0,
         );
         assert!(
             both.contains(r#"anyref ::= "\"e3\"" | "\"e7\"" | "\"e8\"""#),
             "{both}"
         );
         assert!(!both.contains("textref"), "{both}");
+        assert!(!both.contains("part"), "{both}");
+        let parted = open_grammar(&form(), true, &[], 3);
+        assert!(parted.starts_with(r#"root ::= "{" part ("#), "{parted}");
+        assert!(
+            parted.contains(r#"part ::= "\"part\": " ("1" | "2" | "3") ", ""#),
+            "{parted}"
+        );
     }
 }

@@ -1,68 +1,71 @@
-//! Before the first step of a run the model decides, it writes the task's steps in order, from
-//! the first page; each later step's prompt shows that plan beside the task. Measured with a
-//! 1.5B model: asked only for the next action, it takes the element that matches the task's
-//! last words ("… and click submit") before the ones the task needs first.
+//! Before the first step of a run the model decides, it splits the task into its parts, in the
+//! order they must be done; each step's prompt lists them and the reply first says which part
+//! its action does. Measured with a 1.5B model: asked only for the next action, it took the
+//! element matching the task's last words ("… and click submit") before the ones the task needs
+//! first. The split reads the task alone, not the page: the user's words, so no page can write
+//! into it, and a short question.
 
 use std::ops::ControlFlow;
 use std::time::Instant;
 
 use crate::model::{LanguageModel, ModelError, ModelRequest, Segment};
 
-use super::decide::{Observation, SYSTEM, push_page};
-
-/// At most this many lines of plan (a longer task is re-read from its own words).
-pub const MAX_LINES: usize = 6;
-/// Characters of one line of plan.
+/// At most this many parts (a longer task is re-read from its own words).
+pub const MAX_PARTS: usize = 6;
+/// Characters of one part.
 const MAX_LINE: usize = 100;
 
-/// The grammar of a plan: one to `MAX_LINES` lines, each "- " and a few words.
+/// The system prompt of the split (a scripted model in tests tells the question by it).
+pub const SYSTEM: &str = "You split a task a user gives to a web browser's agent into its \
+    parts, in the order they must be done, one per line starting with \"- \". Keep every value \
+    the task gives (names, numbers, quoted text) exactly as written. A task that is one action \
+    is one part. Write the parts in the task's language. Examples:\n\
+    Task: Search for \"red shoes\" and open the second result.\n\
+    - Search for \"red shoes\"\n\
+    - Open the second result\n\
+    Task: Click the Help link.\n\
+    - Click the Help link\n\
+    Task: Connectez-vous avec l'identifiant marie, puis ouvrez la page Factures.\n\
+    - Se connecter avec l'identifiant marie\n\
+    - Ouvrir la page Factures";
+
+/// The grammar of the split: one to `MAX_PARTS` lines, each "- " and a few words.
 pub fn grammar() -> String {
-    let optional = " line?".repeat(MAX_LINES - 1);
+    let optional = " line?".repeat(MAX_PARTS - 1);
     format!(
-        "root ::= line{optional}\nline ::= \"- \" [^\\n\\x00-\\x1F] [^\\n\\x00-\\x1F]{{0,{}}} \"\\n\"\n",
+        "root ::= line{optional}\nline ::= \"- \" [^\\n\\x00-\\x1F -] [^\\n\\x00-\\x1F]{{0,{}}} \"\\n\"\n",
         MAX_LINE - 1
     )
 }
 
-/// The question: the same instructions and task as every step (so the engine reuses them), the
-/// first page, then the plan asked for.
-pub fn request(task: &str, observation: &Observation) -> ModelRequest {
-    let mut user = vec![
-        Segment::trusted(format!("Task: {task}\n")),
-        Segment::trusted("Steps so far: none\n"),
-    ];
-    push_page(&mut user, observation);
-    user.push(Segment::trusted(
-        "Before the first action, write the plan: the actions this task needs on this page, in \
-         order, one short line each starting with \"- \" (which element to click, what to type \
-         into which field, what to choose). Only what the task asks for; a task of one action \
-         has a plan of one line.\n",
-    ));
+/// The question: the task alone.
+pub fn request(task: &str) -> ModelRequest {
     ModelRequest {
         system: SYSTEM.to_owned(),
-        user,
+        user: vec![Segment::trusted(format!("Task: {task}"))],
         grammar: Some(grammar()),
         max_tokens: 120,
     }
 }
 
-/// The plan's lines, from the model's reply: "- " taken off, blank and repeated lines dropped.
-pub fn lines_of(reply: &str) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
+/// The parts, from the model's reply: dashes taken off, blank and repeated lines dropped.
+pub fn parts_of(reply: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
     for line in reply.lines() {
-        let line = line.trim().trim_start_matches('-').trim();
-        if line.is_empty() || lines.iter().any(|seen| seen == line) {
+        let part = line.trim_start_matches(|c: char| c == '-' || c.is_whitespace());
+        let part = part.trim_end();
+        if part.is_empty() || parts.iter().any(|seen| seen == part) {
             continue;
         }
-        lines.push(line.chars().take(MAX_LINE).collect());
-        if lines.len() == MAX_LINES {
+        parts.push(part.chars().take(MAX_LINE).collect());
+        if parts.len() == MAX_PARTS {
             break;
         }
     }
-    lines
+    parts
 }
 
-/// What making the plan cost, for the first step's figures.
+/// What the split cost, for the first step's figures.
 #[derive(Debug, Clone, Default)]
 pub struct Cost {
     pub seconds: f64,
@@ -71,20 +74,14 @@ pub struct Cost {
     pub generated_tokens: usize,
 }
 
-/// Ask the model for the plan.
-pub fn make(
-    model: &mut dyn LanguageModel,
-    task: &str,
-    observation: &Observation,
-) -> Result<(Vec<String>, Cost), ModelError> {
+/// Ask the model for the task's parts.
+pub fn make(model: &mut dyn LanguageModel, task: &str) -> Result<(Vec<String>, Cost), ModelError> {
     let started = Instant::now();
-    let reply = model.generate(&request(task, observation), &mut |_| {
-        ControlFlow::Continue(())
-    })?;
-    let plan = lines_of(&reply.text);
-    tracing::info!(plan = %plan.join(" | "), "the model's plan");
+    let reply = model.generate(&request(task), &mut |_| ControlFlow::Continue(()))?;
+    let parts = parts_of(&reply.text);
+    tracing::info!(parts = %parts.join(" | "), "the task's parts");
     Ok((
-        plan,
+        parts,
         Cost {
             seconds: started.elapsed().as_secs_f64(),
             prompt_tokens: reply.prompt_tokens,
@@ -99,15 +96,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_reply_becomes_the_plan_s_lines() {
-        let reply =
-            "- Click \"Section #40\" to expand it\n- Click \"Submit\"\n- Click \"Submit\"\n-  \n";
+    fn a_reply_becomes_the_task_s_parts() {
+        let reply = "- Expand the section\n- - Click \"Submit\"\n- Click \"Submit\"\n-  \n";
         assert_eq!(
-            lines_of(reply),
-            vec!["Click \"Section #40\" to expand it", "Click \"Submit\""]
+            parts_of(reply),
+            vec!["Expand the section", "Click \"Submit\""]
         );
-        let long = "- step\n".repeat(3) + &(0..10).map(|n| format!("- {n}\n")).collect::<String>();
-        assert_eq!(lines_of(&long).len(), MAX_LINES);
+        let long = (0..10).map(|n| format!("- {n}\n")).collect::<String>();
+        assert_eq!(parts_of(&long).len(), MAX_PARTS);
     }
 
     #[test]
@@ -115,6 +111,6 @@ mod tests {
         let grammar = grammar();
         assert!(grammar.starts_with("root ::= line line? "), "{grammar}");
         assert!(grammar.contains(r#"line ::= "- ""#), "{grammar}");
-        assert_eq!(grammar.matches("line?").count(), MAX_LINES - 1);
+        assert_eq!(grammar.matches("line?").count(), MAX_PARTS - 1);
     }
 }

@@ -56,7 +56,8 @@ pub struct RunOptions {
     pub guidance: Guidance,
     /// Tokens of page outline shown to the model each step.
     pub page_budget: usize,
-    /// Whether a model that reads the whole page (open guidance) first writes a plan.
+    /// Whether a model that reads the whole page (open guidance) first splits the task into
+    /// its parts.
     pub plan: bool,
 }
 
@@ -309,8 +310,8 @@ fn run_guarded(
             options.guidance
         };
         let plan_cost = if number == 1 && options.plan && options.guidance == Guidance::Open {
-            let (lines, cost) = plan::make(model, &task.text, &observation)?;
-            history.set_plan(lines);
+            let (parts, cost) = plan::make(model, &task.text)?;
+            history.set_parts(parts);
             cost
         } else {
             plan::Cost::default()

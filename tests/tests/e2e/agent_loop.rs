@@ -71,8 +71,8 @@ impl LanguageModel for ScriptedModel {
         if request.system == clef_agent::act::decide::WHICH_ONE_SYSTEM {
             return Ok(ModelReply::default());
         }
-        // The plan before the first step: a scripted model follows its own script.
-        if request.grammar.as_deref() == Some(clef_agent::act::plan::grammar().as_str()) {
+        // The task split into parts before the first step: a scripted model follows its script.
+        if request.system == clef_agent::act::plan::SYSTEM {
             return Ok(ModelReply {
                 text: "- follow the script\n".to_owned(),
                 ..ModelReply::default()
