@@ -53,6 +53,16 @@ pub struct Node {
     pub autocomplete: Option<String>,
     #[serde(default)]
     pub checked: Option<bool>,
+    /// An element that opens and closes something (`aria-expanded`, a `<details>` summary).
+    #[serde(default)]
+    pub expanded: Option<bool>,
+    /// The chosen tab or option (`aria-selected`), a pressed toggle, the current page or step.
+    #[serde(default)]
+    pub selected: bool,
+    #[serde(default)]
+    pub pressed: bool,
+    #[serde(default)]
+    pub current: bool,
     #[serde(default)]
     pub required: bool,
     #[serde(default)]
@@ -95,6 +105,7 @@ impl std::hash::Hash for Node {
         )
             .hash(state);
         (self.required, self.disabled, &self.options, self.cell).hash(state);
+        (self.expanded, self.selected, self.pressed, self.current).hash(state);
         // An icon that changes (a star turned on) is a change the user sees.
         (&self.icon, &self.class_hint).hash(state);
     }

@@ -290,6 +290,14 @@
         }
       }
       if (element.getAttribute("aria-checked")) entry.checked = element.getAttribute("aria-checked") === "true";
+      // States a screen reader announces: whether a section is open, which tab is chosen.
+      const expanded = element.getAttribute("aria-expanded");
+      if (expanded === "true" || expanded === "false") entry.expanded = expanded === "true";
+      else if (tag === "SUMMARY" && element.parentElement && element.parentElement.tagName === "DETAILS") entry.expanded = element.parentElement.open;
+      if (element.getAttribute("aria-selected") === "true") entry.selected = true;
+      if (element.getAttribute("aria-pressed") === "true") entry.pressed = true;
+      const current = element.getAttribute("aria-current");
+      if (current && current !== "false") entry.current = true;
       if (tag === "SELECT") {
         entry.options = Array.from(element.options).map((option) => collapse(option.label || option.textContent));
         entry.value = element.selectedIndex >= 0 ? collapse(element.options[element.selectedIndex].textContent) : "";

@@ -114,6 +114,45 @@ pub fn changes_besides(
         if changed_values > 0 && parts.is_empty() {
             parts.push(format!("{changed_values} fields changed"));
         }
+        // A section opened or closed, a tab or toggle chosen: said by the element's state.
+        let state = |node: &Node| -> Vec<&'static str> {
+            let mut words = Vec::new();
+            match node.expanded {
+                Some(true) => words.push("expanded"),
+                Some(false) => words.push("collapsed"),
+                None => {}
+            }
+            for (on, word) in [
+                (node.selected, "selected"),
+                (node.pressed, "pressed"),
+                (node.current, "current"),
+            ] {
+                if on {
+                    words.push(word);
+                }
+            }
+            words
+        };
+        let flipped: Vec<String> = before
+            .nodes
+            .iter()
+            .filter_map(|old| {
+                let id = old.id?;
+                let new = after.nodes.iter().find(|new| new.id == Some(id))?;
+                let (was, now) = (state(old), state(new));
+                let gained: Vec<&str> = now.iter().filter(|w| !was.contains(w)).copied().collect();
+                let lost: Vec<&str> = was.iter().filter(|w| !now.contains(w)).copied().collect();
+                match (gained.is_empty(), lost.is_empty()) {
+                    (true, true) => None,
+                    (false, _) => Some(format!("{} now {}", ref_of(id), gained.join(", "))),
+                    (true, false) => Some(format!("{} no longer {}", ref_of(id), lost.join(", "))),
+                }
+            })
+            .take(3)
+            .collect();
+        if !flipped.is_empty() {
+            parts.push(flipped.join(", "));
+        }
         // An icon turned on or off (a star, a checkmark drawn by class or picture).
         let looks = |node: &Node| format!("{:?} {:?}", node.icon, node.class_hint);
         let restyled: Vec<String> = before
@@ -192,5 +231,19 @@ mod tests {
         lit.icon = Some("star clicked".into());
         let said = changes(&snapshot(vec![star]), &snapshot(vec![lit]), &[]);
         assert_eq!(said, "e7 now looks \"star clicked\"");
+        // A section opened.
+        let mut section = node("tab", Some(3), "Section 2");
+        section.expanded = Some(false);
+        let mut open = section.clone();
+        open.expanded = Some(true);
+        open.selected = true;
+        let said = changes(
+            &snapshot(vec![section.clone()]),
+            &snapshot(vec![open.clone()]),
+            &[],
+        );
+        assert_eq!(said, "e3 now expanded, selected");
+        let said = changes(&snapshot(vec![open]), &snapshot(vec![section]), &[]);
+        assert_eq!(said, "e3 now collapsed");
     }
 }

@@ -151,6 +151,20 @@ pub fn outline_line(node: &Node) -> String {
         Some(false) if checkable(node) => line.push_str(" [unchecked]"),
         _ => {}
     }
+    match node.expanded {
+        Some(true) => line.push_str(" [expanded]"),
+        Some(false) => line.push_str(" [collapsed]"),
+        None => {}
+    }
+    for (state, word) in [
+        (node.selected, " [selected]"),
+        (node.pressed, " [pressed]"),
+        (node.current, " [current]"),
+    ] {
+        if state {
+            line.push_str(word);
+        }
+    }
     if node.required {
         line.push_str(" [required]");
     }
@@ -419,6 +433,18 @@ mod tests {
         assert_eq!(
             outline_line(&tick),
             "checkbox \"Remember me\" [ref=e5] [unchecked]"
+        );
+        let mut section = node("tab", Some(7), "Shipping");
+        section.expanded = Some(false);
+        assert_eq!(
+            outline_line(&section),
+            "tab \"Shipping\" [ref=e7] [collapsed]"
+        );
+        section.expanded = Some(true);
+        section.selected = true;
+        assert_eq!(
+            outline_line(&section),
+            "tab \"Shipping\" [ref=e7] [expanded] [selected]"
         );
         let mut unlabelled = node("textbox", Some(6), "");
         unlabelled.nearby = Some("Departure".into());
