@@ -92,6 +92,8 @@ pub struct Observation<'a> {
     pub saved: Vec<&'static str>,
     /// The hints' suggested actions, best first, as JSON.
     pub suggestions: Vec<String>,
+    /// Quoted text of the task no step has typed yet (`verify::untyped_values`).
+    pub untyped: Vec<String>,
     /// Something the loop must tell the model (a refused "done", a repeated step).
     pub note: Option<String>,
     /// Whether "done" may be said this step (not right after a refused one).
@@ -125,6 +127,17 @@ pub fn request(
     if let Some(last) = history.lines.last() {
         user.push(Segment::trusted("Last step: "));
         user.push(last.clone());
+    }
+    if !observation.untyped.is_empty() {
+        let values: Vec<String> = observation
+            .untyped
+            .iter()
+            .map(|value| format!("\"{value}\""))
+            .collect();
+        user.push(Segment::trusted(format!(
+            "Text the task gives that no step has typed yet: {}\n",
+            values.join(", ")
+        )));
     }
     if let Some(note) = &observation.note {
         user.push(Segment::trusted(format!("Note: {note}\n")));

@@ -29,7 +29,7 @@ use super::reply;
 use super::safety::{Confirm, Policy, Verdict, origin_of};
 use super::secrets::{PLACEHOLDER_KINDS, Vault, placeholder_kind};
 use super::task::Task;
-use super::verify::{NotDone, Performed, check_done};
+use super::verify::{NotDone, Performed, check_done, untyped_values};
 
 /// Suggestions from the form rules shown to the model at most.
 pub const SUGGESTIONS: usize = 5;
@@ -292,6 +292,7 @@ fn run_guarded(
                 .iter()
                 .map(|hint| reply::to_json(&hint.action))
                 .collect(),
+            untyped: untyped_values(&task, &snapshot, &performed),
             note: note.take(),
             allow_done: !done_refused_last,
             blocked: blocked

@@ -91,6 +91,49 @@ pub fn check_done(
     )))
 }
 
+/// The task's quoted values that no step has typed yet, while the page has an empty field to
+/// type them into: shown to the model each step (a small model clicks "send" before typing
+/// the text the task gives). A quoted value the page shows as an element's name, text or
+/// option names that element and is not text to type.
+pub fn untyped_values(task: &Task, snapshot: &Snapshot, steps: &[Performed]) -> Vec<String> {
+    let empty_field = snapshot.nodes.iter().any(|node| {
+        node.id.is_some()
+            && !node.disabled
+            && super::observe::takes_text(node)
+            && node
+                .value
+                .as_deref()
+                .is_none_or(|value| value.trim().is_empty())
+    });
+    if !empty_field {
+        return Vec::new();
+    }
+    let typed: Vec<String> = steps
+        .iter()
+        .filter_map(|step| match &step.action {
+            Action::Type { text, .. } => Some(normalized(text)),
+            _ => None,
+        })
+        .collect();
+    let on_page = |value: &str| {
+        snapshot.nodes.iter().any(|node| {
+            [node.name.as_deref(), node.text.as_deref()]
+                .into_iter()
+                .flatten()
+                .chain(node.options.iter().map(String::as_str))
+                .any(|shown| normalized(shown) == value)
+        })
+    };
+    task.quoted
+        .iter()
+        .filter(|value| {
+            let value = normalized(value);
+            !value.is_empty() && !typed.iter().any(|done| done.contains(&value)) && !on_page(&value)
+        })
+        .cloned()
+        .collect()
+}
+
 /// The checks a page can fail outright.
 fn check_page(task: &Task, snapshot: &Snapshot, steps: &[Performed]) -> Result<(), String> {
     let acted = steps.iter().any(|step| {
@@ -234,6 +277,16 @@ mod tests {
             check_done(&stop, &page("6011 1111 1111 1117"), &steps, false),
             Ok(())
         );
+    }
+
+    #[test]
+    fn quoted_text_not_yet_typed_is_listed_while_a_field_is_empty() {
+        let task = Task::new("reply to Ann with \"See you soon\" and click \"Pay\"");
+        // "Pay" names a button: not text to type.
+        assert_eq!(untyped_values(&task, &page(""), &[]), vec!["See you soon"]);
+        assert!(untyped_values(&task, &page(""), &[typed("see you  soon")]).is_empty());
+        // No empty field left: nothing to remind.
+        assert!(untyped_values(&task, &page("hello"), &[]).is_empty());
     }
 
     #[test]
