@@ -50,9 +50,13 @@ pub struct History {
 }
 
 impl History {
-    /// Add a finished step: what was done (page words, so untrusted) and what it changed.
-    pub fn push(&mut self, number: usize, description: &str, outcome: &str) {
-        self.lines.push(Segment::trusted(format!("{number}. ")));
+    /// Add a finished step: what was done (page words, so untrusted) and what it changed, with
+    /// the part of the task the model said it does.
+    pub fn push(&mut self, number: usize, part: Option<usize>, description: &str, outcome: &str) {
+        self.lines.push(Segment::trusted(match part {
+            Some(part) => format!("{number}. (part {part}) "),
+            None => format!("{number}. "),
+        }));
         self.lines
             .push(Segment::untrusted(format!("{description} → {outcome}\n")));
     }
@@ -209,6 +213,8 @@ pub const WHICH_ONE_SYSTEM: &str = "You match the user's task to one of several 
 pub struct Decision {
     pub action: Action,
     pub reason: String,
+    /// Which of the task's parts the model said the action does.
+    pub part: Option<usize>,
     pub model_seconds: f64,
     pub prompt_tokens: usize,
     pub prompt_tokens_evaluated: usize,
@@ -232,6 +238,7 @@ pub fn decide_step(
             reply::parse(&observation.suggestions[0], snapshot).map(|(action, _)| Decision {
                 action,
                 reason: "the only step the rules found".to_owned(),
+                part: None,
                 model_seconds: 0.0,
                 prompt_tokens: 0,
                 prompt_tokens_evaluated: 0,
@@ -277,9 +284,11 @@ pub fn decide_step(
         }
         other => other,
     };
+    let part = reply::part_of(&reply.text).filter(|part| (1..=history.parts.len()).contains(part));
     Ok(parsed.map(|(action, reason)| Decision {
         action,
         reason,
+        part,
         model_seconds: started.elapsed().as_secs_f64(),
         prompt_tokens,
         prompt_tokens_evaluated: evaluated,

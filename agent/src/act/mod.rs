@@ -19,6 +19,7 @@ pub mod observe;
 pub mod page;
 pub mod perform;
 pub mod plan;
+pub mod repeats;
 pub mod reply;
 pub mod run;
 pub mod safety;

@@ -43,6 +43,14 @@ pub fn to_json(action: &Action) -> String {
     spaced(&compact)
 }
 
+/// The part of the task a reply says its action does (`{"part": 2, …}`), if it says one.
+pub fn part_of(reply: &str) -> Option<usize> {
+    let start = reply.find('{')?;
+    let end = reply.rfind('}')?;
+    let value: serde_json::Value = serde_json::from_str(reply.get(start..=end)?).ok()?;
+    usize::try_from(value.get("part")?.as_u64()?).ok()
+}
+
 /// `{"a":1,"b":"x"}` → `{"a": 1, "b": "x"}`, leaving string contents alone.
 fn spaced(compact: &str) -> String {
     let mut out = String::with_capacity(compact.len() + 16);
@@ -238,6 +246,17 @@ mod tests {
                 key: "Enter".into()
             }
         );
+    }
+
+    #[test]
+    fn a_reply_may_say_which_part_of_the_task_it_does() {
+        assert_eq!(
+            part_of(r#"{"part": 2, "action": "click", "ref": "e3", "reason": "x"}"#),
+            Some(2)
+        );
+        assert_eq!(part_of(r#"{"action": "done", "reason": "x"}"#), None);
+        assert_eq!(part_of(r#"{"part": -1, "action": "done"}"#), None);
+        assert_eq!(part_of("not json"), None);
     }
 
     #[test]

@@ -4,8 +4,6 @@
 //! (audit) — until done, failed, the step limit or the user's stop.
 
 use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
 use std::time::Instant;
 
@@ -13,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{LanguageModel, ModelError};
 use crate::page::PageError;
-use crate::snapshot::{Node, Snapshot, Snapshotter};
+use crate::snapshot::{Snapshot, Snapshotter};
 
 use super::action::Action;
 use super::audit::{AuditLog, audit_blocked, audit_step};
@@ -25,6 +23,7 @@ use super::observe::{self, display_name, outline};
 use super::page::{ActPage, error_page, page_errors};
 use super::perform::{perform, settle};
 use super::plan;
+use super::repeats::{field_holds, state_hash, toggled_by};
 use super::reply;
 use super::safety::{Confirm, Policy, Verdict, origin_of};
 use super::secrets::{PLACEHOLDER_KINDS, Vault, placeholder_kind};
@@ -114,14 +113,6 @@ impl From<PageError> for ActError {
     }
 }
 
-/// The page's state for spotting a step that changed nothing: its address and what it says.
-fn state_hash(snapshot: &Snapshot) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    snapshot.url.hash(&mut hasher);
-    snapshot.nodes.hash(&mut hasher);
-    hasher.finish()
-}
-
 /// A step whose effect is seen only in the next snapshot.
 struct Pending {
     number: usize,
@@ -131,6 +122,10 @@ struct Pending {
     description: String,
     outcome: String,
     performed: bool,
+    /// The task's part the model said the step does.
+    part: Option<usize>,
+    /// The element a performed click was on.
+    clicked: Option<u64>,
 }
 
 /// Same action on the same page state this many times: the agent is going round in circles.
@@ -208,6 +203,9 @@ fn run_guarded(
     // Fields the model tried to type again what they already held: closed to typing while they
     // still hold it (a small model otherwise goes back to them step after step).
     let mut held: Vec<(u64, String)> = Vec::new();
+    // A toggle the last step switched (a section opened): not offered at once, as clicking it
+    // again would undo the step (a small model clicks the section it just opened again).
+    let mut toggled: Option<u64> = None;
     let mut in_a_row = 0usize;
     // Labels of personal data typed into the current page's form, for the submit check.
     let mut typed_personal: Vec<String> = Vec::new();
@@ -250,7 +248,10 @@ fn run_guarded(
                 }
                 audit_blocked(audit, page, &snapshot.url, &late)?;
             }
-            history.push(last.number, &last.description, &outcome);
+            history.push(last.number, last.part, &last.description, &outcome);
+            toggled = last.clicked.filter(|element| {
+                last.performed && toggled_by(&last.snapshot, &snapshot, *element)
+            });
         }
         if typed_on != snapshot.url {
             typed_personal.clear();
@@ -298,6 +299,7 @@ fn run_guarded(
             blocked: blocked
                 .take()
                 .into_iter()
+                .chain(toggled.map(|element| Action::Click { element }))
                 .chain(held.iter().map(|(element, text)| Action::Type {
                     element: *element,
                     text: text.clone(),
@@ -475,6 +477,8 @@ fn run_guarded(
                 description,
                 outcome: why,
                 performed: false,
+                part: decision.part,
+                clicked: None,
             });
             let stop = on_step(&record).is_break();
             steps.push(record);
@@ -629,6 +633,11 @@ fn run_guarded(
             description,
             outcome,
             performed: acted,
+            part: decision.part,
+            clicked: match action {
+                Action::Click { element } => Some(element),
+                _ => None,
+            },
         });
     }
     Ok(finish(
@@ -639,69 +648,4 @@ fn run_guarded(
             options.max_steps
         ),
     ))
-}
-
-/// Whether a field holds `text`: its value, or for a secret the agent typed it and it is still
-/// filled.
-fn field_holds(node: &Node, performed: &[Performed], element: u64, text: &str) -> bool {
-    node.value.as_deref() == Some(text) || hidden_field_holds(node, performed, element, text)
-}
-
-/// Whether a secret field, whose value every snapshot shows as a placeholder (`mask`, called by
-/// `Snapshotter::take`), is still filled and was last typed `text` by the agent.
-fn hidden_field_holds(node: &Node, performed: &[Performed], element: u64, text: &str) -> bool {
-    let masked = node
-        .value
-        .as_deref()
-        .is_some_and(|shown| shown.starts_with("{{") && shown.ends_with("}}"));
-    let last_typed = performed.iter().rev().find_map(|step| match &step.action {
-        Action::Type {
-            element: typed,
-            text,
-        } if *typed == element => Some(text.as_str()),
-        _ => None,
-    });
-    masked && last_typed == Some(text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::snapshot::fixtures::node;
-
-    fn typed(element: u64, text: &str) -> Performed {
-        Performed {
-            url: "http://127.0.0.1/".into(),
-            action: Action::Type {
-                element,
-                text: text.into(),
-            },
-        }
-    }
-
-    #[test]
-    fn a_password_field_holds_what_was_last_typed_into_it() {
-        let mut field = node("textbox", Some(1), "Password");
-        field.input_type = Some("password".into());
-        // The snapshot as the model sees it: the secret masked as a placeholder.
-        field.value = Some("{{password}}".into());
-        let performed = [typed(1, "rUT3X")];
-        assert!(hidden_field_holds(&field, &performed, 1, "rUT3X"));
-        assert!(field_holds(&field, &performed, 1, "rUT3X"));
-        // Another text, another field, or a field the page emptied: typing may change it.
-        assert!(!hidden_field_holds(&field, &performed, 1, "other"));
-        assert!(!hidden_field_holds(
-            &field,
-            &[typed(2, "rUT3X")],
-            1,
-            "rUT3X"
-        ));
-        field.value = Some(String::new());
-        assert!(!hidden_field_holds(&field, &performed, 1, "rUT3X"));
-        // A plain field holds what its value says.
-        let mut name = node("textbox", Some(3), "Name");
-        name.value = Some("Ann".into());
-        assert!(field_holds(&name, &[], 3, "Ann"));
-        assert!(!field_holds(&name, &[typed(3, "Bob")], 3, "Bob"));
-    }
 }
