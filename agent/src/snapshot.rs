@@ -166,6 +166,7 @@ impl Snapshotter {
         };
         // Secrets never leave this function: everything downstream reads placeholders.
         crate::act::mask::mask(&mut snapshot);
+        crate::act::observe::tell_apart(&mut snapshot);
         Ok(snapshot)
     }
 }

@@ -173,7 +173,8 @@
     let ancestor = element.parentElement;
     for (let level = 0; ancestor && level < 4; level++, ancestor = ancestor.parentElement) {
       const text = collapse(ancestor.innerText || ancestor.textContent);
-      if (text && text !== own) return text.length <= 60 ? text : text.slice(0, 60) + "…";
+      // Long: what tells look-alikes apart may come late (act::observe::tell_apart cuts it).
+      if (text && text !== own) return text.length <= 240 ? text : text.slice(0, 240) + "…";
     }
     return "";
   };

@@ -96,6 +96,71 @@ pub fn look_alikes<'a>(snapshot: &'a Snapshot, node: &Node, task: &str) -> Vec<&
     ranked
 }
 
+/// Characters of an element's surroundings shown to the model.
+const CONTEXT_CHARS: usize = 60;
+
+/// Shortens each element's surroundings to what tells it from its look-alikes: the words all
+/// of them share at the start (a menu repeated in every post) go, the rest is cut to
+/// `CONTEXT_CHARS`. The page sends longer surroundings so that what differs survives the cut.
+pub fn tell_apart(snapshot: &mut Snapshot) {
+    let look = |node: &Node| {
+        (
+            node.kind.clone(),
+            display_name(node).to_owned(),
+            node.icon.clone(),
+            node.class_hint.clone(),
+        )
+    };
+    let mut groups: std::collections::HashMap<_, Vec<usize>> = std::collections::HashMap::new();
+    for (index, node) in snapshot.nodes.iter().enumerate() {
+        if node.context.is_some() {
+            groups.entry(look(node)).or_default().push(index);
+        }
+    }
+    for members in groups.values() {
+        let words: Vec<Vec<&str>> = members
+            .iter()
+            .map(|&index| {
+                snapshot.nodes[index]
+                    .context
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .collect()
+            })
+            .collect();
+        let shortest = words.iter().map(Vec::len).min().unwrap_or(0);
+        let shared = if members.len() < 2 {
+            0
+        } else {
+            (0..shortest)
+                .take_while(|&at| words.iter().all(|other| other[at] == words[0][at]))
+                .count()
+        };
+        let texts: Vec<String> = words
+            .iter()
+            .map(|these| {
+                // Nothing left once the shared words go: the whole text is what there is.
+                let rest = if shared < these.len() {
+                    &these[shared..]
+                } else {
+                    &these[..]
+                };
+                let text = rest.join(" ");
+                if text.chars().count() <= CONTEXT_CHARS {
+                    text
+                } else {
+                    let cut: String = text.chars().take(CONTEXT_CHARS).collect();
+                    format!("{}…", cut.trim_end_matches('…'))
+                }
+            })
+            .collect();
+        for (&index, text) in members.iter().zip(texts) {
+            snapshot.nodes[index].context = Some(text);
+        }
+    }
+}
+
 /// One element or text as an outline line, without the leading "- ".
 pub fn outline_line(node: &Node) -> String {
     match node.kind.as_str() {
@@ -399,6 +464,40 @@ mod tests {
         assert!(look_alikes(&page, &page.nodes[2], "delete").is_empty());
         let same = snapshot(vec![star(1, "row"), star(2, "row")]);
         assert!(look_alikes(&same, &same.nodes[0], "star").is_empty());
+    }
+
+    #[test]
+    fn surroundings_keep_what_tells_look_alikes_apart() {
+        let icon = |id: u64, context: &str| {
+            let mut icon = node("clickable", Some(id), "");
+            icon.icon = Some("retweet".into());
+            icon.context = Some(context.into());
+            icon
+        };
+        let menu = "Share via DM Copy link to Tweet Embed Tweet Mute";
+        let mut lone = node("clickable", Some(3), "");
+        lone.context = Some(format!("{menu} {}", "word ".repeat(20)));
+        let mut page = snapshot(vec![
+            icon(1, &format!("{menu} @cristin Block @cristin")),
+            icon(2, &format!("{menu} @beaulah Block @beaulah")),
+            lone,
+        ]);
+        tell_apart(&mut page);
+        assert_eq!(
+            page.nodes[0].context.as_deref(),
+            Some("@cristin Block @cristin")
+        );
+        assert_eq!(
+            page.nodes[1].context.as_deref(),
+            Some("@beaulah Block @beaulah")
+        );
+        // One of a kind: kept from its start, cut to length.
+        let lone = page.nodes[2].context.clone().unwrap_or_default();
+        assert!(
+            lone.starts_with("Share via DM") && lone.ends_with('…'),
+            "{lone}"
+        );
+        assert_eq!(lone.chars().count(), CONTEXT_CHARS + 1);
     }
 
     #[test]

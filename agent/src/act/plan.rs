@@ -18,13 +18,15 @@ const MAX_LINE: usize = 100;
 /// The system prompt of the split (a scripted model in tests tells the question by it).
 pub const SYSTEM: &str = "You split a task a user gives to a web browser's agent into its \
     parts, in the order they must be done, one per line starting with \"- \". Keep every value \
-    the task gives (names, numbers, quoted text) exactly as written. A task that is one action \
-    is one part. Write the parts in the task's language. Examples:\n\
+    the task gives (names, numbers, quoted text) exactly as written. A part is something to do; \
+    words that say where or for whom (in which row, for which user) stay with the action they \
+    belong to, so a task that is one action is one part. Write the parts in the task's \
+    language. Examples:\n\
     Task: Search for \"red shoes\" and open the second result.\n\
     - Search for \"red shoes\"\n\
     - Open the second result\n\
-    Task: Click the Help link.\n\
-    - Click the Help link\n\
+    Task: In the row for Paris, click Delete.\n\
+    - Click Delete in the row for Paris\n\
     Task: Connectez-vous avec l'identifiant marie, puis ouvrez la page Factures.\n\
     - Se connecter avec l'identifiant marie\n\
     - Ouvrir la page Factures";
