@@ -97,8 +97,14 @@ pub fn field_kinds(snapshot: &Snapshot) -> Vec<(u64, FieldKind)> {
 
 fn words_of(node: &Node) -> Vec<String> {
     let mut text = node.label().to_owned();
+    // An element with no name is known by its picture, id, class and the text around it.
+    let unnamed = [&node.icon, &node.id_hint, &node.class_hint, &node.context];
+    let unnamed = unnamed
+        .into_iter()
+        .filter(|_| node.label().trim().is_empty());
     for extra in [&node.placeholder, &node.field_name, &node.field_id]
         .into_iter()
+        .chain(unnamed)
         .flatten()
     {
         text.push(' ');
@@ -382,10 +388,16 @@ pub fn candidates(
                 }
                 let mut score = 2.0 * overlap;
                 // The task names this element by its very label ("click the \"No\" button").
-                if task
-                    .quoted
-                    .iter()
-                    .any(|value| value.eq_ignore_ascii_case(node.label().trim()))
+                let shown = if node.label().trim().is_empty() {
+                    node.icon.as_deref().unwrap_or_default()
+                } else {
+                    node.label()
+                };
+                if !shown.trim().is_empty()
+                    && task
+                        .quoted
+                        .iter()
+                        .any(|value| value.trim().eq_ignore_ascii_case(shown.trim()))
                 {
                     score += 6.0;
                 }
@@ -513,4 +525,31 @@ pub fn candidates(
     }
     all.sort_by(|a, b| b.score.total_cmp(&a.score));
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::fixtures::{node, snapshot};
+
+    #[test]
+    fn an_unnamed_icon_is_known_by_its_picture_and_its_row() {
+        let icon = |id: u64, picture: &str, row: &str| {
+            let mut icon = node("clickable", Some(id), "");
+            icon.name = None;
+            icon.icon = Some(picture.into());
+            icon.context = Some(row.into());
+            icon
+        };
+        let page = snapshot(vec![
+            icon(1, "delete", "Andria lunch on Friday"),
+            icon(2, "archive", "Andria lunch on Friday"),
+            icon(3, "delete", "Deva quarterly report"),
+            icon(4, "archive", "Deva quarterly report"),
+        ]);
+        let task = Task::new("Archive the mail from Deva");
+        let found = candidates(&page, &task, &Done::default(), &|_| false);
+        let best = found.first().map(|candidate| candidate.action.clone());
+        assert_eq!(best, Some(Action::Click { element: 4 }), "{found:?}");
+    }
 }
