@@ -60,7 +60,8 @@ pub fn display_name(node: &Node) -> &str {
 
 /// The elements that look like `node` to a reader of the outline (same role, name and
 /// picture), the task's words first, when there are several and the text around each tells
-/// them apart: the star of each e-mail, the "Reply" of each post.
+/// them apart: the star of each e-mail, the "Reply" of each post. Empty when `node`'s own
+/// surroundings share more of the task's words than any other's: the choice is clear.
 pub fn look_alikes<'a>(snapshot: &'a Snapshot, node: &Node, task: &str) -> Vec<&'a Node> {
     let look = |other: &Node| {
         (
@@ -90,6 +91,13 @@ pub fn look_alikes<'a>(snapshot: &'a Snapshot, node: &Node, task: &str) -> Vec<&
             .filter(|term| task_terms.contains(*term))
             .count()
     };
+    let mine = overlap(node);
+    if alike
+        .iter()
+        .all(|other| other.id == node.id || overlap(other) < mine)
+    {
+        return Vec::new();
+    }
     let mut ranked = alike;
     // Stable: page order among equals.
     ranked.sort_by_key(|other| std::cmp::Reverse(overlap(other)));
@@ -460,6 +468,8 @@ mod tests {
         let ids: Vec<u64> = alikes.iter().filter_map(|node| node.id).collect();
         // The trash is not a star; the row naming the task's words comes first.
         assert_eq!(ids, vec![2, 1]);
+        // The star chosen is the one whose row the task names: nothing to ask.
+        assert!(look_alikes(&page, &page.nodes[1], "Star the email from Deva").is_empty());
         // One of a kind, or look-alikes nothing tells apart: no question.
         assert!(look_alikes(&page, &page.nodes[2], "delete").is_empty());
         let same = snapshot(vec![star(1, "row"), star(2, "row")]);
