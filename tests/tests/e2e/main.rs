@@ -293,6 +293,10 @@ fn main() -> ExitCode {
             agent_loop::a_french_task_with_the_test_model,
         ),
         (
+            "loop_task_split_by_the_test_model",
+            agent_loop::the_test_model_splits_a_task,
+        ),
+        (
             "policy_features_sites_and_locked_settings",
             policy::features_sites_and_locked_settings,
         ),
