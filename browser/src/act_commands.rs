@@ -142,6 +142,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         &audit,
         &options,
         &mut |step| {
+            for (index, part) in step.parts.iter().enumerate() {
+                println!("plan {}. {part}", index + 1);
+            }
             println!(
                 "{:>2}. {} → {}",
                 step.number, step.description, step.outcome

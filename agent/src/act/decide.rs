@@ -68,6 +68,15 @@ impl History {
     pub fn set_parts(&mut self, parts: Vec<String>) {
         self.parts = parts;
     }
+
+    /// The parts, told once: with the first step, when there are several.
+    pub fn parts_for_step(&self, number: usize) -> Vec<String> {
+        if number == 1 && self.parts.len() > 1 {
+            self.parts.clone()
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// The page as the model reads it: title, address, outline, the saved data it may type.

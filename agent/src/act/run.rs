@@ -87,6 +87,9 @@ pub struct StepRecord {
     pub prompt_tokens: usize,
     pub prompt_tokens_evaluated: usize,
     pub generated_tokens: usize,
+    /// On the first step: the task's parts as the model split it, for the user to see.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -342,6 +345,7 @@ fn run_guarded(
                     prompt_tokens: 0,
                     prompt_tokens_evaluated: 0,
                     generated_tokens: 0,
+                    parts: history.parts_for_step(number),
                 };
                 note = Some(format!(
                     "your last reply was not an action ({problem}); reply with one JSON action"
@@ -379,6 +383,7 @@ fn run_guarded(
             prompt_tokens: decision.prompt_tokens,
             prompt_tokens_evaluated: decision.prompt_tokens_evaluated,
             generated_tokens: decision.generated_tokens,
+            parts: history.parts_for_step(number),
         };
 
         // Checks that need no page: loops and claims of success. A page may change on its own
