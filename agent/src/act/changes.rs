@@ -47,6 +47,9 @@ fn text_lines(snapshot: &Snapshot) -> Vec<String> {
 }
 
 /// `changes`, leaving out lines shaped like those that tick on their own.
+/// What a step that changed nothing the model can see is said to have done.
+pub const NO_EFFECT: &str = "no visible effect";
+
 pub fn changes_besides(
     before: &Snapshot,
     after: &Snapshot,
@@ -177,7 +180,7 @@ pub fn changes_besides(
         }
     }
     if parts.is_empty() {
-        "no visible effect".to_owned()
+        NO_EFFECT.to_owned()
     } else {
         parts.join("; ")
     }

@@ -16,7 +16,7 @@ use crate::snapshot::{Snapshot, Snapshotter};
 use super::action::Action;
 use super::audit::{AuditLog, audit_blocked, audit_step};
 use super::candidates::{Done, candidates};
-use super::changes::{changes_besides, ticking};
+use super::changes::{NO_EFFECT, changes_besides, ticking};
 use super::decide::{Guidance, History, Observation, decide_step};
 use super::egress::Egress;
 use super::observe::{self, display_name, outline};
@@ -206,9 +206,10 @@ fn run_guarded(
     // Fields the model tried to type again what they already held: closed to typing while they
     // still hold it (a small model otherwise goes back to them step after step).
     let mut held: Vec<(u64, String)> = Vec::new();
-    // A toggle the last step switched (a section opened): not offered at once, as clicking it
-    // again would undo the step (a small model clicks the section it just opened again).
-    let mut toggled: Option<u64> = None;
+    // The element the last step clicked, when the click switched it (a section opened) or
+    // changed nothing the model can see: not offered at once (a small model clicks the section
+    // it just opened again, or a button it has just pressed, undoing or repeating the step).
+    let mut not_again: Option<u64> = None;
     let mut in_a_row = 0usize;
     // Labels of personal data typed into the current page's form, for the submit check.
     let mut typed_personal: Vec<String> = Vec::new();
@@ -228,15 +229,13 @@ fn run_guarded(
         let started = Instant::now();
         let snapshot = snapshotter.take(page)?;
         if let Some(last) = pending.take() {
-            let mut outcome = if last.performed {
+            let effect = last.performed.then(|| {
                 let dialogs = page.take_dialogs();
-                format!(
-                    "{}; {}",
-                    last.outcome,
-                    changes_besides(&last.snapshot, &snapshot, &dialogs, &last.ticking)
-                )
-            } else {
-                last.outcome
+                changes_besides(&last.snapshot, &snapshot, &dialogs, &last.ticking)
+            });
+            let mut outcome = match &effect {
+                Some(effect) => format!("{}; {effect}", last.outcome),
+                None => last.outcome.clone(),
             };
             // A request the page made after the step had settled (a timer, a late redirect).
             let late = page.take_blocked();
@@ -252,8 +251,9 @@ fn run_guarded(
                 audit_blocked(audit, page, &snapshot.url, &late)?;
             }
             history.push(last.number, last.part, &last.description, &outcome);
-            toggled = last.clicked.filter(|element| {
-                last.performed && toggled_by(&last.snapshot, &snapshot, *element)
+            not_again = last.clicked.filter(|element| {
+                effect.as_deref() == Some(NO_EFFECT)
+                    || (last.performed && toggled_by(&last.snapshot, &snapshot, *element))
             });
         }
         if typed_on != snapshot.url {
@@ -302,7 +302,7 @@ fn run_guarded(
             blocked: blocked
                 .take()
                 .into_iter()
-                .chain(toggled.map(|element| Action::Click { element }))
+                .chain(not_again.map(|element| Action::Click { element }))
                 .chain(held.iter().map(|(element, text)| Action::Type {
                     element: *element,
                     text: text.clone(),
