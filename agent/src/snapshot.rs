@@ -112,6 +112,26 @@ impl std::hash::Hash for Node {
 }
 
 impl Node {
+    /// The states a screen reader announces, as the outline and the step's changes say them.
+    pub fn states(&self) -> Vec<&'static str> {
+        let mut words = Vec::new();
+        match self.expanded {
+            Some(true) => words.push("expanded"),
+            Some(false) => words.push("collapsed"),
+            None => {}
+        }
+        for (on, word) in [
+            (self.selected, "selected"),
+            (self.pressed, "pressed"),
+            (self.current, "current"),
+        ] {
+            if on {
+                words.push(word);
+            }
+        }
+        words
+    }
+
     pub fn is_interactive(&self) -> bool {
         self.id.is_some()
     }

@@ -118,31 +118,13 @@ pub fn changes_besides(
             parts.push(format!("{changed_values} fields changed"));
         }
         // A section opened or closed, a tab or toggle chosen: said by the element's state.
-        let state = |node: &Node| -> Vec<&'static str> {
-            let mut words = Vec::new();
-            match node.expanded {
-                Some(true) => words.push("expanded"),
-                Some(false) => words.push("collapsed"),
-                None => {}
-            }
-            for (on, word) in [
-                (node.selected, "selected"),
-                (node.pressed, "pressed"),
-                (node.current, "current"),
-            ] {
-                if on {
-                    words.push(word);
-                }
-            }
-            words
-        };
         let flipped: Vec<String> = before
             .nodes
             .iter()
             .filter_map(|old| {
                 let id = old.id?;
                 let new = after.nodes.iter().find(|new| new.id == Some(id))?;
-                let (was, now) = (state(old), state(new));
+                let (was, now) = (old.states(), new.states());
                 let gained: Vec<&str> = now.iter().filter(|w| !was.contains(w)).copied().collect();
                 let lost: Vec<&str> = was.iter().filter(|w| !now.contains(w)).copied().collect();
                 match (gained.is_empty(), lost.is_empty()) {

@@ -79,24 +79,6 @@ impl History {
     }
 }
 
-/// The page as the model reads it: title, address, outline, the saved data it may type.
-fn push_page(user: &mut Vec<Segment>, observation: &Observation) {
-    user.push(Segment::trusted("\nThe page now: "));
-    user.push(Segment::untrusted(format!(
-        "{} ({})\n",
-        observation.snapshot.title, observation.snapshot.url
-    )));
-    user.push(Segment::trusted("<page>\n"));
-    user.push(Segment::untrusted(observation.outline.clone()));
-    user.push(Segment::trusted("</page>\n"));
-    if !observation.saved.is_empty() {
-        user.push(Segment::trusted(format!(
-            "Saved data you may type for this site: {}\n",
-            observation.saved.join(", ")
-        )));
-    }
-}
-
 /// What the model sees of this step besides the task and history.
 pub struct Observation<'a> {
     pub snapshot: &'a Snapshot,
@@ -136,7 +118,20 @@ pub fn request(
         user.push(Segment::trusted("Steps so far:\n"));
         user.extend(history.lines.iter().cloned());
     }
-    push_page(&mut user, observation);
+    user.push(Segment::trusted("\nThe page now: "));
+    user.push(Segment::untrusted(format!(
+        "{} ({})\n",
+        observation.snapshot.title, observation.snapshot.url
+    )));
+    user.push(Segment::trusted("<page>\n"));
+    user.push(Segment::untrusted(observation.outline.clone()));
+    user.push(Segment::trusted("</page>\n"));
+    if !observation.saved.is_empty() {
+        user.push(Segment::trusted(format!(
+            "Saved data you may type for this site: {}\n",
+            observation.saved.join(", ")
+        )));
+    }
     if let Some(last) = history.lines.last() {
         user.push(Segment::trusted("Last step: "));
         user.push(last.clone());

@@ -224,19 +224,8 @@ pub fn outline_line(node: &Node) -> String {
         Some(false) if checkable(node) => line.push_str(" [unchecked]"),
         _ => {}
     }
-    match node.expanded {
-        Some(true) => line.push_str(" [expanded]"),
-        Some(false) => line.push_str(" [collapsed]"),
-        None => {}
-    }
-    for (state, word) in [
-        (node.selected, " [selected]"),
-        (node.pressed, " [pressed]"),
-        (node.current, " [current]"),
-    ] {
-        if state {
-            line.push_str(word);
-        }
+    for state in node.states() {
+        line.push_str(&format!(" [{state}]"));
     }
     if node.required {
         line.push_str(" [required]");

@@ -25,7 +25,7 @@ pub fn toggled_by(before: &Snapshot, after: &Snapshot, element: u64) -> bool {
             .nodes
             .iter()
             .find(|node| node.id == Some(element))
-            .map(|node| (node.expanded, node.pressed, node.checked, node.selected))
+            .map(|node| (node.states(), node.checked))
     };
     matches!((find(before), find(after)), (Some(was), Some(now)) if was != now)
 }
