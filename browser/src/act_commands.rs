@@ -2,11 +2,16 @@
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clef_agent::act::{self, AuditLog, Guidance, PolicyApprover, RunOptions, Status, origin_of};
-use clef_browser::assistant::{HeadlessAccess, LocalModel, SecretsVault, default_audit_path};
+use clef_agent::act::{
+    self, AuditLog, Guidance, PolicyApprover, RunOptions, Status, Toolbox, origin_of,
+};
+use clef_browser::assistant::{
+    HeadlessAccess, LocalModel, SecretsVault, connect_tools, default_audit_path,
+};
 use clef_browser::config::Config;
 use clef_browser::page_cache::task_site;
 use clef_browser::policies::{self, PolicyError};
@@ -49,6 +54,9 @@ pub struct RunArgs {
     /// Skip the plan a model with open guidance writes before its first step.
     #[arg(long)]
     pub no_plan: bool,
+    /// Offer the model no tools of the MCP servers in the config (`[[mcp_servers]]`).
+    #[arg(long)]
+    pub no_tools: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -107,7 +115,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     }
     let config = Config::load_default()?;
     let vault = SecretsVault::open(
-        config.profile,
+        config.profile.clone(),
         &crate::places_commands::profile_dir(None)?,
         config.passwords.store,
     );
@@ -125,12 +133,30 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         "narrow" => Guidance::Narrow,
         _ => Guidance::for_parameters(model.parameters()),
     };
+    let servers = if args.no_tools {
+        &[][..]
+    } else {
+        &config.mcp_servers[..]
+    };
+    let (tools, problems) = connect_tools(servers, &policies, Config::default_path());
+    for problem in problems {
+        eprintln!("note: {problem}");
+    }
+    if let Some(tools) = &tools {
+        let names: Vec<&str> = tools
+            .tools()
+            .iter()
+            .map(|tool| tool.name.as_str())
+            .collect();
+        eprintln!("note: tools the model may call: {}", names.join(", "));
+    }
     let options = RunOptions {
         max_steps,
         policy,
         guidance,
         page_budget: args.page_budget,
         plan: !args.no_plan,
+        tools: tools.map(|tools| Arc::new(tools) as Arc<dyn Toolbox>),
     };
     let mut access = HeadlessAccess::new(&page);
     let outcome = act::run(

@@ -18,6 +18,9 @@ pub struct Config {
     /// The password manager.
     #[serde(default)]
     pub passwords: Passwords,
+    /// `[[mcp_servers]]`: MCP servers whose tools the agent may call.
+    #[serde(default)]
+    pub mcp_servers: Vec<clef_extensions::mcp::client::ServerConfig>,
 }
 
 /// `[passwords]`: whether Clef offers to save logins, and where secrets are kept.
@@ -184,9 +187,72 @@ pub fn set_values(
     Config::load(path).map(drop)
 }
 
+/// Add `tool` to the `always_allow` list of the `[[mcp_servers]]` entry named `server` in the
+/// config file at `path`, in place (the user said "always" for it).
+pub fn allow_tool_always(path: &Path, server: &str, tool: &str) -> Result<(), ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut document: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|error: toml_edit::TomlError| invalid(error.to_string()))?;
+    let entry = document
+        .get_mut("mcp_servers")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+        .and_then(|servers| {
+            servers
+                .iter_mut()
+                .find(|entry| entry.get("name").and_then(toml_edit::Item::as_str) == Some(server))
+        })
+        .ok_or_else(|| invalid(format!("no [[mcp_servers]] named \"{server}\"")))?;
+    let list = entry
+        .entry("always_allow")
+        .or_insert(toml_edit::value(toml_edit::Array::new()))
+        .as_array_mut()
+        .ok_or_else(|| invalid(format!("always_allow of \"{server}\" is not a list")))?;
+    if !list.iter().any(|known| known.as_str() == Some(tool)) {
+        list.push(tool);
+    }
+    std::fs::write(path, document.to_string()).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    Config::load(path).map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_always_is_added_to_its_server_in_place() {
+        let dir = std::env::temp_dir().join(format!("clef-config-mcp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.toml");
+        std::fs::write(
+            &path,
+            "# my servers\n[[mcp_servers]]\nname = \"notes\"\ncommand = [\"notes-mcp\"]\n\n\
+             [[mcp_servers]]\nname = \"orders\" # the shop\nurl = \"http://127.0.0.1:8931/mcp\"\n",
+        )
+        .unwrap();
+        allow_tool_always(&path, "orders", "lookup_order").unwrap();
+        allow_tool_always(&path, "orders", "lookup_order").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("# the shop") && text.starts_with("# my servers"),
+            "{text}"
+        );
+        let servers = Config::load(&path).unwrap().mcp_servers;
+        assert!(servers[0].always_allow.is_empty());
+        assert_eq!(servers[1].always_allow, ["lookup_order"]);
+        assert!(allow_tool_always(&path, "nobody", "x").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn reads_model_settings_and_rejects_unknown_keys() {

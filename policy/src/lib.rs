@@ -107,6 +107,8 @@ pub struct Policies {
     mcp: Option<bool>,
     /// Whether MCP clients may run their own scripts in pages (`browser_evaluate`).
     mcp_evaluate: Option<bool>,
+    /// Whether the agent may call tools of MCP servers the user set up.
+    mcp_tools: Option<bool>,
     /// Whether the user's own user scripts run.
     user_scripts: Option<bool>,
     /// The organisation's own user scripts.
@@ -285,6 +287,12 @@ impl Policies {
             ));
         }
         Ok(())
+    }
+
+    /// Whether the agent may call tools of the MCP servers the user set up (on unless the
+    /// policy turns it off).
+    pub fn mcp_tools_allowed(&self) -> bool {
+        !self.closed && self.mcp_tools != Some(false)
     }
 
     /// Whether MCP clients may evaluate scripts: `Some(false)` forbidden, `Some(true)` allowed

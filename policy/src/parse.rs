@@ -118,6 +118,7 @@ impl Policies {
             let slot = match key.as_str() {
                 "Enabled" => &mut self.mcp,
                 "Evaluate" => &mut self.mcp_evaluate,
+                "Tools" => &mut self.mcp_tools,
                 other => {
                     self.problems
                         .push(format!("unknown key \"Mcp.{other}\" ignored"));

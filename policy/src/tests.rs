@@ -239,8 +239,15 @@ fn mcp_server_and_evaluate_are_managed() {
     let off = parse(r#"{"policies": {"Mcp": {"Enabled": false, "Evaluate": true}}}"#);
     assert!(off.check_mcp().is_err());
     assert_eq!(off.mcp_evaluate(), Some(true));
+    assert!(none.mcp_tools_allowed() && off.mcp_tools_allowed());
+    let no_tools = parse(r#"{"policies": {"Mcp": {"Tools": false}}}"#);
+    assert!(!no_tools.mcp_tools_allowed() && no_tools.check_mcp().is_ok());
     let bad = parse(r#"{"policies": {"Mcp": {"Evaluate": "yes", "Tools": 1}}}"#);
     assert_eq!(bad.mcp_evaluate(), Some(false));
+    assert!(
+        !bad.mcp_tools_allowed(),
+        "a value that is no boolean reads as off"
+    );
     assert_eq!(bad.problems.len(), 2, "{:?}", bad.problems);
     let closed = parse("{not json");
     assert!(closed.check_mcp().is_err());

@@ -39,6 +39,11 @@ pub enum Action {
     AskUser {
         question: String,
     },
+    /// Call a tool of an MCP server the user set up (`server.tool`).
+    Tool {
+        tool: String,
+        args: serde_json::Value,
+    },
     Done {
         summary: String,
     },
@@ -91,6 +96,7 @@ impl Action {
             Action::Wait => "wait".to_owned(),
             Action::Answer { text } => format!("answer: {text}"),
             Action::AskUser { question } => format!("ask the user: {question}"),
+            Action::Tool { tool, args } => format!("use the tool {tool} {args}"),
             Action::Done { summary } => format!("done: {summary}"),
             Action::Fail { reason } => format!("give up: {reason}"),
         }

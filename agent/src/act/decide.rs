@@ -14,6 +14,7 @@ use super::grammar::{bare_ref_grammar, narrow_grammar, open_grammar};
 use super::observe::{self, ref_of};
 use super::reply;
 use super::task::Task;
+use super::tools::{self, ToolSpec};
 
 pub const SYSTEM: &str = include_str!("../../../resources/prompts/act-system.txt");
 
@@ -96,6 +97,8 @@ pub struct Observation<'a> {
     /// Steps refused as changing nothing: the last one, and typing into fields that already
     /// hold what the agent typed there; not offered.
     pub blocked: Vec<Action>,
+    /// Tools of the user's MCP servers, offered with open guidance.
+    pub tools: &'a [ToolSpec],
 }
 
 /// The request for one step.
@@ -111,6 +114,9 @@ pub fn request(
         for (number, part) in history.parts.iter().enumerate() {
             user.push(Segment::trusted(format!("{}. {part}\n", number + 1)));
         }
+    }
+    if guidance == Guidance::Open {
+        user.extend(tools::prompt_lines(observation.tools));
     }
     if history.is_empty() {
         user.push(Segment::trusted("Steps so far: none\n"));
@@ -170,6 +176,7 @@ pub fn request(
             observation.allow_done,
             &observation.blocked,
             history.parts.len(),
+            observation.tools,
         ),
         Guidance::Narrow => narrow_grammar(&observation.suggestions),
     };

@@ -7,6 +7,7 @@ use crate::snapshot::{Node, Snapshot};
 
 use super::action::Action;
 use super::observe::{checkable, has_options, ref_of, takes_text};
+use super::tools::{self, ToolSpec};
 
 /// Keys the model may press (the browser's named keys).
 pub const KEYS: &[&str] = &[
@@ -31,7 +32,7 @@ const MAX_TEXT: usize = 200;
 const MAX_REASON: usize = 80;
 
 /// A GBNF string literal holding `text` exactly.
-fn literal(text: &str) -> String {
+pub(super) fn literal(text: &str) -> String {
     let mut out = String::from("\"");
     for c in text.chars() {
         match c {
@@ -48,11 +49,11 @@ fn literal(text: &str) -> String {
 }
 
 /// A GBNF literal for a JSON string holding `text`.
-fn json_literal(text: &str) -> String {
+pub(super) fn json_literal(text: &str) -> String {
     literal(&serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned()))
 }
 
-fn alternatives(items: impl IntoIterator<Item = String>) -> Option<String> {
+pub(super) fn alternatives(items: impl IntoIterator<Item = String>) -> Option<String> {
     let items: Vec<String> = items.into_iter().collect();
     (!items.is_empty()).then(|| items.join(" | "))
 }
@@ -73,13 +74,14 @@ fn open_to(node: &Node, blocked: &[u64]) -> bool {
     !node.id.is_some_and(|id| blocked.contains(&id))
 }
 
-/// Every action the page allows now; with a task of several `parts`, the reply first says
-/// which part its action does (`{"part": 2, "action": …}`).
+/// Every action the page allows now, and the `tools`' calls; with a task of several `parts`,
+/// the reply first says which part its action does (`{"part": 2, "action": …}`).
 pub fn open_grammar(
     snapshot: &Snapshot,
     allow_done: bool,
     blocked: &[Action],
     parts: usize,
+    tools: &[ToolSpec],
 ) -> String {
     let mut rules: BTreeMap<&str, String> = BTreeMap::new();
     let mut bodies: Vec<&str> = Vec::new();
@@ -192,6 +194,10 @@ pub fn open_grammar(
     bodies.extend([
         "press", "scroll", "navigate", "back", "wait", "answer", "askuser", "fail",
     ]);
+    let tool_rules = tools::grammar_rules(tools, &field);
+    if tool_rules.is_some() {
+        bodies.push("tool");
+    }
     // Right after a "done" the page did not bear out, the model must act first.
     if allow_done {
         bodies.push("done");
@@ -228,6 +234,7 @@ pub fn open_grammar(
         "reason ::= \"\\\"\" char{{0,{MAX_REASON}}} \"\\\"\"\n"
     ));
     grammar.push_str("char ::= [^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" [\"\\\\/nt]\n");
+    grammar.push_str(&tool_rules.unwrap_or_default());
     grammar
 }
 
@@ -252,7 +259,7 @@ mod tests {
 
     #[test]
     fn the_grammar_names_only_existing_refs_and_options() {
-        let grammar = open_grammar(&form(), true, &[], 0);
+        let grammar = open_grammar(&form(), true, &[], 0, &[]);
         assert!(
             grammar.contains(r#"anyref ::= "\"e3\"" | "\"e5\"" | "\"e7\"" | "\"e8\"""#),
             "{grammar}"
@@ -269,6 +276,7 @@ mod tests {
                 text: "x".into(),
             }],
             0,
+            &[],
         );
         assert!(!blocked.contains("textref"), "{blocked}");
         assert!(!blocked.contains("| done"), "{blocked}");
@@ -284,6 +292,7 @@ mod tests {
                 },
             ],
             0,
+            &[],
         );
         assert!(
             both.contains(r#"anyref ::= "\"e3\"" | "\"e7\"" | "\"e8\"""#),
@@ -291,7 +300,7 @@ mod tests {
         );
         assert!(!both.contains("textref"), "{both}");
         assert!(!both.contains("part"), "{both}");
-        let parted = open_grammar(&form(), true, &[], 3);
+        let parted = open_grammar(&form(), true, &[], 3, &[]);
         assert!(parted.starts_with(r#"root ::= "{" part ("#), "{parted}");
         assert!(
             parted.contains(r#"part ::= "\"part\": " ("1" | "2" | "3") ", ""#),

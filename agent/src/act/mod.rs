@@ -25,6 +25,7 @@ pub mod run;
 pub mod safety;
 pub mod secrets;
 pub mod task;
+pub mod tools;
 pub mod verify;
 
 pub use action::Action;
@@ -36,3 +37,4 @@ pub use run::{ActError, Approver, Outcome, PolicyApprover, RunOptions, Status, S
 pub use safety::{Confirm, NoSiteRules, Policy, SiteRule, SiteRules, Verdict, origin_of};
 pub use secrets::Vault;
 pub use task::Task;
+pub use tools::{ToolApproval, ToolSpec, Toolbox};

@@ -220,7 +220,9 @@ pub fn perform(
             page.wait(Duration::from_secs(1));
             "waited".to_owned()
         }
-        Action::Answer { .. }
+        // Not on the page: the loop calls the tool (`tools::call`).
+        Action::Tool { .. }
+        | Action::Answer { .. }
         | Action::AskUser { .. }
         | Action::Done { .. }
         | Action::Fail { .. } => String::new(),

@@ -35,6 +35,9 @@ pub fn to_json(action: &Action) -> String {
         Action::AskUser { question } => {
             serde_json::json!({"action": "ask_user", "question": question})
         }
+        Action::Tool { tool, args } => {
+            serde_json::json!({"action": "tool", "tool": tool, "args": args})
+        }
         Action::Done { .. } => serde_json::json!({"action": "done"}),
         Action::Fail { reason } => serde_json::json!({"action": "fail", "reason": reason}),
     };
@@ -96,6 +99,10 @@ struct Reply {
     url: Option<String>,
     #[serde(default)]
     question: Option<String>,
+    #[serde(default)]
+    tool: Option<String>,
+    #[serde(default)]
+    args: Option<serde_json::Value>,
     #[serde(default)]
     reason: Option<String>,
 }
@@ -188,6 +195,14 @@ pub fn parse(reply: &str, snapshot: &Snapshot) -> Result<(Action, String), Strin
         "ask_user" => Action::AskUser {
             question: text(&reply.question, "question")?,
         },
+        "tool" => Action::Tool {
+            tool: text(&reply.tool, "tool")?,
+            args: match reply.args.clone() {
+                Some(args @ serde_json::Value::Object(_)) => args,
+                None => serde_json::json!({}),
+                Some(_) => return Err("a tool's args must be a JSON object".to_owned()),
+            },
+        },
         "done" => Action::Done {
             summary: if reason.is_empty() {
                 "the task is complete".to_owned()
@@ -212,6 +227,21 @@ mod tests {
     use super::*;
     use crate::act::grammar::narrow_grammar;
     use crate::snapshot::fixtures::form;
+
+    #[test]
+    fn a_tool_call_reads_back_as_written() {
+        let call = Action::Tool {
+            tool: "orders.lookup_order".into(),
+            args: serde_json::json!({"order_id": "A-1, B"}),
+        };
+        let written = to_json(&call);
+        assert_eq!(
+            written,
+            r#"{"action": "tool", "args": {"order_id": "A-1, B"}, "tool": "orders.lookup_order"}"#
+        );
+        assert_eq!(parse(&written, &form()).unwrap().0, call);
+        assert!(parse(r#"{"action": "tool", "tool": "x", "args": 3}"#, &form()).is_err());
+    }
 
     #[test]
     fn replies_become_actions_only_for_what_the_page_has() {

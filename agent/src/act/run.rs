@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,7 @@ use super::reply;
 use super::safety::{Confirm, Policy, Verdict, origin_of};
 use super::secrets::{PLACEHOLDER_KINDS, Vault, placeholder_kind};
 use super::task::Task;
+use super::tools::{self, ToolApproval, Toolbox};
 use super::verify::{NotDone, Performed, check_done, untyped_values};
 
 /// Suggestions from the form rules shown to the model at most.
@@ -38,6 +40,16 @@ const TIE_MARGIN: f64 = 0.5;
 /// Asks the user about a risky step; headless, the policy answers.
 pub trait Approver {
     fn approve(&mut self, step: &str, reason: &str) -> bool;
+
+    /// Asks the user about a call of `tool` (the step says with what); where the user can
+    /// answer "always", the answer may be that.
+    fn approve_tool(&mut self, step: &str, tool: &str) -> ToolApproval {
+        if self.approve(step, &tools::approval_reason(tool)) {
+            ToolApproval::Once
+        } else {
+            ToolApproval::No
+        }
+    }
 }
 
 /// Headless approval: `Confirm::Allow` says yes, anything else no.
@@ -58,6 +70,8 @@ pub struct RunOptions {
     /// Whether a model that reads the whole page (open guidance) first splits the task into
     /// its parts.
     pub plan: bool,
+    /// Tools of MCP servers the user set up, offered to a model with open guidance.
+    pub tools: Option<Arc<dyn Toolbox>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,6 +322,10 @@ fn run_guarded(
                     text: text.clone(),
                 }))
                 .collect(),
+            tools: options
+                .tools
+                .as_deref()
+                .map_or(&[], |toolbox| toolbox.tools()),
         };
         // The rules found nothing to suggest: even a small model gets the whole page.
         let guidance = if observation.suggestions.is_empty() {
@@ -494,7 +512,10 @@ fn run_guarded(
         }
 
         let clicking = matches!(action, Action::Click { .. });
-        let mut verdict = options.policy.check(&action, &snapshot, &typed_personal);
+        let mut verdict = match &action {
+            Action::Tool { tool, args } => tools::verdict(options.tools.as_deref(), tool, args),
+            _ => options.policy.check(&action, &snapshot, &typed_personal),
+        };
         // Saved data goes only where the task asked for it.
         if !matches!(verdict, Verdict::Refuse(_))
             && let (Action::Type { text, .. }, Some(node)) = (&action, target)
@@ -510,11 +531,17 @@ fn run_guarded(
         let (allowed, approved_by, why) = match &verdict {
             Verdict::Allow => (true, String::new(), decision.reason.clone()),
             Verdict::Refuse(reason) => (false, "policy".to_owned(), reason.clone()),
-            Verdict::Confirm(reason) => {
-                let yes = approver.approve(&description, reason);
-                let by = if yes { "user" } else { "policy" };
-                (yes, by.to_owned(), reason.clone())
-            }
+            Verdict::Confirm(reason) => match &action {
+                Action::Tool { tool, .. } => {
+                    let approval = approver.approve_tool(&description, tool);
+                    tools::approved(options.tools.as_deref(), tool, approval, reason)
+                }
+                _ => {
+                    let yes = approver.approve(&description, reason);
+                    let by = if yes { "user" } else { "policy" };
+                    (yes, by.to_owned(), reason.clone())
+                }
+            },
         };
         let submitting = clicking && target.is_some_and(|node| node.submits);
         let errors_before = if submitting && allowed {
@@ -539,7 +566,11 @@ fn run_guarded(
             hints_done.refused.push(action.clone());
             format!("refused: {why}")
         } else {
-            match perform(page, &mut snapshotter, &snapshot, &action, vault, &origin) {
+            let done = match &action {
+                Action::Tool { tool, args } => tools::call(options.tools.as_deref(), tool, args),
+                _ => perform(page, &mut snapshotter, &snapshot, &action, vault, &origin),
+            };
+            match done {
                 Ok(outcome) => {
                     acted = true;
                     hints_done

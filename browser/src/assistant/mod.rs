@@ -6,6 +6,7 @@ mod model;
 mod page;
 mod reading;
 mod remote_page;
+mod tools;
 mod vault;
 mod worker;
 
@@ -14,6 +15,7 @@ pub use model::{LocalModel, ModelStatus, options_for};
 pub use page::HeadlessAccess;
 pub use reading::{ReadError, read_page, reader_page_html};
 pub use remote_page::{PageOp, PageRequest};
+pub use tools::{McpTools, connect_tools};
 pub use vault::{SecretsVault, VaultError, kept_in_keyring};
 /// Where the agent's audit log goes unless a policy or the user says otherwise.
 pub fn default_audit_path() -> Option<std::path::PathBuf> {

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Instant;
 
-use clef_agent::act::{self, Approver, AuditLog, Guidance, Policy, RunOptions, StepRecord};
+use clef_agent::act::{
+    self, Approver, AuditLog, Guidance, Policy, RunOptions, StepRecord, ToolApproval, Toolbox,
+};
 use clef_agent::cited::Point;
 use clef_agent::passages::Passages;
 use clef_agent::{question, summary};
@@ -91,6 +93,9 @@ pub enum AssistantEvent {
     Approve {
         step: String,
         reason: String,
+        /// A tool call: the user may also say "always" for the tool.
+        #[serde(default)]
+        can_always: bool,
     },
     /// The task is paused (the user may act on the page by hand) or running again.
     Paused {
@@ -110,7 +115,7 @@ pub struct AssistantWorker {
     jobs: Sender<AssistantJob>,
     events: Receiver<AssistantEvent>,
     page_requests: Receiver<PageRequest>,
-    approvals: Sender<bool>,
+    approvals: Sender<ToolApproval>,
     controls: Arc<Controls>,
 }
 
@@ -184,8 +189,14 @@ impl AssistantWorker {
     }
 
     /// The user's answer to the risky step the pane shows.
-    pub fn approve(&self, allow: bool) {
-        let _ = self.approvals.send(allow);
+    /// The user's answer to the step the pane shows; `always` only for a tool call.
+    pub fn approve(&self, allow: bool, always: bool) {
+        let answer = match (allow, always) {
+            (false, _) => ToolApproval::No,
+            (true, false) => ToolApproval::Once,
+            (true, true) => ToolApproval::Always,
+        };
+        let _ = self.approvals.send(answer);
     }
 
     /// Page operations the running task waits for.
@@ -201,7 +212,7 @@ impl AssistantWorker {
 struct JobContext<'a> {
     controls: &'a Controls,
     send: &'a dyn Fn(AssistantEvent),
-    approvals: Receiver<bool>,
+    approvals: Receiver<ToolApproval>,
     profile: Profile,
     secrets: SecretsPlace,
 }
@@ -230,17 +241,19 @@ struct PaneApprover<'a> {
     context: &'a JobContext<'a>,
 }
 
-impl Approver for PaneApprover<'_> {
-    fn approve(&mut self, step: &str, reason: &str) -> bool {
+impl PaneApprover<'_> {
+    /// Show the question in the pane and wait for the answer (a stop is a no).
+    fn ask(&mut self, step: &str, reason: &str, can_always: bool) -> ToolApproval {
         while self.context.approvals.try_recv().is_ok() {}
         tracing::info!(step, reason, "the task asks the user's approval");
         (self.context.send)(AssistantEvent::Approve {
             step: step.to_owned(),
             reason: reason.to_owned(),
+            can_always,
         });
         loop {
             if self.context.controls.stop.load(Ordering::SeqCst) {
-                return false;
+                return ToolApproval::No;
             }
             if let Ok(answer) = self
                 .context
@@ -250,6 +263,16 @@ impl Approver for PaneApprover<'_> {
                 return answer;
             }
         }
+    }
+}
+
+impl Approver for PaneApprover<'_> {
+    fn approve(&mut self, step: &str, reason: &str) -> bool {
+        self.ask(step, reason, false) != ToolApproval::No
+    }
+
+    fn approve_tool(&mut self, step: &str, tool: &str) -> ToolApproval {
+        self.ask(step, &act::tools::approval_reason(tool), true)
     }
 }
 
@@ -273,12 +296,28 @@ fn act_job(
         context.secrets.store,
     );
     let audit_path = audit.or_else(super::default_audit_path);
+    // The user's MCP servers, started for this task and ended with it.
+    let config = crate::config::Config::load_default().unwrap_or_else(|error| {
+        send(AssistantEvent::Notice {
+            message: format!("no tools: {error}"),
+        });
+        crate::config::Config::default()
+    });
+    let (tools, problems) = super::connect_tools(
+        &config.mcp_servers,
+        &crate::policies::load(),
+        crate::config::Config::default_path(),
+    );
+    for message in problems {
+        send(AssistantEvent::Notice { message });
+    }
     let options = RunOptions {
         max_steps,
         policy,
         guidance: Guidance::for_parameters(model.parameters()),
         page_budget: 600,
         plan: true,
+        tools: tools.map(|tools| std::sync::Arc::new(tools) as std::sync::Arc<dyn Toolbox>),
     };
     let started = Instant::now();
     let controls = context.controls;

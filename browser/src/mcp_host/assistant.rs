@@ -179,6 +179,8 @@ impl McpHost {
                 guidance: Guidance::for_parameters(parameters),
                 page_budget: PAGE_BUDGET,
                 plan: true,
+                // A client's task gets no tools of this machine's MCP servers.
+                tools: None,
             };
             let McpHost {
                 tabs,

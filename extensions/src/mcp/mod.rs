@@ -5,6 +5,7 @@
 //! that called [`serve`], which owns the browser (Servo is driven from one thread) and answers
 //! calls one at a time through [`ToolHost`].
 
+pub mod client;
 mod http;
 mod server;
 pub mod token;

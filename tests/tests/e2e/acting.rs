@@ -168,6 +168,7 @@ pub fn run_task(
         guidance,
         page_budget: 600,
         plan: true,
+        tools: None,
     };
     let outcome = {
         let mut access = HeadlessAccess::new(&page);

@@ -79,9 +79,11 @@ pub(super) enum Command {
     Act {
         task: String,
     },
-    /// The user's answer to a risky step of a task.
+    /// The user's answer to a risky step of a task (`always`: for a tool, from now on).
     Approve {
         allow: bool,
+        #[serde(default)]
+        always: bool,
     },
     /// Open the agent's audit log in a tab.
     Audit,

@@ -117,6 +117,7 @@ fn run_one(
         guidance,
         page_budget: 600,
         plan: true,
+        tools: None,
     };
     let outcome = {
         let mut access = HeadlessAccess::new(&page);

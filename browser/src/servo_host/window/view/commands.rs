@@ -156,7 +156,7 @@ impl Ui {
             Command::Reader => self.read_tabs(assistant::Purpose::Reader, false),
             Command::StopAssistant => self.assistant.stop(),
             Command::Act { task } => self.start_task(task),
-            Command::Approve { allow } => self.assistant.approve(allow),
+            Command::Approve { allow, always } => self.assistant.approve(allow, always),
             Command::Pause => self.assistant.pause(true),
             Command::Audit => self.open_audit(),
             Command::Resume => self.assistant.pause(false),
