@@ -48,7 +48,7 @@ pub type Step = Box<dyn Fn(&str) -> String>;
 pub struct ScriptedModel {
     plan: Vec<Step>,
     next: usize,
-    prompts: Vec<(String, String)>,
+    pub prompts: Vec<(String, String)>,
     /// Its reply when asked to split the task into parts.
     parts: String,
 }

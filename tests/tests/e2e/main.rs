@@ -15,6 +15,7 @@ mod find;
 mod guard;
 mod harness;
 mod mcp;
+mod mcp_client;
 mod passwords;
 mod policy;
 mod profile;
@@ -148,6 +149,18 @@ fn main() -> ExitCode {
             mcp::history_search_only_when_allowed,
         ),
         ("mcp_python_sdk_over_http", mcp::python_sdk_over_http),
+        (
+            "mcp_client_tools_over_stdio_answer_a_task",
+            mcp_client::tools_over_stdio_answer_a_task,
+        ),
+        (
+            "mcp_client_tool_calls_are_approved_and_never_carry_saved_data",
+            mcp_client::tool_calls_are_approved_and_never_carry_saved_data,
+        ),
+        (
+            "mcp_client_clef_run_offers_the_tools_to_the_test_model",
+            mcp_client::clef_run_offers_the_tools_to_the_test_model,
+        ),
         (
             "mcp_policy_governs_the_server",
             mcp::policy_governs_the_server,

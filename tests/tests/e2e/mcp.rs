@@ -91,7 +91,7 @@ fn client(
     Ok(serde_json::from_str(&stdout)?)
 }
 
-fn model_path() -> anyhow::Result<Option<PathBuf>> {
+pub fn model_path() -> anyhow::Result<Option<PathBuf>> {
     let model = clef_tests::test_model()?;
     if model.is_none() {
         println!("    skipped: test model missing (run scripts/setup.sh)");
