@@ -8,6 +8,7 @@ mod model_commands;
 mod places_commands;
 mod scripts_commands;
 mod secret_commands;
+mod tools_commands;
 
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
 use std::path::PathBuf;
@@ -80,6 +81,9 @@ enum Command {
     Scripts(scripts_commands::ScriptsCommand),
     /// Serve the browser's tools to other agents over MCP (stdio, or `--http` on loopback).
     Mcp(Box<mcp_commands::McpArgs>),
+    /// Start the MCP servers of the config and list the tools the agent may call (exit 1 if a
+    /// server failed).
+    Tools,
     /// The pages visited, and questions about pages read before (the local memory).
     #[command(subcommand)]
     History(places_commands::HistoryCommand),
@@ -243,6 +247,11 @@ fn main() -> ExitCode {
         },
         Some(Command::Secret(command)) => secret_commands::secret(command),
         Some(Command::Mcp(args)) => mcp_commands::mcp(&args),
+        Some(Command::Tools) => match tools_commands::tools() {
+            Ok(0) => Ok(()),
+            Ok(code) => return ExitCode::from(code),
+            Err(error) => Err(error),
+        },
         Some(Command::Scripts(command)) => scripts_commands::scripts(&command),
         Some(Command::Audit(command)) => audit_commands::audit(&command),
         Some(Command::History(command)) => places_commands::history(&command),

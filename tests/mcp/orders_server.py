@@ -11,6 +11,7 @@ import json
 import os
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 ORDERS = {
     "A-1042": "shipped on 3 December by courier, arriving 9 December",
@@ -33,7 +34,7 @@ def lookup_order(order_id: str) -> str:
     log_call("lookup_order", {"order_id": order_id})
     status = ORDERS.get(order_id.strip().upper())
     if status is None:
-        raise ValueError(f"no order {order_id}")
+        raise ToolError(f"no order {order_id}")
     return f"Order {order_id}: {status}."
 
 

@@ -155,8 +155,9 @@ impl ToolClient {
                     })?;
                     transport_config = transport_config.auth_header(token.trim().to_owned());
                 }
-                let transport = StreamableHttpClientTransport::from_config(transport_config);
                 self.runtime.block_on(async {
+                    // Built inside the runtime: the transport starts its worker task at once.
+                    let transport = StreamableHttpClientTransport::from_config(transport_config);
                     tokio::time::timeout(START_LIMIT, ().serve(transport))
                         .await
                         .map(|served| served.map_err(|error| error.to_string()))

@@ -421,6 +421,21 @@ pub fn clef_run_offers_the_tools_to_the_test_model(_: &Ctx) -> anyhow::Result<()
             command.join(", ")
         ),
     )?;
+    // `clef tools`: what a task would be offered, and which tools ask.
+    let listed = Command::new(clef_bin())
+        .env("XDG_CONFIG_HOME", scratch.0.join("config"))
+        .arg("tools")
+        .output()?;
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    check!(
+        listed.status.success()
+            && listing.contains("2 tools from 1 servers")
+            && listing.contains("orders.lookup_order  (always allowed)  Look up an order")
+            && listing.contains("orders.cancel_order  (asked each time)  Cancel an order."),
+        "{listing}{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    check!(scratch.calls().is_empty(), "listing called a tool");
     let output = Command::new(clef_bin())
         .env("XDG_CONFIG_HOME", scratch.0.join("config"))
         .env("XDG_DATA_HOME", scratch.0.join("data"))
