@@ -225,6 +225,8 @@ fn run_guarded(
     // it just opened again, or a button it has just pressed, undoing or repeating the step).
     let mut not_again: Option<u64> = None;
     let mut in_a_row = 0usize;
+    // The last step was a tool's answer.
+    let mut tool_answered = false;
     // Labels of personal data typed into the current page's form, for the submit check.
     let mut typed_personal: Vec<String> = Vec::new();
     let mut typed_on = String::new();
@@ -327,8 +329,10 @@ fn run_guarded(
                 .as_deref()
                 .map_or(&[], |toolbox| toolbox.tools()),
         };
-        // The rules found nothing to suggest: even a small model gets the whole page.
-        let guidance = if observation.suggestions.is_empty() {
+        // The rules found nothing to suggest, or a tool has just answered (the rules know
+        // nothing of tools; the model must read the answer): even a small model gets the whole
+        // page.
+        let guidance = if observation.suggestions.is_empty() || tool_answered {
             Guidance::Open
         } else {
             options.guidance
@@ -383,6 +387,7 @@ fn run_guarded(
                 continue;
             }
         };
+        tool_answered = false;
         let action = decision.action.clone();
         let target = action
             .element()
@@ -586,6 +591,7 @@ fn run_guarded(
                         url: snapshot.url.clone(),
                         action: action.clone(),
                     });
+                    tool_answered = matches!(action, Action::Tool { .. });
                     if let Action::Type { text, .. } = &action
                         && text.contains("{{")
                     {

@@ -112,6 +112,8 @@ pub fn untyped_values(task: &Task, snapshot: &Snapshot, steps: &[Performed]) -> 
         .iter()
         .filter_map(|step| match &step.action {
             Action::Type { text, .. } => Some(normalized(text)),
+            // What the task gives may be meant for a tool, not a field.
+            Action::Tool { args, .. } => Some(normalized(&args.to_string())),
             _ => None,
         })
         .collect();
@@ -156,6 +158,7 @@ fn check_page(task: &Task, snapshot: &Snapshot, steps: &[Performed]) -> Result<(
         .filter_map(|step| match &step.action {
             Action::Type { text, .. } => Some(normalized(text)),
             Action::Select { option, .. } => Some(normalized(option)),
+            Action::Tool { args, .. } => Some(normalized(&args.to_string())),
             _ => None,
         })
         .collect();
