@@ -180,8 +180,13 @@ pub fn request(
         ),
         Guidance::Narrow => narrow_grammar(&observation.suggestions),
     };
+    let with_tools = guidance == Guidance::Open && !observation.tools.is_empty();
     ModelRequest {
-        system: SYSTEM.to_owned(),
+        system: if with_tools {
+            format!("{SYSTEM}{}", tools::SYSTEM_LINES)
+        } else {
+            SYSTEM.to_owned()
+        },
         user,
         grammar: Some(grammar),
         max_tokens: 160,

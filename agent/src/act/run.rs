@@ -438,10 +438,14 @@ fn run_guarded(
             && repeated == 2
             && !matches!(action, Action::Wait | Action::Scroll { .. })
         {
-            skipped = Some(
-                "not done again: it was already done on this same page and changed nothing"
+            skipped = Some(match action {
+                Action::Tool { .. } => {
+                    "not called again: the tool already answered this very call (steps so far)"
+                        .to_owned()
+                }
+                _ => "not done again: it was already done on this same page and changed nothing"
                     .to_owned(),
-            );
+            });
         }
         // Typing what a field already holds changes nothing.
         if let (Action::Type { text, element }, Some(node)) = (&action, target)
