@@ -194,7 +194,14 @@ pub fn open_grammar(
     bodies.extend([
         "press", "scroll", "navigate", "back", "wait", "answer", "askuser", "fail",
     ]);
-    let tool_rules = tools::grammar_rules(tools, &field);
+    let blocked_tools: Vec<&str> = blocked
+        .iter()
+        .filter_map(|action| match action {
+            Action::Tool { tool, .. } => Some(tool.as_str()),
+            _ => None,
+        })
+        .collect();
+    let tool_rules = tools::grammar_rules(tools, &blocked_tools, &field);
     if tool_rules.is_some() {
         bodies.push("tool");
     }

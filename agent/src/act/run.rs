@@ -297,6 +297,9 @@ fn run_guarded(
         let suggestions: Vec<&super::candidates::Candidate> = untried
             .into_iter()
             .filter(|hint| options.guidance == Guidance::Open || hint.score >= best - TIE_MARGIN)
+            // The rules read only the page: after a tool's answer their "done" or "nothing
+            // matches" is no advice.
+            .filter(|_| !tool_answered)
             .take(SUGGESTIONS)
             .collect();
         let saved: Vec<&'static str> = PLACEHOLDER_KINDS
@@ -313,7 +316,7 @@ fn run_guarded(
                 .map(|hint| reply::to_json(&hint.action))
                 .collect(),
             untyped: untyped_values(&task, &snapshot, &performed),
-            note: note.take(),
+            note: note.take().or_else(|| tools::answered_note(tool_answered)),
             allow_done: !done_refused_last,
             blocked: blocked
                 .take()
@@ -678,7 +681,8 @@ fn run_guarded(
             ticking: ticks,
             description,
             outcome,
-            performed: acted,
+            // A tool's answer is the step's outcome; the page it left alone shows no effect.
+            performed: acted && !matches!(action, Action::Tool { .. }),
             part: decision.part,
             clicked: match action {
                 Action::Click { element } => Some(element),

@@ -134,13 +134,18 @@ fn members_of(schema: &Value) -> Vec<(&String, &Value, bool)> {
 
 /// The grammar rules of a tool step (`tool ::= …` and what it needs), added to the page's
 /// grammar; `None` without tools. Rule names start with `tool` so they never meet the page's.
-pub fn grammar_rules(tools: &[ToolSpec], field: &dyn Fn(&str) -> String) -> Option<String> {
-    if tools.is_empty() {
-        return None;
-    }
+/// A tool whose call was just refused as a repeat (`blocked`) is left out.
+pub fn grammar_rules(
+    tools: &[ToolSpec],
+    blocked: &[&str],
+    field: &dyn Fn(&str) -> String,
+) -> Option<String> {
     let mut rules: BTreeMap<String, String> = BTreeMap::new();
     let mut calls = Vec::new();
     for (index, tool) in tools.iter().enumerate() {
+        if blocked.contains(&tool.name.as_str()) {
+            continue;
+        }
         let args = value_rule(&tool.input_schema, &format!("tool{index}"), &mut rules);
         calls.push(format!(
             "{} {} \", \" {} {args}",
@@ -148,6 +153,9 @@ pub fn grammar_rules(tools: &[ToolSpec], field: &dyn Fn(&str) -> String) -> Opti
             json_literal(&tool.name),
             field("args"),
         ));
+    }
+    if calls.is_empty() {
+        return None;
     }
     let mut grammar = format!(
         "tool ::= {} \", \" ({})\n",
@@ -242,6 +250,15 @@ fn object_rule(schema: &Value, name: &str, rules: &mut BTreeMap<String, String>)
     };
     rules.insert(name.to_owned(), format!("\"{{\" {body} \"}}\""));
     name.to_owned()
+}
+
+/// Told to the model right after a tool answered: a small model otherwise calls it again.
+pub fn answered_note(answered: bool) -> Option<String> {
+    answered.then(|| {
+        "the tool answered in the last step: if that is what the task asks, reply with the \
+         answer action; otherwise go on with the next part"
+            .to_owned()
+    })
 }
 
 /// Why a call may not go out whatever the user says: saved data (typed from placeholders) is
@@ -355,7 +372,7 @@ mod tests {
 
     #[test]
     fn the_grammar_follows_the_schema() {
-        let grammar = grammar_rules(&[lookup()], &field).unwrap();
+        let grammar = grammar_rules(&[lookup()], &[], &field).unwrap();
         assert!(
             grammar
                 .contains(r#"(("\"tool\": " "\"orders.lookup_order\"" ", " "\"args\": " tool0))"#),
@@ -380,7 +397,8 @@ mod tests {
             grammar.contains("tool0p3i ::= \"-\"? [0-9]{1,15}"),
             "{grammar}"
         );
-        assert!(grammar_rules(&[], &field).is_none());
+        assert!(grammar_rules(&[], &[], &field).is_none());
+        assert!(grammar_rules(&[lookup()], &["orders.lookup_order"], &field).is_none());
     }
 
     #[test]
