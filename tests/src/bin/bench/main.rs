@@ -4,7 +4,8 @@
 //! `clef run`; `clef-bench injection`: the injection screen's precision and recall; `clef-bench
 //! mcp`: MCP tool calls through `clef mcp` beside Playwright MCP; `clef-bench passwords`: the
 //! password store and downloads; `clef-bench summaries [MODEL]`: both summary styles with a
-//! real model. Prints tables;
+//! real model; `clef-bench tools [--model PATH]`: the agent calling a real MCP server's tools.
+//! Prints tables;
 //! `docs/benchmarks.md` records them with these commands.
 
 mod acting;
@@ -16,6 +17,7 @@ mod profile;
 mod reading;
 mod sovereign;
 mod summaries;
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,6 +36,7 @@ fn main() -> anyhow::Result<()> {
         Some("miniwob") => return miniwob::run(),
         Some("injection") => return injection::run(),
         Some("mcp") => return mcp::run(),
+        Some("tools") => return tools::run(),
         Some("profile") => return profile::run(),
         Some("passwords") => return passwords::run(),
         Some("summaries") => return summaries::run(),
