@@ -165,6 +165,11 @@ pub fn request(
             user.push(Segment::untrusted(format!("{suggestion}\n")));
         }
     }
+    if guidance == Guidance::Open
+        && let Some(reminder) = tools::reminder(observation.tools)
+    {
+        user.push(Segment::untrusted(reminder));
+    }
     user.push(Segment::trusted(if history.parts.len() > 1 {
         "Next action, as JSON, starting with the number of the task's part it does:"
     } else {
@@ -183,7 +188,7 @@ pub fn request(
     let with_tools = guidance == Guidance::Open && !observation.tools.is_empty();
     ModelRequest {
         system: if with_tools {
-            format!("{SYSTEM}{}", tools::SYSTEM_LINES)
+            tools::system_with_tools(SYSTEM)
         } else {
             SYSTEM.to_owned()
         },
