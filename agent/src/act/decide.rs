@@ -10,7 +10,7 @@ use crate::model::{LanguageModel, ModelError, ModelRequest, Segment};
 use crate::snapshot::{Node, Snapshot};
 
 use super::action::Action;
-use super::grammar::{bare_ref_grammar, narrow_grammar, open_grammar};
+use super::grammar::{bare_ref_grammar, narrow_grammar, open_grammar, tool_only_grammar};
 use super::observe::{self, ref_of};
 use super::reply;
 use super::task::Task;
@@ -99,6 +99,8 @@ pub struct Observation<'a> {
     pub blocked: Vec<Action>,
     /// Tools of the user's MCP servers, offered with open guidance.
     pub tools: &'a [ToolSpec],
+    /// The tool the model said the task needs first: this step can only call it.
+    pub first_tool: Option<&'a ToolSpec>,
 }
 
 /// The request for one step.
@@ -175,15 +177,16 @@ pub fn request(
     } else {
         "Next action, as JSON:"
     }));
-    let grammar = match guidance {
-        Guidance::Open => open_grammar(
+    let grammar = match (guidance, observation.first_tool) {
+        (Guidance::Open, Some(tool)) => tool_only_grammar(tool, history.parts.len()),
+        (Guidance::Open, None) => open_grammar(
             observation.snapshot,
             observation.allow_done,
             &observation.blocked,
             history.parts.len(),
             observation.tools,
         ),
-        Guidance::Narrow => narrow_grammar(&observation.suggestions),
+        (Guidance::Narrow, _) => narrow_grammar(&observation.suggestions),
     };
     let with_tools = guidance == Guidance::Open && !observation.tools.is_empty();
     ModelRequest {

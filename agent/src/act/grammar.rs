@@ -211,6 +211,24 @@ pub fn open_grammar(
     } else {
         rules.remove("done");
     }
+    assemble(rules, &bodies, parts, tool_rules)
+}
+
+/// A call of `tool` and nothing else: the first step of a task the model said needs it.
+pub fn tool_only_grammar(tool: &ToolSpec, parts: usize) -> String {
+    let field = |name: &str| literal(&format!("\"{name}\": "));
+    let tool_rules = tools::grammar_rules(std::slice::from_ref(tool), &[], &field);
+    assemble(BTreeMap::new(), &["tool"], parts, tool_rules)
+}
+
+/// The root over `bodies`, the reply's part number and reason, and the shared rules.
+fn assemble(
+    mut rules: BTreeMap<&str, String>,
+    bodies: &[&str],
+    parts: usize,
+    tool_rules: Option<String>,
+) -> String {
+    let field = |name: &str| literal(&format!("\"{name}\": "));
     // The action comes first and a short reason after it: measured with a 1.5B model, a reason
     // written first talked the model into "done" before it had done anything.
     let part = if parts > 1 {

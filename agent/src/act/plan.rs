@@ -76,6 +76,15 @@ pub struct Cost {
     pub generated_tokens: usize,
 }
 
+impl Cost {
+    pub fn add(&mut self, other: &Cost) {
+        self.seconds += other.seconds;
+        self.prompt_tokens += other.prompt_tokens;
+        self.prompt_tokens_evaluated += other.prompt_tokens_evaluated;
+        self.generated_tokens += other.generated_tokens;
+    }
+}
+
 /// Ask the model for the task's parts.
 pub fn make(model: &mut dyn LanguageModel, task: &str) -> Result<(Vec<String>, Cost), ModelError> {
     let started = Instant::now();

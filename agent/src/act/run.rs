@@ -331,6 +331,7 @@ fn run_guarded(
                 .tools
                 .as_deref()
                 .map_or(&[], |toolbox| toolbox.tools()),
+            first_tool: None,
         };
         // The rules found nothing to suggest, or a tool has just answered (the rules know
         // nothing of tools; the model must read the answer): even a small model gets the whole
@@ -340,13 +341,20 @@ fn run_guarded(
         } else {
             options.guidance
         };
-        let plan_cost = if number == 1 && options.plan && options.guidance == Guidance::Open {
+        let mut plan_cost = if number == 1 && options.plan && options.guidance == Guidance::Open {
             let (parts, cost) = plan::make(model, &task.text)?;
             history.set_parts(parts);
             cost
         } else {
             plan::Cost::default()
         };
+        let mut observation = observation;
+        if number == 1 && options.guidance == Guidance::Open && !observation.tools.is_empty() {
+            let (first, cost) = tools::route(model, &task.text, observation.tools)?;
+            observation.first_tool =
+                first.and_then(|name| observation.tools.iter().find(|tool| tool.name == name));
+            plan_cost.add(&cost);
+        }
         let decision = match decide_step(model, &task, &history, &observation, guidance, &snapshot)?
         {
             Ok(mut decision) => {

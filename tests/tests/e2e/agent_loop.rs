@@ -51,6 +51,8 @@ pub struct ScriptedModel {
     pub prompts: Vec<(String, String)>,
     /// Its reply when asked to split the task into parts.
     parts: String,
+    /// Its reply when asked which tool the task needs first.
+    pub route: String,
 }
 
 impl ScriptedModel {
@@ -60,6 +62,7 @@ impl ScriptedModel {
             next: 0,
             prompts: Vec::new(),
             parts: "- follow the script\n".to_owned(),
+            route: "none".to_owned(),
         }
     }
 }
@@ -78,6 +81,12 @@ impl LanguageModel for ScriptedModel {
         if request.system == clef_agent::act::plan::SYSTEM {
             return Ok(ModelReply {
                 text: self.parts.clone(),
+                ..ModelReply::default()
+            });
+        }
+        if request.system == clef_agent::act::tools::ROUTE_SYSTEM {
+            return Ok(ModelReply {
+                text: self.route.clone(),
                 ..ModelReply::default()
             });
         }
