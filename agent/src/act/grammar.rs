@@ -194,6 +194,11 @@ pub fn open_grammar(
     bodies.extend([
         "press", "scroll", "navigate", "back", "wait", "answer", "askuser", "fail",
     ]);
+    // Waiting is for a page still changing; not offered when the loop says nothing is.
+    if blocked.contains(&Action::Wait) {
+        bodies.retain(|body| *body != "wait");
+        rules.remove("wait");
+    }
     let blocked_tools: Vec<&str> = blocked
         .iter()
         .filter_map(|action| match action {

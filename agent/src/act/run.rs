@@ -322,6 +322,8 @@ fn run_guarded(
                 .take()
                 .into_iter()
                 .chain(not_again.map(|element| Action::Click { element }))
+                // After a tool's answer the page has not changed: nothing to wait for.
+                .chain(tool_answered.then_some(Action::Wait))
                 .chain(held.iter().map(|(element, text)| Action::Type {
                     element: *element,
                     text: text.clone(),
@@ -349,8 +351,18 @@ fn run_guarded(
             plan::Cost::default()
         };
         let mut observation = observation;
-        if number == 1 && options.guidance == Guidance::Open && !observation.tools.is_empty() {
-            let (first, cost) = tools::route(model, &task.text, observation.tools)?;
+        // Which tool the task needs first, and again after each answer (the next may be
+        // another tool, or none: the answer or the page).
+        if (number == 1 || tool_answered)
+            && options.guidance == Guidance::Open
+            && !observation.tools.is_empty()
+        {
+            let done = steps
+                .last()
+                .filter(|_| tool_answered)
+                .map(|step| format!("{} → {}", step.description, step.outcome));
+            let (first, cost) =
+                tools::route(model, &task.text, observation.tools, done.as_deref())?;
             observation.first_tool =
                 first.and_then(|name| observation.tools.iter().find(|tool| tool.name == name));
             plan_cost.add(&cost);

@@ -51,7 +51,7 @@ pub struct ScriptedModel {
     pub prompts: Vec<(String, String)>,
     /// Its reply when asked to split the task into parts.
     parts: String,
-    /// Its reply when asked which tool the task needs first.
+    /// Its reply the first time it is asked which tool the task needs ("none" after).
     pub route: String,
 }
 
@@ -86,7 +86,8 @@ impl LanguageModel for ScriptedModel {
         }
         if request.system == clef_agent::act::tools::ROUTE_SYSTEM {
             return Ok(ModelReply {
-                text: self.route.clone(),
+                // Named once; asked again after the answer, no further tool.
+                text: std::mem::replace(&mut self.route, "none".to_owned()),
                 ..ModelReply::default()
             });
         }

@@ -207,6 +207,8 @@ pub fn tools_over_stdio_answer_a_task(ctx: &Ctx) -> anyhow::Result<()> {
             r#"{"action": "answer", "text": "It arrives on 9 December.", "reason": "the tool said"}"#,
         ),
     ]);
+    // Asked which tool the task needs first, it names one: the first step can only call it.
+    model.route = "orders.lookup_order".to_owned();
     let audit_path = scratch.0.join("audit.jsonl");
     let outcome = run_with_tools(
         ctx,
@@ -237,8 +239,15 @@ pub fn tools_over_stdio_answer_a_task(ctx: &Ctx) -> anyhow::Result<()> {
         "{first_prompt}"
     );
     check!(
-        first_grammar.contains(r#""\"orders.lookup_order\"""#),
-        "{first_grammar}"
+        first_grammar.contains(r#""\"orders.lookup_order\"""#)
+            && !first_grammar.contains("orders.cancel_order")
+            && !first_grammar.contains("click"),
+        "the first step was not the routed tool's call alone: {first_grammar}"
+    );
+    let (_, second_grammar) = model.prompts.get(1).cloned().unwrap_or_default();
+    check!(
+        second_grammar.contains("orders.cancel_order") && second_grammar.contains("answer"),
+        "{second_grammar}"
     );
     let (second_prompt, _) = model.prompts.get(1).cloned().unwrap_or_default();
     check!(
