@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::page::PageError;
 
 use super::page::ActPage;
-use super::run::{ActError, StepRecord};
+use super::report::{ActError, StepRecord};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {

@@ -8,6 +8,7 @@
 //! safety policy and lands in the audit log.
 
 pub mod action;
+pub mod approval;
 pub mod audit;
 pub mod candidates;
 pub mod changes;
@@ -21,6 +22,7 @@ pub mod perform;
 pub mod plan;
 pub mod repeats;
 pub mod reply;
+pub mod report;
 pub mod run;
 pub mod safety;
 pub mod secrets;
@@ -29,11 +31,13 @@ pub mod tools;
 pub mod verify;
 
 pub use action::Action;
+pub use approval::{Approver, PolicyApprover};
 pub use audit::{AuditLog, AuditRecord};
 pub use decide::Guidance;
 pub use egress::{Egress, Outgoing};
 pub use page::ActPage;
-pub use run::{ActError, Approver, Outcome, PolicyApprover, RunOptions, Status, StepRecord, run};
+pub use report::{ActError, Outcome, Status, StepRecord};
+pub use run::{RunOptions, run};
 pub use safety::{Confirm, NoSiteRules, Policy, SiteRule, SiteRules, Verdict, origin_of};
 pub use secrets::Vault;
 pub use task::Task;

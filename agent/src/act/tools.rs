@@ -78,31 +78,17 @@ pub const ROUTE_SYSTEM: &str = "You decide whether a task a user gives to a web 
 /// first? Asked alone, it is a short question a small model answers far better than the same
 /// choice hidden among every action of the page (measured with a 1.5B model: asked only for
 /// the next action, it asked the user the task back or scrolled). The tool named, if any.
-///
-/// After a tool answered, `done` is that step (`use the tool … → the tool answered: …`) and
-/// the question is which tool the task needs next.
 pub fn route(
     model: &mut dyn LanguageModel,
     task: &str,
     tools: &[ToolSpec],
-    done: Option<&str>,
 ) -> Result<(Option<String>, Cost), ModelError> {
     let started = Instant::now();
     let mut user = vec![Segment::trusted(format!("Task: {task}\nTools:\n"))];
     user.extend(prompt_lines(tools).into_iter().skip(1));
-    match done {
-        None => user.push(Segment::trusted(
-            "Which tool does the task need first? Its name, or none:",
-        )),
-        Some(done) => {
-            user.push(Segment::trusted("Done so far: "));
-            user.push(Segment::untrusted(format!("{done}\n")));
-            user.push(Segment::trusted(
-                "Which tool does the task still need? Its name, or none if what was done is \
-                 enough:",
-            ));
-        }
-    }
+    user.push(Segment::trusted(
+        "Which tool does the task need first? Its name, or none:",
+    ));
     let names = alternatives(
         tools
             .iter()

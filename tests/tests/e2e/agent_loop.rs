@@ -51,7 +51,7 @@ pub struct ScriptedModel {
     pub prompts: Vec<(String, String)>,
     /// Its reply when asked to split the task into parts.
     parts: String,
-    /// Its reply the first time it is asked which tool the task needs ("none" after).
+    /// Its reply when asked which tool the task needs first.
     pub route: String,
 }
 
@@ -86,8 +86,7 @@ impl LanguageModel for ScriptedModel {
         }
         if request.system == clef_agent::act::tools::ROUTE_SYSTEM {
             return Ok(ModelReply {
-                // Named once; asked again after the answer, no further tool.
-                text: std::mem::replace(&mut self.route, "none".to_owned()),
+                text: self.route.clone(),
                 ..ModelReply::default()
             });
         }
