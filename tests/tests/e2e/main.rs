@@ -338,6 +338,10 @@ fn main() -> ExitCode {
             window::select_and_dialogs_are_answered_in_the_pane,
         ),
         (
+            "window_pane_asks_before_a_tool_and_keeps_always",
+            mcp_client::the_pane_asks_and_keeps_always,
+        ),
+        (
             "window_pane_task_with_approval",
             window::pane_carries_out_a_task_after_approval,
         ),

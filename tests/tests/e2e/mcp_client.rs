@@ -476,12 +476,102 @@ pub fn clef_run_offers_the_tools_to_the_test_model(_: &Ctx) -> anyhow::Result<()
     let calls = scratch.calls();
     // Each call the steps show reached the server, and nothing else did.
     check!(
-        called == !calls.is_empty(),
+        called != calls.is_empty(),
         "steps and server disagree: {calls:?}\n{stdout}"
     );
     check!(
         calls.iter().all(|call| call["tool"] == "lookup_order"),
         "a tool the user did not approve was called: {calls:?}"
+    );
+    Ok(())
+}
+
+/// In the window: the pane asks before the test model's tool call, with "Always allow this
+/// tool"; chosen, the call goes out and `config.toml` keeps the tool in `always_allow`.
+pub fn the_pane_asks_and_keeps_always(_: &Ctx) -> anyhow::Result<()> {
+    use crate::window::{
+        APPROVAL_BORDER, PANE_WIDTH, clef_window, colour_box, focus_window, open_pane, start_xvfb,
+        tools_present, wait_for_screen, xdotool,
+    };
+    if !tools_present(&["Xvfb", "xdotool"])? {
+        return Ok(());
+    }
+    let (Some(python), Some(model)) = (python()?, crate::mcp::model_path()?) else {
+        return Ok(());
+    };
+    let scratch = Scratch::new("pane")?;
+    let site = TestServer::start([("/", Route::html(ORDER_PAGE))])?;
+    let server = stdio_server(&python, &scratch, &[]);
+    let command: Vec<String> = server
+        .command
+        .iter()
+        .map(|part| format!("{part:?}"))
+        .collect();
+    let config_path = scratch.0.join("config/clef/config.toml");
+    std::fs::create_dir_all(scratch.0.join("config/clef"))?;
+    std::fs::write(
+        &config_path,
+        format!(
+            "[[mcp_servers]]\nname = \"orders\"\ncommand = [{}]\n",
+            command.join(", ")
+        ),
+    )?;
+    let (_xvfb, display) = start_xvfb()?;
+    let mut window = Command::new(clef_bin());
+    window
+        .env("XDG_CONFIG_HOME", scratch.0.join("config"))
+        .env("XDG_DATA_HOME", scratch.0.join("data"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .arg(site.url("/"))
+        .args(["--model", &model.to_string_lossy()]);
+    let _clef = clef_window(window, &display)?;
+    focus_window(&display, "Order desk")?;
+    // The pane, "do it on this page", the task.
+    open_pane(&display)?;
+    xdotool(&display, &["mousemove", "1141", "778", "click", "1"])?;
+    xdotool(&display, &["mousemove", "1000", "750", "click", "1"])?;
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(
+        &display,
+        &[
+            "type",
+            "--delay",
+            "15",
+            "Use the orders tool to look up order A-1042 and tell me its status",
+        ],
+    )?;
+    xdotool(&display, &["key", "Return"])?;
+    let shot = scratch.0.join("approval.png");
+    wait_for_screen(
+        &display,
+        &shot,
+        Duration::from_secs(90),
+        "the pane never asked to allow the tool",
+        |image| colour_box(image, APPROVAL_BORDER, PANE_WIDTH).is_some(),
+    )?;
+    check!(
+        scratch.calls().is_empty(),
+        "called before the user allowed it"
+    );
+    // Refuse has the focus, as the safe default; the button before it is "Always allow this
+    // tool".
+    xdotool(&display, &["key", "shift+Tab", "Return"])?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while scratch.calls().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let calls = scratch.calls();
+    check!(
+        calls
+            .first()
+            .is_some_and(|call| call["tool"] == "lookup_order"),
+        "the allowed call never reached the server: {calls:?}"
+    );
+    let kept = clef_browser::config::Config::load(&config_path)?.mcp_servers;
+    check!(
+        kept.first()
+            .is_some_and(|server| server.always_allow == ["lookup_order"]),
+        "\"always\" was not kept: {kept:?}"
     );
     Ok(())
 }

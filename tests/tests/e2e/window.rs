@@ -565,9 +565,9 @@ const MANAGED_BADGE: [u8; 3] = [0x7a, 0x4f, 0xd6];
 const ERROR_TEXT: [u8; 3] = [0xff, 0x8f, 0x8f];
 
 /// The border colour of the pane's "Allow this step?" question.
-const APPROVAL_BORDER: [u8; 3] = [0xf2, 0xb7, 0x05];
+pub(crate) const APPROVAL_BORDER: [u8; 3] = [0xf2, 0xb7, 0x05];
 /// How far the pane reaches in from the window's right edge.
-const PANE_WIDTH: u32 = 360;
+pub(crate) const PANE_WIDTH: u32 = 360;
 
 /// The pixels of `colour` (within a small tolerance) in the right `width` pixels of `image`.
 fn pixels_coloured(
