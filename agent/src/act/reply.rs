@@ -235,9 +235,11 @@ mod tests {
             args: serde_json::json!({"order_id": "A-1, B"}),
         };
         let written = to_json(&call);
-        assert_eq!(
-            written,
-            r#"{"action": "tool", "args": {"order_id": "A-1, B"}, "tool": "orders.lookup_order"}"#
+        // Key order depends on serde_json's features in the build; the spacing does not.
+        assert!(
+            written.contains(r#""action": "tool""#)
+                && written.contains(r#""args": {"order_id": "A-1, B"}"#),
+            "{written}"
         );
         assert_eq!(parse(&written, &form()).unwrap().0, call);
         assert!(parse(r#"{"action": "tool", "tool": "x", "args": 3}"#, &form()).is_err());

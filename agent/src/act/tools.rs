@@ -178,7 +178,7 @@ fn type_name(schema: &Value) -> String {
 }
 
 /// An object schema's properties, the required ones first (in the order the schema lists them),
-/// then the others; each with whether it is required.
+/// then the others by name; each with whether it is required.
 fn members_of(schema: &Value) -> Vec<(&String, &Value, bool)> {
     let required: Vec<&str> = schema
         .get("required")
@@ -194,11 +194,15 @@ fn members_of(schema: &Value) -> Vec<(&String, &Value, bool)> {
         .flatten()
         .map(|(name, property)| (name, property, required.contains(&name.as_str())))
         .collect();
+    // The others by name: the same order whether or not the JSON map keeps the schema's.
     members.sort_by_key(|(name, _, _)| {
-        required
-            .iter()
-            .position(|needed| needed == name)
-            .unwrap_or(required.len())
+        (
+            required
+                .iter()
+                .position(|needed| needed == name)
+                .unwrap_or(required.len()),
+            name.as_str(),
+        )
     });
     members
 }
