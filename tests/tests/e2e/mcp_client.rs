@@ -541,14 +541,16 @@ pub fn the_pane_asks_and_keeps_always(_: &Ctx) -> anyhow::Result<()> {
         ],
     )?;
     xdotool(&display, &["key", "Return"])?;
-    let shot = scratch.0.join("approval.png");
+    // Outside the scratch folder, so that a failure leaves it to look at.
+    let shot = std::env::temp_dir().join(format!("clef-tools-pane-{}.png", std::process::id()));
     wait_for_screen(
         &display,
         &shot,
         Duration::from_secs(90),
         "the pane never asked to allow the tool",
         |image| colour_box(image, APPROVAL_BORDER, PANE_WIDTH).is_some(),
-    )?;
+    )
+    .map_err(|error| anyhow::anyhow!("{error}\nthe window's log:\n{}", log_tail(&display)))?;
     check!(
         scratch.calls().is_empty(),
         "called before the user allowed it"
@@ -565,7 +567,8 @@ pub fn the_pane_asks_and_keeps_always(_: &Ctx) -> anyhow::Result<()> {
         calls
             .first()
             .is_some_and(|call| call["tool"] == "lookup_order"),
-        "the allowed call never reached the server: {calls:?}"
+        "the allowed call never reached the server: {calls:?}\n{}",
+        log_tail(&display)
     );
     let kept = clef_browser::config::Config::load(&config_path)?.mcp_servers;
     check!(
