@@ -490,8 +490,8 @@ pub fn clef_run_offers_the_tools_to_the_test_model(_: &Ctx) -> anyhow::Result<()
 /// tool"; chosen, the call goes out and `config.toml` keeps the tool in `always_allow`.
 pub fn the_pane_asks_and_keeps_always(_: &Ctx) -> anyhow::Result<()> {
     use crate::window::{
-        APPROVAL_BORDER, PANE_WIDTH, clef_window, colour_box, focus_window, open_pane, start_xvfb,
-        tools_present, wait_for_screen, xdotool,
+        APPROVAL_BORDER, PANE_WIDTH, clef_window, colour_box, focus_window, log_tail, open_pane,
+        start_xvfb, tools_present, wait_for_screen, xdotool,
     };
     if !tools_present(&["Xvfb", "xdotool"])? {
         return Ok(());
