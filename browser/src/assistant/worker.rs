@@ -188,7 +188,6 @@ impl AssistantWorker {
         self.controls.pause.store(paused, Ordering::SeqCst);
     }
 
-    /// The user's answer to the risky step the pane shows.
     /// The user's answer to the step the pane shows; `always` only for a tool call.
     pub fn approve(&self, allow: bool, always: bool) {
         let answer = match (allow, always) {
