@@ -46,6 +46,12 @@ pub enum SecretCommand {
         #[command(flatten)]
         profile: ProfileArg,
     },
+    /// Lock the encrypted passwords file again: every Clef process of the session (the window,
+    /// `clef run`, `clef mcp`) needs the passphrase before it reads a password.
+    Lock {
+        #[command(flatten)]
+        profile: ProfileArg,
+    },
     /// Import logins from a CSV file exported by Firefox, Chrome or Clef.
     Import {
         file: PathBuf,
@@ -167,6 +173,17 @@ pub fn secret(command: SecretCommand) -> anyhow::Result<()> {
                     store.unlock(&passphrase)?;
                     println!("Unlocked: {}.", store.describe());
                 }
+            }
+        }
+        SecretCommand::Lock { profile } => {
+            let mut vault = vault(&profile)?;
+            let store = vault
+                .secrets_mut()
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            if store.lock() {
+                println!("Locked: {}.", store.describe());
+            } else {
+                println!("Nothing to lock: {}.", store.describe());
             }
         }
         SecretCommand::Import { file, profile } => {

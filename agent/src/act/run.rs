@@ -248,7 +248,7 @@ fn run_guarded(
         // The rules found nothing to suggest, or a tool has just answered (the rules know
         // nothing of tools; the model must read the answer): even a small model gets the whole
         // page.
-        let guidance = if observation.suggestions.is_empty() || tool_answered {
+        let mut guidance = if observation.suggestions.is_empty() || tool_answered {
             Guidance::Open
         } else {
             options.guidance
@@ -262,11 +262,16 @@ fn run_guarded(
         };
         let mut observation = observation;
         // Which tool the task needs first. Asked again after each answer, the 1.5B model named
-        // the tool that had just answered (1/7 tasks right, 3/7 asked once): asked once.
-        if number == 1 && options.guidance == Guidance::Open && !observation.tools.is_empty() {
+        // the tool that had just answered (1/7 tasks right, 3/7 asked once): asked once. Asked
+        // whatever the guidance: the page's rules know nothing of tools, so a step that calls
+        // one is the model's alone.
+        if number == 1 && !observation.tools.is_empty() {
             let (first, cost) = tools::route(model, &task.text, observation.tools)?;
             observation.first_tool =
                 first.and_then(|name| observation.tools.iter().find(|tool| tool.name == name));
+            if observation.first_tool.is_some() {
+                guidance = Guidance::Open;
+            }
             plan_cost.add(&cost);
         }
         let decision = match decide_step(model, &task, &history, &observation, guidance, &snapshot)?

@@ -184,7 +184,11 @@ fn migrate_kernel_keyring(secrets: &Secrets) {
     let Ok(ring) = KeyRing::from_special_id(KeyRingIdentifier::User, false) else {
         return;
     };
-    let Ok(links) = ring.get_links(512) else {
+    // linux-keyutils 0.2 hands the kernel `max` as the buffer's size in bytes although it
+    // allocates `max` key ids: four times what it reads. 65,536 reads 16,384 links, far
+    // beyond the kernel's 200-key quota for a user (root's is larger: this still holds up to
+    // 65,536 keys before the crate's length passes its buffer).
+    let Ok(links) = ring.get_links(1 << 16) else {
         return;
     };
     for key in links.iter().filter_map(|node| node.as_key()) {
@@ -269,7 +273,7 @@ mod tests {
         ring.add_key(&format!("clef:{origin} card_cvc"), b"123")
             .expect("add cvc");
 
-        let vault = SecretsVault::open(Profile::default(), &dir, StoreChoice::File);
+        let mut vault = SecretsVault::open(Profile::default(), &dir, StoreChoice::File);
         assert_eq!(
             vault.value(&origin, FieldKind::Username).as_deref(),
             Some("olga")
@@ -285,6 +289,7 @@ mod tests {
         let store = vault.secrets().expect("store");
         assert_eq!(store.logins(&origin).expect("logins").len(), 1);
         assert!(ring.search(&format!("clef:{origin} password")).is_err());
+        vault.secrets_mut().expect("store").lock();
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

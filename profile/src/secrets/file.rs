@@ -179,6 +179,13 @@ impl FileStore {
         Ok(())
     }
 
+    /// Forget the key, here and in the kernel keyring: every process of the session asks for
+    /// the passphrase again.
+    pub(super) fn lock(&mut self) {
+        self.key = None;
+        session_key::forget(&self.path);
+    }
+
     fn create(&mut self, passphrase: &str) -> Result<(), SecretsError> {
         if passphrase.chars().count() < MIN_PASSPHRASE {
             return Err(SecretsError::ShortPassphrase(MIN_PASSPHRASE));

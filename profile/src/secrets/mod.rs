@@ -244,6 +244,20 @@ impl Secrets {
         }
     }
 
+    /// Lock the file store for the whole session (the window, `clef run`, `clef mcp`): its
+    /// key is forgotten until the passphrase is given again. Whether there was one to lock: the
+    /// desktop's Secret Service locks its own keyring.
+    pub fn lock(&mut self) -> bool {
+        match &mut self.backend {
+            Backend::Service(_) => false,
+            Backend::File(store) => {
+                let was = store.unlocked();
+                store.lock();
+                was
+            }
+        }
+    }
+
     /// Every secret saved for this profile, by origin then user name.
     pub fn list(&self) -> Result<Vec<Secret>, SecretsError> {
         let mut secrets = match &self.backend {
@@ -423,6 +437,12 @@ mod tests {
         ));
         fresh.unlock("correct horse battery").expect("unlock");
         assert_eq!(fresh.list().expect("list")[0].username, "ann");
+        // Locked, it is locked for every process of the session, this one included.
+        assert!(secrets.lock());
+        let other = Secrets::open(dir.path(), StoreChoice::File).expect("reopen");
+        assert_eq!(other.needs_passphrase(), Some(PassphraseNeed::Unlock));
+        assert!(matches!(secrets.list(), Err(SecretsError::Locked(_))));
+        assert!(!secrets.lock());
         // The profile remembers which store it uses.
         let reopened = Secrets::open(dir.path(), StoreChoice::Auto).expect("reopen");
         assert_eq!(reopened.kind(), StoreKind::File);

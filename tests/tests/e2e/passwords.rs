@@ -22,6 +22,15 @@ const PASSPHRASE: &str = "lisbon harbour at dawn";
 /// A home of its own, with no desktop keyring unless the test starts one.
 struct Home(PathBuf);
 
+/// The home's passwords file is locked again when the test ends: its key leaves the kernel
+/// keyring, which would otherwise keep one key per test run until the machine reboots (the
+/// keyring's quota for a user other than root is 200 keys).
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["secret", "lock"]).output();
+    }
+}
+
 impl Home {
     fn new(name: &str) -> anyhow::Result<Self> {
         let dir = std::env::temp_dir().join(format!("clef-{name}-{}", std::process::id()));
@@ -175,6 +184,21 @@ pub fn secrets_file_survives_a_reboot_and_holds_no_clear_text(_: &Ctx) -> anyhow
         let found = home.holds(clear);
         check!(found.is_empty(), "{clear:?} in clear in {found:?}");
     }
+
+    // Locked by the user: every process asks again, until unlocked.
+    let (ok, out, said) = run_with(home.cmd(&["secret", "lock"]), "")?;
+    check!(ok && out.contains("Locked"), "lock: {out} {said}");
+    let listed = home.clef().args(["secret", "list"]).output()?;
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    check!(
+        listed.contains("locked") && !listed.contains("shop.example"),
+        "after `clef secret lock` the file must ask for its passphrase: {listed}"
+    );
+    let (ok, out, said) = run_with(home.cmd(&["secret", "unlock"]), &format!("{PASSPHRASE}\n"))?;
+    check!(
+        ok && out.contains("Unlocked"),
+        "unlock after lock: {out} {said}"
+    );
 
     // A reboot empties the kernel keyring: a new user namespace starts with an empty one.
     if !unshare_available() {
