@@ -22,15 +22,6 @@ const PASSPHRASE: &str = "lisbon harbour at dawn";
 /// A home of its own, with no desktop keyring unless the test starts one.
 struct Home(PathBuf);
 
-/// The home's passwords file is locked again when the test ends: its key leaves the kernel
-/// keyring, which would otherwise keep one key per test run until the machine reboots (the
-/// keyring's quota for a user other than root is 200 keys).
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["secret", "lock"]).output();
-    }
-}
-
 impl Home {
     fn new(name: &str) -> anyhow::Result<Self> {
         let dir = std::env::temp_dir().join(format!("clef-{name}-{}", std::process::id()));
@@ -84,8 +75,12 @@ impl Home {
     }
 }
 
+/// The home's passwords file is locked before it goes: its key leaves the kernel keyring,
+/// which would otherwise keep one key per test run until the machine reboots (the keyring's
+/// quota for a user other than root is 200 keys).
 impl Drop for Home {
     fn drop(&mut self) {
+        let _ = self.cmd(&["secret", "lock"]).output();
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
