@@ -292,6 +292,17 @@ fn window(
     profile: Option<&std::path::Path>,
     private: bool,
 ) -> anyhow::Result<()> {
+    clef_browser::run_window(window_options(address, model, profile, private)?)?;
+    Ok(())
+}
+
+/// The window as the user's settings, the organization's policy and the model given make it.
+pub fn window_options(
+    address: Option<String>,
+    model: &model_commands::ModelArgs,
+    profile: Option<&std::path::Path>,
+    private: bool,
+) -> anyhow::Result<WindowOptions> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|name| std::env::var_os(name).is_some());
@@ -348,7 +359,7 @@ fn window(
             policies::page_cache(&policies),
         )
     };
-    clef_browser::run_window(WindowOptions {
+    Ok(WindowOptions {
         address,
         size: None,
         model,
@@ -364,8 +375,8 @@ fn window(
             store: config.passwords.store,
         },
         passwords: config.passwords,
-    })?;
-    Ok(())
+        mcp: None,
+    })
 }
 
 /// What to tell the user about the organization's policy: that settings are managed, and any

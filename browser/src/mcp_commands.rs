@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clef_agent::act::AuditLog;
 use clef_browser::assistant::{SecretsVault, default_audit_path};
 use clef_browser::config::Config;
-use clef_browser::mcp_host::{McpHost, McpOptions};
+use clef_browser::mcp_host::{HeadlessTabs, McpHost, McpOptions, window_tabs};
 use clef_browser::policies::{self, PolicyError};
 use clef_browser::{Headless, HeadlessOptions};
 use clef_extensions::mcp::{self, Transport};
@@ -49,6 +49,10 @@ pub struct McpArgs {
     /// Seconds to wait for each page load.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// Drive tabs of a visible window instead of headless pages: the user watches each call
+    /// in the pane and may pause the clients to use the page by hand.
+    #[arg(long)]
+    pub window: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -130,38 +134,64 @@ pub fn mcp(args: &McpArgs) -> anyhow::Result<()> {
         &crate::places_commands::profile_dir(None)?,
         config.passwords.store,
     );
+    let options = McpOptions {
+        policies,
+        vault,
+        model,
+        audit,
+        allow_risky: args.confirm == "allow",
+        approved,
+        allow_evaluate,
+        history: match (args.allow_history, policies_memory_allowed) {
+            (true, true) => Some(crate::places_commands::profile_dir(
+                args.profile.as_deref(),
+            )?),
+            (true, false) => {
+                return Err(PolicyError::Locked(
+                    "searching the history (History.Memory)".to_owned(),
+                )
+                .into());
+            }
+            (false, _) => None,
+        },
+        output_dir: args
+            .output_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("mcp")),
+    };
+    if args.window {
+        return serve_window(args, options, transport);
+    }
     let browser = Headless::new(HeadlessOptions {
         load_timeout: Duration::from_secs(args.timeout),
         ..HeadlessOptions::default()
     });
-    let mut host = McpHost::new(
-        browser,
-        McpOptions {
-            policies,
-            vault,
-            model,
-            audit,
-            allow_risky: args.confirm == "allow",
-            approved,
-            allow_evaluate,
-            history: match (args.allow_history, policies_memory_allowed) {
-                (true, true) => Some(crate::places_commands::profile_dir(
-                    args.profile.as_deref(),
-                )?),
-                (true, false) => {
-                    return Err(PolicyError::Locked(
-                        "searching the history (History.Memory)".to_owned(),
-                    )
-                    .into());
-                }
-                (false, _) => None,
-            },
-            output_dir: args
-                .output_dir
-                .clone()
-                .unwrap_or_else(|| data_dir.join("mcp")),
-        },
-    );
+    let mut host = McpHost::new(Box::new(HeadlessTabs(browser)), options);
     mcp::serve(&mut host, transport)?;
+    Ok(())
+}
+
+/// `--window`: the window's event loop holds this thread; the server runs on another and asks
+/// the window for each page operation. The window closes when the server ends (a stdio client
+/// went away); the server ends with the window.
+fn serve_window(args: &McpArgs, options: McpOptions, transport: Transport) -> anyhow::Result<()> {
+    let (tabs, end) = window_tabs::link();
+    let mut window = crate::window_options(None, &args.model, args.profile.as_deref(), false)?;
+    window.mcp = Some(end);
+    let wake = tabs.waker();
+    std::thread::Builder::new()
+        .name("clef-mcp".to_owned())
+        .spawn(move || {
+            let mut host = McpHost::new(Box::new(tabs), options);
+            if let Err(error) = mcp::serve(&mut host, transport) {
+                tracing::error!(%error, "the MCP server stopped");
+                eprintln!("clef: the MCP server stopped: {error}");
+            }
+            // Every sender gone, the window sees the server ended.
+            drop(host);
+            wake();
+        })
+        .context("cannot start the MCP server's thread")?;
+    clef_browser::run_window(window)?;
     Ok(())
 }

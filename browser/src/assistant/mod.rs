@@ -14,7 +14,7 @@ pub use audit_page::{audit_field, audit_page_html, audit_time};
 pub use model::{LocalModel, ModelStatus, options_for};
 pub use page::HeadlessAccess;
 pub use reading::{ReadError, read_page, reader_page_html};
-pub use remote_page::{PageOp, PageRequest};
+pub use remote_page::{Checks, PageOp, PageRequest, RemotePage, TabKey};
 pub use tools::{McpTools, connect_tools};
 pub use vault::{SecretsVault, VaultError, kept_in_keyring};
 /// Where the agent's audit log goes unless a policy or the user says otherwise.

@@ -1,13 +1,17 @@
-//! The window's tab as the agent's page: the agent runs on the assistant thread and asks the
-//! UI thread, which owns Servo, to do each page operation, then waits for the answer. The
-//! window stays responsive, and the user can watch, pause and take over.
+//! The window's tab as the agent's page: the agent (the pane's, on the assistant thread, or an
+//! MCP client's, on the server's thread) asks the UI thread, which owns Servo, to do each page
+//! operation, then waits for the answer. The window stays responsive, and the user can watch,
+//! pause and take over.
 
+use std::sync::Arc;
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clef_agent::act::{ActPage, Egress};
+use clef_agent::act::{ActPage, Egress, Policy};
 use clef_agent::page::{PageAccess, PageError};
+
+/// Which of the window's tabs an MCP client means (the window maps it to a webview).
+pub type TabKey = u64;
 
 /// One thing to do on the page, in CSS pixels where there are coordinates.
 #[derive(Debug, Clone)]
@@ -34,6 +38,39 @@ pub enum PageOp {
     },
     /// What the guard blocked since the last call, as a JSON list of reasons.
     TakeBlocked,
+    Hover {
+        x: f64,
+        y: f64,
+    },
+    /// The viewport as a PNG, in base64.
+    Screenshot,
+    /// `{"url": …, "title": …}` as the window knows them.
+    Info,
+    /// The text with the saved values typed into the tab replaced by what they are.
+    Redact(String),
+    /// Whether saved data typed by the agent sits in the document shown.
+    HoldsSavedData,
+    /// Guard the tab under this policy, keeping saved values already bound.
+    ResumeGuard(Checks),
+    /// A new tab for an MCP client, brought to the front; answers its key.
+    OpenTab,
+    /// Bring the tab to the front.
+    ShowTab,
+    CloseTab,
+    /// The client let go of the tab: it is the user's again.
+    ReleaseTab,
+    /// One line for the pane: what a client did.
+    Note(String),
+}
+
+/// A tab's policy on its way to the UI thread.
+#[derive(Clone)]
+pub struct Checks(pub Policy);
+
+impl std::fmt::Debug for Checks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Checks")
+    }
 }
 
 /// A saved value on its way to the UI thread; debug output never shows it.
@@ -47,6 +84,8 @@ impl std::fmt::Debug for Redacted {
 }
 
 pub struct PageRequest {
+    /// The MCP client's tab; `None`: the tab the pane's task drives.
+    pub tab: Option<TabKey>,
     pub op: PageOp,
     pub reply: Sender<Result<serde_json::Value, String>>,
 }
@@ -54,32 +93,60 @@ pub struct PageRequest {
 /// How long one page operation may take before the agent reports it as failed.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Wakes the window's event loop: a request is waiting.
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+#[derive(Clone)]
 pub struct RemotePage {
-    requests: Mutex<Sender<PageRequest>>,
-    wake: Arc<dyn Fn() + Send + Sync>,
+    requests: Sender<PageRequest>,
+    wake: Wake,
+    tab: Option<TabKey>,
 }
 
 impl RemotePage {
-    pub fn new(requests: Sender<PageRequest>, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
+    /// The tab the pane's task drives.
+    pub fn new(requests: Sender<PageRequest>, wake: Wake) -> Self {
         RemotePage {
-            requests: Mutex::new(requests),
+            requests,
             wake,
+            tab: None,
         }
     }
 
-    fn call(&self, op: PageOp) -> Result<serde_json::Value, PageError> {
+    /// An MCP client's tab `tab`.
+    pub fn for_tab(requests: Sender<PageRequest>, wake: Wake, tab: TabKey) -> Self {
+        RemotePage {
+            requests,
+            wake,
+            tab: Some(tab),
+        }
+    }
+
+    pub fn call(&self, op: PageOp) -> Result<serde_json::Value, PageError> {
         let (reply, answer) = mpsc::channel();
-        let sent = self
-            .requests
-            .lock()
-            .map_err(|_| PageError("the window is gone".to_owned()))?
-            .send(PageRequest { op, reply });
-        sent.map_err(|_| PageError("the window is gone".to_owned()))?;
+        self.requests
+            .send(PageRequest {
+                tab: self.tab,
+                op,
+                reply,
+            })
+            .map_err(|_| PageError("the window is gone".to_owned()))?;
         (self.wake)();
         match answer.recv_timeout(OPERATION_TIMEOUT) {
             Ok(result) => result.map_err(PageError),
             Err(_) => Err(PageError("the page did not answer in 30 s".to_owned())),
         }
+    }
+
+    /// Send without waiting for the answer (the window may be closing).
+    pub fn tell(&self, op: PageOp) {
+        let (reply, _) = mpsc::channel();
+        let _ = self.requests.send(PageRequest {
+            tab: self.tab,
+            op,
+            reply,
+        });
+        (self.wake)();
     }
 }
 

@@ -101,6 +101,14 @@ pub enum AssistantEvent {
     Paused {
         paused: bool,
     },
+    /// What an MCP client driving the window did (`clef mcp --window`).
+    Client {
+        line: String,
+    },
+    /// The user paused the MCP clients (and may use the page by hand), or let them go on.
+    ClientPaused {
+        paused: bool,
+    },
 }
 
 /// The model the assistant may use, or why there is none; and what the pane should say first

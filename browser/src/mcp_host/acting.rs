@@ -15,7 +15,6 @@ use clef_extensions::mcp::{Caller, Reply};
 use clef_policy::{Access, Feature};
 
 use super::{McpHost, image_reply, png};
-use crate::assistant::HeadlessAccess;
 
 impl McpHost {
     /// The node a ref names in the tab's last snapshot, or in a fresh one.
@@ -40,7 +39,7 @@ impl McpHost {
         }
         let fresh = tab
             .snapshotter
-            .take(&mut HeadlessAccess::new(&tab.page))
+            .take(&mut *tab.page.access())
             .map_err(|error| format!("cannot read the page: {error}"))?;
         let found = has(&fresh);
         tab.last = Some(fresh.clone());
@@ -87,7 +86,7 @@ impl McpHost {
                     Some(last) => last,
                     None => tab
                         .snapshotter
-                        .take(&mut HeadlessAccess::new(&tab.page))
+                        .take(&mut *tab.page.access())
                         .map_err(|error| format!("cannot read the page: {error}"))?,
                 }
             }
@@ -135,10 +134,10 @@ impl McpHost {
                 format!("{reason} (a risky step: start `clef mcp --confirm allow` to allow it)"),
             ),
         };
-        let mut access = HeadlessAccess::new(&tab.page);
+        let mut access = tab.page.access();
         let result = if allowed {
             perform(
-                &mut access,
+                &mut *access,
                 &mut tab.snapshotter,
                 &snapshot,
                 &action,
@@ -150,9 +149,9 @@ impl McpHost {
         };
         let mut note = match &result {
             Ok(done) => {
-                settle(&mut access);
+                settle(&mut *access);
                 let dialogs = access.take_dialogs();
-                let after = tab.snapshotter.take(&mut access).ok();
+                let after = tab.snapshotter.take(&mut *access).ok();
                 let changed = after
                     .as_ref()
                     .map(|after| changes(&snapshot, after, &dialogs))
@@ -302,9 +301,9 @@ impl McpHost {
             self.may_act()
                 .and_then(|()| {
                     let tab = self.tab()?;
-                    let mut access = HeadlessAccess::new(&tab.page);
+                    let mut access = tab.page.access();
                     access.type_text(key).map_err(|error| error.to_string())?;
-                    settle(&mut access);
+                    settle(&mut *access);
                     tab.last = None;
                     Ok(format!("typed {key:?}"))
                 })
@@ -327,12 +326,10 @@ impl McpHost {
     pub(super) fn hover(&mut self, reference: &str) -> Reply {
         let result = self.element(reference).and_then(|id| {
             let tab = self.tab()?;
-            let mut access = HeadlessAccess::new(&tab.page);
-            let (x, y) = locate_element(&mut access, id)?;
-            tab.page
-                .hover(x as f32, y as f32)
-                .map_err(|error| error.to_string())?;
-            settle(&mut access);
+            let mut access = tab.page.access();
+            let (x, y) = locate_element(&mut *access, id)?;
+            tab.page.hover(x, y)?;
+            settle(&mut *access);
             Ok("hovered".to_owned())
         });
         self.act_reply(result)
@@ -363,10 +360,10 @@ impl McpHost {
             if let Some(reference) = &args.target {
                 let id = self.element(reference)?;
                 let tab = self.tab()?;
-                locate_element(&mut HeadlessAccess::new(&tab.page), id)?;
+                locate_element(&mut *tab.page.access(), id)?;
             }
             let tab = self.tab()?;
-            let image = tab.page.screenshot().map_err(|error| error.to_string())?;
+            let image = tab.page.screenshot()?;
             let bytes = png(&image)?;
             let mut note = format!("Screenshot of the viewport of {url}");
             if let Some(name) = &args.filename {
@@ -413,10 +410,7 @@ impl McpHost {
             {
                 tab.scripted.push(origin);
             }
-            let value = tab
-                .page
-                .evaluate(&script)
-                .map_err(|error| error.to_string())?;
+            let value = tab.page.evaluate(&script)?;
             tab.last = None;
             serde_json::to_string_pretty(&value).map_err(|error| error.to_string())
         })();

@@ -14,7 +14,7 @@ use clef_extensions::mcp::{Caller, Reply};
 use clef_policy::Feature;
 
 use super::McpHost;
-use crate::assistant::{HeadlessAccess, LocalModel, read_page};
+use crate::assistant::{LocalModel, read_page};
 
 /// Steps a task may take unless the client or the policy says fewer.
 const DEFAULT_MAX_STEPS: usize = 20;
@@ -38,7 +38,7 @@ impl McpHost {
                     .to_owned(),
             );
         }
-        let document = visible_document(&mut HeadlessAccess::new(&tab.page))
+        let document = visible_document(&mut *tab.page.access())
             .map_err(|error| format!("cannot read the page: {error}"))?;
         policies
             .check_site(&document.url, false)
@@ -191,12 +191,12 @@ impl McpHost {
             } = self;
             let tab = tabs.get_mut(*current).ok_or("no open tab")?;
             let model = model.as_mut().ok_or("no model")?;
-            let page = &tab.page;
-            let mut access = HeadlessAccess::new(page);
+            let page = &*tab.page;
+            let mut access = page.access();
             let mut lines = Vec::new();
             let outcome = act::run(
                 &args.task,
-                &mut access,
+                &mut *access,
                 model,
                 &host_options.vault,
                 &mut PolicyApprover(confirm),

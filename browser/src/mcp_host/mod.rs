@@ -5,6 +5,8 @@
 
 mod acting;
 mod assistant;
+mod tabs;
+pub mod window_tabs;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -16,8 +18,9 @@ use clef_extensions::mcp::tools::{TabAction, TabsArgs, WaitForArgs};
 use clef_extensions::mcp::{Call, Caller, Content, Reply, ToolHost};
 use clef_policy::{Feature, Policies};
 
-use crate::assistant::{HeadlessAccess, LocalModel, SecretsVault};
-use crate::{Headless, Page};
+use crate::assistant::{LocalModel, SecretsVault};
+
+pub use tabs::{DrivenTab, HeadlessTabs, TabSource};
 
 /// How the server was started.
 pub struct McpOptions {
@@ -41,7 +44,7 @@ pub struct McpOptions {
 
 /// One tab and what the client was last shown of it.
 struct Tab {
-    page: Page,
+    page: Box<dyn DrivenTab>,
     snapshotter: Snapshotter,
     last: Option<Snapshot>,
     /// The tab's checks: the sites the client opened, read under the site rules (the engine
@@ -62,7 +65,7 @@ pub struct McpHost {
     session: u64,
     /// Other client sessions' tabs, while another is served.
     parked: std::collections::HashMap<u64, (Vec<Tab>, usize)>,
-    browser: Headless,
+    browser: Box<dyn TabSource>,
     model: Option<LocalModel>,
     options: McpOptions,
 }
@@ -74,7 +77,7 @@ const WAIT_LIMIT: Duration = Duration::from_secs(30);
 const SNAPSHOT_BUDGET: usize = 20_000;
 
 impl McpHost {
-    pub fn new(browser: Headless, options: McpOptions) -> McpHost {
+    pub fn new(browser: Box<dyn TabSource>, options: McpOptions) -> McpHost {
         McpHost {
             tabs: Vec::new(),
             current: 0,
@@ -109,7 +112,7 @@ impl McpHost {
     }
 
     fn open_tab(&mut self) -> Result<(), String> {
-        let page = self.browser.new_page().map_err(|error| error.to_string())?;
+        let page = self.browser.open()?;
         // Guarded from the start, whatever it is first shown.
         let policy = tab_policy(
             &self.options.policies,
@@ -127,6 +130,7 @@ impl McpHost {
             scripted: Vec::new(),
         });
         self.current = self.tabs.len() - 1;
+        self.tabs[self.current].page.show();
         Ok(())
     }
 
@@ -152,13 +156,10 @@ impl McpHost {
         if let Some(origin) = origin_of(url.as_str()) {
             tab.allow(&origin);
         }
-        let loaded = tab
-            .page
-            .goto(url.as_str())
-            .map_err(|error| error.to_string())?;
+        let landed = tab.page.goto(url.as_str())?;
         tab.last = None;
         let blocked = tab.page.take_blocked();
-        let mut note = format!("Navigated to {}", loaded.url);
+        let mut note = format!("Navigated to {landed}");
         if !blocked.is_empty() {
             note.push_str(&format!("; blocked by the browser: {}", blocked.join("; ")));
         }
@@ -175,7 +176,7 @@ impl McpHost {
             .map_err(|error| error.to_string())?;
         let snapshot = tab
             .snapshotter
-            .take(&mut HeadlessAccess::new(&tab.page))
+            .take(&mut *tab.page.access())
             .map_err(|error| format!("cannot read the page: {error}"))?;
         let outline = clef_agent::act::observe::outline(
             &snapshot,
@@ -205,13 +206,14 @@ impl McpHost {
                     return Err(format!("no tab {index}: there are {}", self.tabs.len()));
                 }
                 self.current = index;
+                self.tabs[index].page.show();
             }
             TabAction::Close => {
                 let index = args.index.unwrap_or(self.current);
                 if index >= self.tabs.len() {
                     return Err(format!("no tab {index}: there are {}", self.tabs.len()));
                 }
-                self.tabs.remove(index);
+                self.tabs.remove(index).page.close();
                 if index < self.current {
                     self.current -= 1;
                 }
@@ -261,7 +263,7 @@ impl McpHost {
             }
         }
         // The text as a snapshot would show it: card numbers and IBANs masked.
-        let shows = |page: &Page, text: &str| {
+        let shows = |page: &dyn DrivenTab, text: &str| {
             page.visible_text()
                 .map(|shown| {
                     clef_agent::act::mask::mask_text(&shown)
@@ -275,11 +277,11 @@ impl McpHost {
             let appeared = args
                 .text
                 .as_deref()
-                .is_none_or(|text| shows(&tab.page, text));
+                .is_none_or(|text| shows(&*tab.page, text));
             let gone = args
                 .text_gone
                 .as_deref()
-                .is_none_or(|text| !shows(&tab.page, text));
+                .is_none_or(|text| !shows(&*tab.page, text));
             if appeared && gone {
                 break;
             }
@@ -302,13 +304,15 @@ impl McpHost {
 
     fn back(&mut self) -> Result<String, String> {
         let tab = self.tab()?;
-        let loaded = tab.page.back().map_err(|error| error.to_string())?;
+        let landed = tab.page.back()?;
         tab.last = None;
-        Ok(format!("Went back to {}", loaded.url))
+        Ok(format!("Went back to {landed}"))
     }
 
     fn close(&mut self) -> String {
-        self.tabs.clear();
+        for tab in self.tabs.drain(..) {
+            tab.page.close();
+        }
         self.current = 0;
         "Closed every tab; browser_navigate opens a new one.".to_owned()
     }
@@ -418,6 +422,7 @@ impl ToolHost for McpHost {
             )),
             _ => None,
         };
+        let label = audited.clone().unwrap_or_else(|| label(&call).to_owned());
         let mut reply = self.dispatch(call, caller);
         // Defence in depth: a saved value typed into a tab never reaches the client, even where
         // the site put it in an address (a GET form) that a reply shows.
@@ -433,7 +438,45 @@ impl ToolHost for McpHost {
         {
             return Reply::error(error);
         }
+        let outcome = reply
+            .content
+            .iter()
+            .find_map(|content| match content {
+                Content::Text(text) => text.lines().next(),
+                Content::Png(_) => None,
+            })
+            .unwrap_or_default();
+        let line = format!(
+            "{}: {label} → {}{outcome}",
+            caller.client(),
+            if reply.is_error { "failed: " } else { "" }
+        );
+        let line = match self.tabs.get(self.current) {
+            Some(tab) => tab.page.redact(&line),
+            None => line,
+        };
+        self.browser.note(&line);
         reply
+    }
+}
+
+/// What a call without an audit line of its own did, as the person watching is told.
+fn label(call: &Call) -> &'static str {
+    match call {
+        Call::Snapshot => "read the page (snapshot)",
+        Call::Click(_) => "click",
+        Call::Type(_) => "type",
+        Call::FillForm(_) => "fill the form",
+        Call::SelectOption(_) => "select an option",
+        Call::PressKey(_) => "press a key",
+        Call::WaitFor(_) => "wait",
+        Call::Tabs(_) => "list the tabs",
+        Call::Screenshot(_) => "take a screenshot",
+        Call::Read(_) => "read the article",
+        Call::Summarize(_) => "summarize",
+        Call::Ask(_) => "ask the local model",
+        Call::RunTask(_) => "run a task with the local agent",
+        _ => "call a tool",
     }
 }
 

@@ -16,6 +16,7 @@ mod guard;
 mod harness;
 mod mcp;
 mod mcp_client;
+mod mcp_window;
 mod passwords;
 mod policy;
 mod profile;
@@ -336,6 +337,10 @@ fn main() -> ExitCode {
         (
             "window_select_and_dialogs_answered_in_pane",
             window::select_and_dialogs_are_answered_in_the_pane,
+        ),
+        (
+            "window_mcp_clients_drive_a_visible_tab_and_pause",
+            mcp_window::clients_drive_a_visible_tab_and_pause,
         ),
         (
             "window_pane_asks_before_a_tool_and_keeps_always",

@@ -31,7 +31,7 @@ const GET_LOGIN: &str = r#"<!doctype html><title>Old login</title>
 <form action="/welcome"><label>Password <input type="password" name="pass"></label>
 <button>Go</button></form>"#;
 
-fn login_site() -> anyhow::Result<TestServer> {
+pub(crate) fn login_site() -> anyhow::Result<TestServer> {
     Ok(TestServer::start([
         ("/get-login", Route::html(GET_LOGIN)),
         (
@@ -60,14 +60,14 @@ fn login_site() -> anyhow::Result<TestServer> {
 }
 
 /// A data folder of its own (token, audit) for one server.
-fn data_home(name: &str) -> PathBuf {
+pub(crate) fn data_home(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("clef-mcp-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
 /// Run the Python SDK client with `steps`; its report, one entry per step.
-fn client(
+pub(crate) fn client(
     python: &Path,
     mode: &str,
     steps: &Value,
@@ -99,7 +99,7 @@ pub fn model_path() -> anyhow::Result<Option<PathBuf>> {
     Ok(model)
 }
 
-fn python() -> anyhow::Result<Option<PathBuf>> {
+pub(crate) fn python() -> anyhow::Result<Option<PathBuf>> {
     let python = mcp_python()?;
     if python.is_none() {
         println!("    skipped: the MCP SDK is missing (run scripts/setup.sh)");
@@ -300,7 +300,7 @@ fn check_login_report(
     Ok(())
 }
 
-fn posted_user(server: &TestServer, user: &str) -> bool {
+pub(crate) fn posted_user(server: &TestServer, user: &str) -> bool {
     server.received().iter().any(|request| {
         request.method == "POST"
             && String::from_utf8_lossy(&request.body).contains(&format!("user={user}"))
@@ -309,7 +309,7 @@ fn posted_user(server: &TestServer, user: &str) -> bool {
 
 /// A password saved for `server`'s site in the profile of the data home `data` (its encrypted
 /// file unlocked for the session, as `clef mcp` running there will find it).
-fn save_password(server: &TestServer, data: &Path) -> anyhow::Result<String> {
+pub(crate) fn save_password(server: &TestServer, data: &Path) -> anyhow::Result<String> {
     let secret = secret();
     let mut vault = SecretsVault::open(profile(), &data.join("clef/profile"), StoreChoice::File);
     let secrets = vault
@@ -345,7 +345,7 @@ pub fn python_sdk_over_stdio(_: &Ctx) -> anyhow::Result<()> {
 }
 
 /// A free port on loopback (the kernel's choice, released for the server to take).
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())

@@ -90,6 +90,9 @@ pub(super) enum Command {
     /// Pause a task (the user takes over) or let it go on.
     Pause,
     Resume,
+    /// Pause the MCP clients driving the window (the user takes over) or let them go on.
+    PauseClients,
+    ResumeClients,
     /// The user's answer to a page's dialog or `<select>`, from the pane.
     Answer {
         accept: bool,

@@ -1,7 +1,8 @@
 //! What the window's webviews tell the embedder, queued for the event loop to handle.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use servo::{
     ConsoleLogLevel, CreateNewWebViewRequest, EmbedderControl, InputEventId, InputEventResult,
@@ -30,11 +31,10 @@ pub(super) struct WindowDelegate {
     pub(super) notices: RefCell<Vec<Notice>>,
     /// Input events Servo has finished with (the agent waits for its own).
     pub(super) handled_inputs: RefCell<HashSet<InputEventId>>,
-    /// The tab a task drives, if any, and the checks on its requests.
-    pub(super) guarded: std::cell::Cell<Option<WebViewId>>,
-    /// The driven tab asked for a new document and none has arrived yet.
-    pub(super) navigation_pending: std::cell::Cell<bool>,
-    pub(super) guard: TabGuard,
+    /// The checks on the requests of each tab a task or an MCP client drives.
+    guards: RefCell<HashMap<WebViewId, Rc<TabGuard>>>,
+    /// Driven tabs that asked for a new document none has arrived for yet.
+    pub(super) navigation_pending: RefCell<HashSet<WebViewId>>,
 }
 
 impl WindowDelegate {
@@ -42,15 +42,39 @@ impl WindowDelegate {
         self.notices.borrow_mut().push(notice);
     }
 
-    fn driven(&self, webview: &WebView) -> bool {
-        self.guarded.get() == Some(webview.id()) && self.guard.active()
+    /// The tab's guard, while it checks anything.
+    fn driven(&self, webview: &WebView) -> Option<Rc<TabGuard>> {
+        self.guards
+            .borrow()
+            .get(&webview.id())
+            .filter(|guard| guard.active())
+            .cloned()
+    }
+
+    /// Whether a task or a client drives `webview` (its requests are checked).
+    pub(super) fn is_driven(&self, webview: WebViewId) -> bool {
+        self.guards
+            .borrow()
+            .get(&webview)
+            .is_some_and(|guard| guard.active())
+    }
+
+    /// The guard of `webview`, a new one (checking nothing yet) if it had none.
+    pub(super) fn guard(&self, webview: WebViewId) -> Rc<TabGuard> {
+        self.guards.borrow_mut().entry(webview).or_default().clone()
+    }
+
+    /// The tab is gone: its guard with it.
+    pub(super) fn forget(&self, webview: WebViewId) {
+        self.guards.borrow_mut().remove(&webview);
+        self.navigation_pending.borrow_mut().remove(&webview);
     }
 }
 
 impl WebViewDelegate for WindowDelegate {
     fn notify_url_changed(&self, webview: WebView, url: Url) {
-        if self.driven(&webview) {
-            self.guard.landed(&url);
+        if let Some(guard) = self.driven(&webview) {
+            guard.landed(&url);
         }
         self.push(Notice::Document(webview.id()));
         self.push(Notice::Changed);
@@ -62,11 +86,11 @@ impl WebViewDelegate for WindowDelegate {
 
     fn notify_load_status_changed(&self, webview: WebView, status: LoadStatus) {
         tracing::debug!(id = ?webview.id(), ?status, url = ?webview.url().map(String::from), "load status");
-        if self.driven(&webview) {
+        if let Some(guard) = self.driven(&webview) {
             if status == LoadStatus::Started {
-                self.guard.document_started();
+                guard.document_started();
             }
-            self.navigation_pending.set(false);
+            self.navigation_pending.borrow_mut().remove(&webview.id());
         }
         self.push(Notice::Document(webview.id()));
         self.push(Notice::Changed);
@@ -96,24 +120,32 @@ impl WebViewDelegate for WindowDelegate {
 
     fn request_create_new(&self, parent: WebView, request: CreateNewWebViewRequest) {
         // A driven tab opens no windows: the new one would be outside the task's checks.
-        if self.driven(&parent) && self.guard.new_window_refused() {
+        if self
+            .driven(&parent)
+            .is_some_and(|guard| guard.new_window_refused())
+        {
             return;
         }
         self.push(Notice::OpenInNewTab(request));
     }
 
     fn request_navigation(&self, webview: WebView, request: NavigationRequest) {
-        if self.driven(&webview) {
-            self.guard.navigation(request);
+        if let Some(guard) = self.driven(&webview) {
+            guard.navigation(request);
         }
     }
 
     fn load_web_resource(&self, webview: WebView, load: WebResourceLoad) {
-        if self.driven(&webview) {
+        if let Some(guard) = self.driven(&webview) {
             let document = load.request.is_for_main_frame;
-            let sent = self.guard.resource(load);
+            let sent = guard.resource(load);
             if document {
-                self.navigation_pending.set(sent);
+                let mut pending = self.navigation_pending.borrow_mut();
+                if sent {
+                    pending.insert(webview.id());
+                } else {
+                    pending.remove(&webview.id());
+                }
             }
         }
     }

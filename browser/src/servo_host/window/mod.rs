@@ -19,7 +19,7 @@ use crate::BrowserError;
 use view::Ui;
 
 /// What the window opens with.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct WindowOptions {
     /// Address to open in the first tab; a start page when absent.
     pub address: Option<String>,
@@ -46,6 +46,8 @@ pub struct WindowOptions {
     pub secrets: crate::assistant::SecretsPlace,
     /// The password manager's settings.
     pub passwords: crate::config::Passwords,
+    /// MCP clients drive tabs of this window (`clef mcp --window`).
+    pub mcp: Option<crate::mcp_host::window_tabs::WindowEnd>,
 }
 
 /// Set when SIGTERM, SIGINT or SIGHUP arrived: the window closes as if the user closed it, so

@@ -3,6 +3,7 @@
 mod assistant;
 mod commands;
 mod downloads;
+mod driven;
 mod find;
 mod input;
 mod library;
@@ -83,7 +84,7 @@ pub(super) struct Ui {
     assistant: AssistantWorker,
     reading: Option<assistant::PendingRead>,
     cited: assistant::Cited,
-    agent: assistant::AgentTab,
+    agent: driven::AgentTab,
     policies: crate::policies::Policies,
     pane_backlog: Vec<crate::assistant::AssistantEvent>,
     page_cache: Option<crate::page_cache::PageCache>,
@@ -121,7 +122,7 @@ fn rendering(error: impl std::fmt::Debug) -> BrowserError {
 impl Ui {
     pub(super) fn new(
         event_loop: &ActiveEventLoop,
-        options: &WindowOptions,
+        options: &mut WindowOptions,
         proxy: EventLoopProxy<Wake>,
     ) -> Result<Self, BrowserError> {
         let (width, height) = options.size.unwrap_or((1280, 800));
@@ -140,6 +141,17 @@ impl Ui {
         let waker = ProxyWaker(proxy);
         let assistant_waker = waker.clone();
         let download_wake = waker.clone();
+        let agent = match options.mcp.take() {
+            Some(end) => {
+                let agent = driven::AgentTab::with_clients(end);
+                let clients_waker = waker.clone();
+                agent.set_wake(std::sync::Arc::new(move || {
+                    servo::EventLoopWaker::wake(&clients_waker)
+                }));
+                agent
+            }
+            None => driven::AgentTab::default(),
+        };
         let choice = crate::assistant::ModelChoice {
             options: options.model.clone(),
             unavailable: options.model_unavailable.clone(),
@@ -238,7 +250,7 @@ impl Ui {
             assistant,
             reading: None,
             cited: assistant::Cited::default(),
-            agent: assistant::AgentTab::default(),
+            agent,
             policies: options.policies.clone(),
             pane_backlog: Vec::new(),
             page_cache: options.page_cache.clone(),
@@ -382,6 +394,10 @@ impl Ui {
         self.take_type_checks();
         self.downloads_progressed();
         self.pump_assistant();
+        if self.clients_gone() {
+            tracing::info!("the MCP server ended: the window closes");
+            event_loop.exit();
+        }
         if changed {
             self.note_titles();
             self.refresh_chrome();

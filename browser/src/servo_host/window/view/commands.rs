@@ -160,6 +160,8 @@ impl Ui {
             Command::Pause => self.assistant.pause(true),
             Command::Audit => self.open_audit(),
             Command::Resume => self.assistant.pause(false),
+            Command::PauseClients => self.pause_clients(true),
+            Command::ResumeClients => self.pause_clients(false),
             Command::Cite { source, passage } => self.show_citation(source, passage),
             Command::FocusContent => self.set_focus(Focus::Content),
             Command::SaveLogin => self.answer_login_offer(true, false),

@@ -155,7 +155,7 @@ impl Ui {
             return true;
         };
         // A task the agent drives is not the user signing in by hand.
-        let driven = self.delegate.guarded.get() == Some(from);
+        let driven = self.delegate.is_driven(from);
         if origin != reported.origin || reported.password.is_empty() || driven {
             return true;
         }

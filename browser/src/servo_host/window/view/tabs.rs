@@ -155,7 +155,16 @@ impl Ui {
             event_loop.exit();
             return;
         }
+        self.remove_tab(index);
+    }
+
+    /// Close a tab that is not the last one.
+    pub(super) fn remove_tab(&mut self, index: usize) {
+        if index >= self.tabs.len() || self.tabs.len() == 1 {
+            return;
+        }
         let closed = self.tabs.remove(index);
+        self.delegate.forget(closed.webview.id());
         if closed.library.is_none()
             && let Some(url) = closed.webview.url().filter(|url| url.scheme() != "data")
         {

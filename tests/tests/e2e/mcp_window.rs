@@ -1,0 +1,170 @@
+//! `clef mcp --window`: the official Python SDK drives tabs of the visible window over loopback
+//! HTTP while the user watches; the pane lists the calls, and its Pause refuses the client's
+//! actions until the user resumes.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use clef_tests::clef_bin;
+use serde_json::{Value, json};
+
+use crate::check;
+use crate::harness::Ctx;
+use crate::mcp::{client, data_home, free_port, login_site, model_path, posted_user, python};
+use crate::window::{
+    clef_window, colour_box, grab_screen, log_tail, start_xvfb, tools_present, wait_for_title,
+    xdotool,
+};
+
+/// The background of the pane's button that pauses the clients (`pane.html`).
+const CLIENT_PAUSE: [u8; 3] = [0xc2, 0x18, 0x5b];
+
+/// Click the pane's Pause / Resume button of the clients.
+fn click_client_pause(display: &str) -> anyhow::Result<()> {
+    let shot = std::env::temp_dir().join(format!("clef-mcp-window-{}.png", std::process::id()));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let found = loop {
+        let found = grab_screen(display, &shot)?
+            .and_then(|image| colour_box(&image, CLIENT_PAUSE, crate::window::PANE_WIDTH));
+        if found.is_some() || Instant::now() > deadline {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let Some((left, top, right, bottom)) = found else {
+        anyhow::bail!(
+            "the pane shows no Pause for the clients (screen: {}); the window's log:\n{}",
+            shot.display(),
+            log_tail(display)
+        );
+    };
+    let (x, y) = (
+        ((left + right) / 2).to_string(),
+        ((top + bottom) / 2).to_string(),
+    );
+    xdotool(display, &["mousemove", &x, &y, "click", "1"])?;
+    // The pane's command reaches the window on its next spin.
+    std::thread::sleep(Duration::from_millis(700));
+    Ok(())
+}
+
+fn failed(step: &Value) -> bool {
+    step["error"].as_bool().unwrap_or(true)
+}
+
+pub fn clients_drive_a_visible_tab_and_pause(_: &Ctx) -> anyhow::Result<()> {
+    if !tools_present(&["Xvfb", "xdotool"])? {
+        return Ok(());
+    }
+    let (Some(python), Some(model)) = (python()?, model_path()?) else {
+        return Ok(());
+    };
+    let site = login_site()?;
+    let data = data_home("window");
+    let secret = crate::mcp::save_password(&site, &data)?;
+    let port = free_port()?;
+    let (_xvfb, display) = start_xvfb()?;
+    let mut command = Command::new(clef_bin());
+    command
+        .args(["mcp", "--window", "--http", &format!("127.0.0.1:{port}")])
+        .args(["--allow-origin", &crate::acting::origin(&site)])
+        .arg("--model")
+        .arg(&model)
+        .env("XDG_DATA_HOME", &data)
+        .env("XDG_CONFIG_HOME", data.join("config"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    let _clef = clef_window(command, &display)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        check!(
+            Instant::now() < deadline,
+            "clef mcp --window did not listen; the window's log:\n{}",
+            log_tail(&display)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let token = std::fs::read_to_string(data.join("clef/mcp-token"))?;
+    let transport = [
+        "--http".to_owned(),
+        format!("http://127.0.0.1:{port}/mcp"),
+        "--token".to_owned(),
+        token.trim().to_owned(),
+    ];
+
+    // The client signs in with the saved password, by its placeholder, in a tab of the window.
+    let login = site.url("/login");
+    let steps = json!([
+        {"tool": "browser_navigate", "args": {"url": login}},
+        {"tool": "browser_type", "args": {"element": "Username field", "text": "kanesha"},
+         "refs": {"target": "textbox \"Username\""}},
+        {"tool": "browser_type", "args": {"element": "Password field", "text": "{{password}}"},
+         "refs": {"ref": "textbox \"Password\""}},
+        {"tool": "browser_click", "args": {"element": "Log in button"},
+         "refs": {"target": "button \"Log in\""}},
+        {"tool": "browser_take_screenshot", "args": {}},
+    ]);
+    let report = client(&python, "auto", &steps, &transport, &data)?;
+    for (number, step) in report.iter().enumerate() {
+        check!(
+            !failed(step),
+            "step {number} failed: {step}\nthe window's log:\n{}",
+            log_tail(&display)
+        );
+        check!(
+            !step.to_string().contains(&secret),
+            "the saved password reached the client: {step}"
+        );
+    }
+    check!(
+        report
+            .last()
+            .is_some_and(|step| step["images"] == json!(["image/png"])),
+        "no screenshot: {report:?}"
+    );
+    check!(
+        posted_user(&site, "kanesha")
+            && site
+                .received()
+                .iter()
+                .any(|request| String::from_utf8_lossy(&request.body).contains(&secret)),
+        "the site did not receive the login: {:?}",
+        site.received()
+    );
+    // The user sees it happen: the window shows the client's tab.
+    wait_for_title(&display, "Welcome")?;
+
+    // The user pauses the clients: an action is refused, and says why.
+    click_client_pause(&display)?;
+    let steps = json!([{"tool": "browser_navigate", "args": {"url": site.url("/get-login")}}]);
+    let report = client(&python, "auto", &steps, &transport, &data)?;
+    check!(
+        report.first().is_some_and(
+            |step| failed(step) && step["text"].as_str().unwrap_or_default().contains("paused")
+        ),
+        "a paused client still acted: {report:?}"
+    );
+    check!(
+        !site
+            .received()
+            .iter()
+            .any(|request| request.target.starts_with("/get-login")),
+        "the page was requested while the clients were paused"
+    );
+
+    // Resumed: the client drives again.
+    click_client_pause(&display)?;
+    let report = client(&python, "auto", &steps, &transport, &data)?;
+    check!(
+        report.first().is_some_and(|step| !failed(step)),
+        "the resumed client could not act: {report:?}\n{}",
+        log_tail(&display)
+    );
+    wait_for_title(&display, "Old login")?;
+    let audit = std::fs::read_to_string(data.join("clef/audit.jsonl")).unwrap_or_default();
+    check!(
+        audit.contains("clef-e2e-client") && audit.contains("get-login"),
+        "the audit lacks the client's calls:\n{audit}"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
