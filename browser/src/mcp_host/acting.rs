@@ -6,7 +6,7 @@ use clef_agent::act::audit::now;
 use clef_agent::act::changes::changes;
 use clef_agent::act::observe::{display_name, id_of};
 use clef_agent::act::perform::{locate_element, perform, settle};
-use clef_agent::act::{ActPage as _, Action, AuditRecord, Verdict, origin_of};
+use clef_agent::act::{Action, AuditRecord, Verdict, origin_of};
 use clef_agent::snapshot::{Node, Snapshot};
 use clef_extensions::mcp::tools::{
     ClickArgs, EvaluateArgs, FieldType, FillFormArgs, ScreenshotArgs, SelectOptionArgs, TypeArgs,

@@ -216,6 +216,7 @@ impl McpHost {
                     }
                 },
             );
+            drop(access);
             // The task let go of the tab: the client's own checks apply again.
             tab.last = None;
             if let Some(url) = tab.page.url()

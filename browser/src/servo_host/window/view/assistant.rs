@@ -4,8 +4,6 @@
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
-use std::str::FromStr;
-use std::sync::mpsc::Sender;
 
 use crate::page_cache::task_site;
 use clef_agent::page::{PageDocument, visible_html_js};
@@ -15,12 +13,10 @@ use url::Url;
 
 use super::{Focus, Ui};
 use crate::assistant::{
-    AssistantEvent, AssistantJob, PageOp, audit_page_html, read_page, reader_page_html,
+    AssistantEvent, AssistantJob, audit_page_html, read_page, reader_page_html,
 };
-use crate::keys::NamedKey;
 use crate::policies::{Feature, Policies};
 use crate::servo_host::window::bridge;
-use crate::servo_host::{events, js};
 
 const HIGHLIGHT_JS: &str = include_str!("../../../../../resources/agent/highlight.js");
 
