@@ -71,7 +71,7 @@ pub fn run() -> anyhow::Result<()> {
         .find(|path| path.exists())
         .ok_or_else(|| anyhow::anyhow!("Debian's chromium is missing"))?;
     let output = std::env::temp_dir().join(format!("clef-bench-playwright-{}", std::process::id()));
-    let servers: [(&str, Vec<String>); 2] = [
+    let mut servers: Vec<(&str, Vec<String>)> = vec![
         (
             "clef mcp",
             vec![
@@ -94,6 +94,19 @@ pub fn run() -> anyhow::Result<()> {
             ],
         ),
     ];
+    // With a display (`xvfb-run`, or a desktop): the same calls on tabs of a visible window.
+    if std::env::var_os("DISPLAY").is_some() {
+        servers.push((
+            "clef mcp --window",
+            vec![
+                clef_tests::clef_bin().display().to_string(),
+                "mcp".to_owned(),
+                "--window".to_owned(),
+            ],
+        ));
+    } else {
+        println!("no DISPLAY: `clef mcp --window` is left out (run under xvfb-run to add it)");
+    }
     let mut latency_steps = Vec::new();
     for _ in 0..ROUNDS {
         latency_steps
@@ -191,7 +204,7 @@ pub fn run() -> anyhow::Result<()> {
         }
     }
     // Sizes compared on the pages both servers snapshotted.
-    if let [clef, other] = per_page.as_slice() {
+    if let [clef, other, ..] = per_page.as_slice() {
         let both: Vec<(f64, f64)> = clef
             .iter()
             .zip(other)
