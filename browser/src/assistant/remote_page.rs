@@ -61,6 +61,9 @@ pub enum PageOp {
     ReleaseTab,
     /// One line for the pane: what a client did.
     Note(String),
+    /// The messages of the dialogs the tab's pages opened since the last call (a client's tab
+    /// answers them with the safe default), as a JSON list.
+    TakeDialogs,
 }
 
 /// A tab's policy on its way to the UI thread.
@@ -219,7 +222,14 @@ impl ActPage for RemotePage {
     }
 
     fn take_dialogs(&mut self) -> Vec<String> {
-        // The window shows a page's dialogs in the pane, where the user answers them.
-        Vec::new()
+        // The window shows the task's dialogs in the pane, where the user answers them; an MCP
+        // client's tab takes the safe default, as headless, and the client is told.
+        if self.tab.is_none() {
+            return Vec::new();
+        }
+        match self.call(PageOp::TakeDialogs) {
+            Ok(value) => serde_json::from_value(value).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
     }
 }

@@ -19,11 +19,12 @@ use clef_browser::assistant::{HeadlessAccess, McpTools, connect_tools};
 use clef_browser::policies::Policies;
 use clef_extensions::mcp::client::ServerConfig;
 use clef_tests::server::{Route, TestServer};
-use clef_tests::{clef_bin, mcp_python, stop_gracefully};
+use clef_tests::{clef_bin, stop_gracefully};
 
 use crate::agent_loop::{ScriptedModel, say};
 use crate::check;
 use crate::harness::Ctx;
+use crate::mcp::python;
 
 const ORDER_PAGE: &str = r#"<!doctype html><title>Order desk</title>
 <h1>Order desk</h1><p>Ask the order desk about any order by its number.</p>"#;
@@ -58,14 +59,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn python() -> anyhow::Result<Option<PathBuf>> {
-    let python = mcp_python()?;
-    if python.is_none() {
-        println!("    skipped: the MCP SDK is missing (run scripts/setup.sh)");
-    }
-    Ok(python)
 }
 
 fn server_script() -> PathBuf {

@@ -2,7 +2,7 @@
 //! HTTP while the user watches; the pane lists the calls, and its Pause refuses the client's
 //! actions until the user resumes.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clef_tests::clef_bin;
@@ -73,7 +73,7 @@ pub fn clients_drive_a_visible_tab_and_pause(_: &Ctx) -> anyhow::Result<()> {
         .env("XDG_DATA_HOME", &data)
         .env("XDG_CONFIG_HOME", data.join("config"))
         .env_remove("DBUS_SESSION_BUS_ADDRESS");
-    let _clef = clef_window(command, &display)?;
+    let clef = clef_window(command, &display)?;
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         check!(
@@ -164,6 +164,35 @@ pub fn clients_drive_a_visible_tab_and_pause(_: &Ctx) -> anyhow::Result<()> {
     check!(
         audit.contains("clef-e2e-client") && audit.contains("get-login"),
         "the audit lacks the client's calls:\n{audit}"
+    );
+    drop(clef);
+
+    // Over stdio the client started the window: it closes when the client goes away.
+    let mut command = Command::new(clef_bin());
+    command
+        .args(["mcp", "--window", "--model"])
+        .arg(&model)
+        .env("XDG_DATA_HOME", data.join("stdio"))
+        .env("XDG_CONFIG_HOME", data.join("config"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .stdin(Stdio::piped());
+    let mut stdio = clef_window(command, &display)?;
+    wait_for_title(&display, "New tab")?;
+    drop(stdio.0.stdin.take());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exited = loop {
+        if let Some(status) = stdio.0.try_wait()? {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    check!(
+        exited.is_some(),
+        "the window stayed open after its stdio client went away; its log:\n{}",
+        log_tail(&display)
     );
     let _ = std::fs::remove_dir_all(&data);
     Ok(())

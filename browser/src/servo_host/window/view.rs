@@ -383,7 +383,11 @@ impl Ui {
                     tab.transition = Some(Transition::NewWindow);
                     self.add_tab(tab);
                 }
-                Notice::Dialog(id, control) => self.ask(id, *control),
+                Notice::Dialog(id, control) => {
+                    if let Some(control) = self.client_control(id, *control) {
+                        self.ask(id, control);
+                    }
+                }
             }
         }
         let later = std::mem::take(&mut *self.later.borrow_mut());

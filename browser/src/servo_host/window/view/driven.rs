@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::sync::mpsc::{Sender, TryRecvError};
 
 use base64::Engine as _;
-use servo::{WebView, WebViewId};
+use servo::{EmbedderControl, SimpleDialog, WebView, WebViewId};
 use url::Url;
 
 use super::Ui;
@@ -47,6 +47,8 @@ struct Clients {
     paused: bool,
     /// The server has ended (its stdio client went away): the window closes.
     gone: bool,
+    /// Dialogs the clients' pages opened, answered with the safe default, until read.
+    dialogs: HashMap<WebViewId, Vec<String>>,
 }
 
 impl AgentTab {
@@ -59,6 +61,7 @@ impl AgentTab {
                 next: 1,
                 paused: false,
                 gone: false,
+                dialogs: HashMap::new(),
             }),
             ..AgentTab::default()
         }
@@ -102,6 +105,39 @@ impl Ui {
                 load.needs_document = false;
             }
         }
+    }
+
+    /// A page control of a client's tab is not the user's question: a dialog takes the safe
+    /// default (alert acknowledged, confirm and prompt refused), as in a headless tab, and the
+    /// client is told; other controls (a `<select>`'s list) are cancelled. Others go back.
+    pub(super) fn client_control(
+        &mut self,
+        from: WebViewId,
+        control: EmbedderControl,
+    ) -> Option<EmbedderControl> {
+        let clients = self.agent.clients.as_mut()?;
+        if !clients.tabs.values().any(|id| *id == from) {
+            return Some(control);
+        }
+        if let EmbedderControl::SimpleDialog(dialog) = control {
+            let message = match &dialog {
+                SimpleDialog::Alert(alert) => alert.message().to_owned(),
+                SimpleDialog::Confirm(confirm) => confirm.message().to_owned(),
+                SimpleDialog::Prompt(prompt) => prompt.message().to_owned(),
+            };
+            match dialog {
+                SimpleDialog::Alert(alert) => alert.confirm(),
+                SimpleDialog::Confirm(confirm) => confirm.dismiss(),
+                SimpleDialog::Prompt(prompt) => prompt.dismiss(),
+            }
+            clients
+                .dialogs
+                .entry(from)
+                .or_default()
+                .push(message.clone());
+            self.show_client_line(format!("a page's dialog, dismissed: {message}"));
+        }
+        None
     }
 
     /// Pause the MCP clients (the user takes over) or let them go on.
@@ -173,9 +209,17 @@ impl Ui {
                     clients.tabs.remove(&key);
                 }
                 let Some(webview) = id.and_then(|id| self.webview_of(id)) else {
-                    let _ = request.reply.send(Err(
-                        "the user closed this tab: open another (browser_tabs new)".to_owned(),
-                    ));
+                    // The user closed it; its document, and the saved values bound to it, went
+                    // with it.
+                    let _ =
+                        request.reply.send(match op {
+                            PageOp::Redact(text) => Ok(serde_json::Value::String(text)),
+                            PageOp::HoldsSavedData => Ok(serde_json::Value::Bool(false)),
+                            PageOp::Info => Ok(serde_json::json!({"url": null, "title": null})),
+                            PageOp::ReleaseTab | PageOp::CloseTab => Ok(serde_json::Value::Null),
+                            _ => Err("the user closed this tab: open another (browser_tabs new)"
+                                .to_owned()),
+                        });
                     return;
                 };
                 match op {
@@ -198,6 +242,15 @@ impl Ui {
                     // What the client reads of the page needs no pause; acting does.
                     PageOp::Info | PageOp::Redact(_) | PageOp::HoldsSavedData => {
                         self.serve(&webview, op, request.reply)
+                    }
+                    PageOp::TakeDialogs => {
+                        let dialogs = self
+                            .agent
+                            .clients
+                            .as_mut()
+                            .and_then(|clients| clients.dialogs.remove(&webview.id()))
+                            .unwrap_or_default();
+                        let _ = request.reply.send(Ok(serde_json::json!(dialogs)));
                     }
                     _ if paused => {
                         let _ = request.reply.send(Err(PAUSED.to_owned()));
@@ -355,6 +408,7 @@ impl Ui {
                 });
             }
             PageOp::OpenTab
+            | PageOp::TakeDialogs
             | PageOp::ShowTab
             | PageOp::CloseTab
             | PageOp::ReleaseTab
