@@ -159,11 +159,25 @@ pub fn open_grammar(
         );
         bodies.push("check");
     }
-    let keys = alternatives(KEYS.iter().map(|key| json_literal(key))).unwrap_or_default();
-    rules.insert(
-        "press",
-        format!("{} \", \" {} ({keys})", action("press"), field("key")),
-    );
+    // A key whose press has just changed nothing is not offered again at once.
+    let no_press: Vec<&str> = blocked
+        .iter()
+        .filter_map(|action| match action {
+            Action::Press { key } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    if let Some(keys) = alternatives(
+        KEYS.iter()
+            .filter(|key| !no_press.contains(*key))
+            .map(|key| json_literal(key)),
+    ) {
+        rules.insert(
+            "press",
+            format!("{} \", \" {} ({keys})", action("press"), field("key")),
+        );
+        bodies.push("press");
+    }
     rules.insert(
         "scroll",
         format!(
@@ -192,7 +206,7 @@ pub fn open_grammar(
     // A failure's reason is the reply's reason.
     rules.insert("fail", action("fail"));
     bodies.extend([
-        "press", "scroll", "navigate", "back", "wait", "answer", "askuser", "fail",
+        "scroll", "navigate", "back", "wait", "answer", "askuser", "fail",
     ]);
     // Waiting is for a page still changing; not offered when the loop says nothing is.
     if blocked.contains(&Action::Wait) {
@@ -310,6 +324,22 @@ mod tests {
         );
         assert!(!blocked.contains("textref"), "{blocked}");
         assert!(!blocked.contains("| done"), "{blocked}");
+        // A key that has just changed nothing leaves the keys; the others stay.
+        let enter = open_grammar(
+            &form(),
+            true,
+            &[Action::Press {
+                key: "Enter".into(),
+            }],
+            0,
+            &[],
+        );
+        let press = enter
+            .lines()
+            .find(|line| line.starts_with("press ::="))
+            .unwrap_or_default();
+        assert!(!press.contains("Enter"), "{press}");
+        assert!(press.contains("Tab"), "{press}");
         // Several at once: each leaves its own kind of action only.
         let both = open_grammar(
             &form(),

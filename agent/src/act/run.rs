@@ -60,8 +60,8 @@ struct Pending {
     performed: bool,
     /// The task's part the model said the step does.
     part: Option<usize>,
-    /// The element a performed click was on.
-    clicked: Option<u64>,
+    /// A performed click or key press, for the check of what it changed.
+    repeatable: Option<Action>,
 }
 
 /// Same action on the same page state this many times: the agent is going round in circles.
@@ -131,9 +131,10 @@ fn run_guarded(
     // still hold it (a small model otherwise goes back to them step after step).
     let mut held: Vec<(u64, String)> = Vec::new();
     // The element the last step clicked, when the click switched it (a section opened) or
-    // changed nothing the model can see: not offered at once (a small model clicks the section
-    // it just opened again, or a button it has just pressed, undoing or repeating the step).
-    let mut not_again: Option<u64> = None;
+    // changed nothing the model can see, and a key whose press changed nothing: not offered at
+    // once (a small model clicks the section it just opened again, or presses Enter again on a
+    // form that did not send, undoing or repeating the step).
+    let mut not_again: Option<Action> = None;
     let mut in_a_row = 0usize;
     // The last step was a tool's answer.
     let mut tool_answered = false;
@@ -177,9 +178,12 @@ fn run_guarded(
                 audit_blocked(audit, page, &snapshot.url, &late)?;
             }
             history.push(last.number, last.part, &last.description, &outcome);
-            not_again = last.clicked.filter(|element| {
-                effect.as_deref() == Some(NO_EFFECT)
-                    || (last.performed && toggled_by(&last.snapshot, &snapshot, *element))
+            let no_effect = effect.as_deref() == Some(NO_EFFECT);
+            not_again = last.repeatable.filter(|action| match action {
+                Action::Click { element } => {
+                    no_effect || (last.performed && toggled_by(&last.snapshot, &snapshot, *element))
+                }
+                _ => no_effect,
             });
         }
         if typed_on != snapshot.url {
@@ -231,7 +235,7 @@ fn run_guarded(
             blocked: blocked
                 .take()
                 .into_iter()
-                .chain(not_again.map(|element| Action::Click { element }))
+                .chain(not_again.clone())
                 // After a tool's answer the page has not changed: nothing to wait for.
                 .chain(tool_answered.then_some(Action::Wait))
                 .chain(held.iter().map(|(element, text)| Action::Type {
@@ -440,7 +444,7 @@ fn run_guarded(
                 outcome: why,
                 performed: false,
                 part: decision.part,
-                clicked: None,
+                repeatable: None,
             });
             let stop = on_step(&record).is_break();
             steps.push(record);
@@ -611,8 +615,8 @@ fn run_guarded(
             // A tool's answer is the step's outcome; the page it left alone shows no effect.
             performed: acted && !matches!(action, Action::Tool { .. }),
             part: decision.part,
-            clicked: match action {
-                Action::Click { element } => Some(element),
+            repeatable: match &action {
+                Action::Click { .. } | Action::Press { .. } => Some(action.clone()),
                 _ => None,
             },
         });

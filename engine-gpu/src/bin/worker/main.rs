@@ -106,7 +106,9 @@ fn no_model(id: u64) -> Event {
 }
 
 fn tracing_subscriber_init() {
-    let filter = std::env::var("CLEF_LOG").unwrap_or_else(|_| "warn".to_owned());
+    // llama.cpp's own messages are for its developers (a failure reaches the user as the
+    // worker's error event): shown only when asked for with CLEF_LOG.
+    let filter = std::env::var("CLEF_LOG").unwrap_or_else(|_| "warn,llama-cpp-2=off".to_owned());
     let subscriber = tracing_subscriber_fmt(filter);
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
