@@ -59,6 +59,18 @@ pub fn clients_drive_a_visible_tab_and_pause(_: &Ctx) -> anyhow::Result<()> {
     let (Some(python), Some(model)) = (python()?, model_path()?) else {
         return Ok(());
     };
+    // Without a display: a clear error, not a hang.
+    let headless = Command::new(clef_bin())
+        .args(["mcp", "--window"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::null())
+        .output()?;
+    let said = String::from_utf8_lossy(&headless.stderr);
+    check!(
+        !headless.status.success() && said.contains("no display"),
+        "clef mcp --window without a display: {said}"
+    );
     let site = login_site()?;
     let data = data_home("window");
     let secret = crate::mcp::save_password(&site, &data)?;
