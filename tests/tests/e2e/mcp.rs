@@ -31,9 +31,14 @@ const GET_LOGIN: &str = r#"<!doctype html><title>Old login</title>
 <form action="/welcome"><label>Password <input type="password" name="pass"></label>
 <button>Go</button></form>"#;
 
+/// A button whose page opens an alert.
+const GREET: &str = r#"<!doctype html><title>Greeting</title>
+<button onclick="alert('Stay tuned'); this.textContent = 'Greeted'">Greet</button>"#;
+
 pub(crate) fn login_site() -> anyhow::Result<TestServer> {
     Ok(TestServer::start([
         ("/get-login", Route::html(GET_LOGIN)),
+        ("/greet", Route::html(GREET)),
         (
             "/welcome",
             Route::html("<!doctype html><title>Welcome back</title><p>Welcome back</p>"),

@@ -172,6 +172,23 @@ pub fn clients_drive_a_visible_tab_and_pause(_: &Ctx) -> anyhow::Result<()> {
         log_tail(&display)
     );
     wait_for_title(&display, "Old login")?;
+    // A page's dialog in a client's tab is not the user's to answer: the safe default, and
+    // the client is told what it said.
+    let steps = json!([
+        {"tool": "browser_navigate", "args": {"url": site.url("/greet")}},
+        {"tool": "browser_click", "args": {"element": "Greet button"},
+         "refs": {"target": "button \"Greet\""}},
+        {"tool": "browser_snapshot"},
+    ]);
+    let report = client(&python, "auto", &steps, &transport, &data)?;
+    check!(
+        report.iter().all(|step| !failed(step))
+            && report[1]["text"]
+                .as_str()
+                .is_some_and(|text| text.contains("Stay tuned")),
+        "the client's dialog: {report:?}\n{}",
+        log_tail(&display)
+    );
     let audit = std::fs::read_to_string(data.join("clef/audit.jsonl")).unwrap_or_default();
     check!(
         audit.contains("clef-e2e-client") && audit.contains("get-login"),

@@ -705,15 +705,13 @@ pub fn colour_and_file_pickers_are_answered_in_the_pane(_: &Ctx) -> anyhow::Resu
     focus_window(&display, "colour #112233")?;
     // The colour input (the page starts below the 84-pixel chrome): the pane's field takes
     // the keyboard with the current colour in it.
-    xdotool(&display, &["mousemove", "70", "124", "click", "1"])?;
-    std::thread::sleep(Duration::from_millis(1500));
+    click_until_the_pane_asks(&display, "70", "124")?;
     xdotool(&display, &["key", "ctrl+a"])?;
     xdotool(&display, &["type", "--delay", "30", "#e53935"])?;
     xdotool(&display, &["key", "Return"])?;
     wait_for_title(&display, "colour #e53935 changed to #e53935")?;
     // The file input: a path typed in the pane; the page gets the file's name and content.
-    xdotool(&display, &["mousemove", "360", "124", "click", "1"])?;
-    std::thread::sleep(Duration::from_millis(1500));
+    click_until_the_pane_asks(&display, "360", "124")?;
     xdotool(
         &display,
         &["type", "--delay", "10", &upload.to_string_lossy()],
@@ -725,6 +723,40 @@ pub fn colour_and_file_pickers_are_answered_in_the_pane(_: &Ctx) -> anyhow::Resu
     )?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// The pane's background (`pane.html`).
+const PANE_BACKGROUND: [u8; 3] = [0x15, 0x19, 0x22];
+
+/// Click a page control at (`x`, `y`) until the pane opens to ask about it: a click that lands
+/// while the page is still busy (a loaded machine) is lost, and a fixed wait is a guess.
+fn click_until_the_pane_asks(display: &str, x: &str, y: &str) -> anyhow::Result<()> {
+    let shot = std::env::temp_dir().join(format!("clef-pane-asks-{}.png", std::process::id()));
+    // Most of the pane's area is its background once it is open.
+    let open = |image: &image::RgbaImage| {
+        pixels_of(image, PANE_BACKGROUND, PANE_WIDTH) > (PANE_WIDTH * image.height() / 2) as usize
+    };
+    for _ in 0..3 {
+        xdotool(display, &["mousemove", x, y, "click", "1"])?;
+        if wait_for_screen(
+            display,
+            &shot,
+            Duration::from_secs(10),
+            "the pane asked",
+            open,
+        )
+        .is_ok()
+        {
+            // The question's field takes the keyboard once the pane has drawn it.
+            std::thread::sleep(Duration::from_millis(300));
+            return Ok(());
+        }
+    }
+    anyhow::bail!(
+        "the pane never asked about the control at {x},{y} (last screen: {}); the window's log:\n{}",
+        shot.display(),
+        log_tail(display)
+    )
 }
 
 /// A right click opens the page's context menu in the pane; its entries act on the page.

@@ -49,6 +49,8 @@ struct Clients {
     gone: bool,
     /// Dialogs the clients' pages opened, answered with the safe default, until read.
     dialogs: HashMap<WebViewId, Vec<String>>,
+    /// The pane has listed a call already.
+    shown: bool,
 }
 
 impl AgentTab {
@@ -62,6 +64,7 @@ impl AgentTab {
                 paused: false,
                 gone: false,
                 dialogs: HashMap::new(),
+                shown: false,
             }),
             ..AgentTab::default()
         }
@@ -115,7 +118,9 @@ impl Ui {
         from: WebViewId,
         control: EmbedderControl,
     ) -> Option<EmbedderControl> {
-        let clients = self.agent.clients.as_mut()?;
+        let Some(clients) = self.agent.clients.as_mut() else {
+            return Some(control);
+        };
         if !clients.tabs.values().any(|id| *id == from) {
             return Some(control);
         }
@@ -276,10 +281,15 @@ impl Ui {
         }
     }
 
-    /// A client's call, listed in the pane (opened the first time, so the user sees who
-    /// drives the window).
+    /// A client's call, listed in the pane (opened for the first one, so the user sees who
+    /// drives the window; closed by the user afterwards, it stays closed).
     fn show_client_line(&mut self, line: String) {
-        if !self.pane_open {
+        let first = self
+            .agent
+            .clients
+            .as_mut()
+            .is_some_and(|clients| !std::mem::replace(&mut clients.shown, true));
+        if first && !self.pane_open {
             self.pane_open = true;
             self.resize_views();
         }
