@@ -183,7 +183,10 @@ fn serve_window(args: &McpArgs, options: McpOptions, transport: Transport) -> an
         "no display to open a window on; without --window the client drives headless pages"
     );
     let (tabs, end) = window_tabs::link();
-    let mut window = crate::window_options(None, &args.model, args.profile.as_deref(), false)?;
+    // A private window: the client's tabs see none of the user's cookies, logged-in sessions,
+    // history or saved session, as headless pages do not (and the user's own window may stay
+    // open on the profile).
+    let mut window = crate::window_options(None, &args.model, args.profile.as_deref(), true)?;
     window.mcp = Some(end);
     let wake = tabs.waker();
     std::thread::Builder::new()

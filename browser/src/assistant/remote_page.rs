@@ -221,6 +221,14 @@ impl ActPage for RemotePage {
         }
     }
 
+    fn redact(&self, text: &str) -> String {
+        match self.call(PageOp::Redact(text.to_owned())) {
+            Ok(serde_json::Value::String(redacted)) => redacted,
+            // Unknown is not "nothing to hide": the text is not shown.
+            _ => "(not shown: the window did not answer)".to_owned(),
+        }
+    }
+
     fn take_dialogs(&mut self) -> Vec<String> {
         // The window shows the task's dialogs in the pane, where the user answers them; an MCP
         // client's tab takes the safe default, as headless, and the client is told.

@@ -86,10 +86,13 @@ impl TabSource for WindowTabs {
             .map_err(|error| error.0)?
             .as_u64()
             .ok_or("the window opened no tab")?;
-        Ok(Box::new(WindowTab {
+        let tab = WindowTab {
             page: self.remote(Some(key)),
             closed: std::cell::Cell::new(false),
-        }))
+        };
+        // A load sent before the new tab's blank page exists would be lost.
+        tab.call(PageOp::WaitForLoad)?;
+        Ok(Box::new(tab))
     }
 
     fn note(&mut self, line: &str) {
@@ -180,11 +183,7 @@ impl DrivenTab for WindowTab {
     }
 
     fn redact(&self, text: &str) -> String {
-        match self.call(PageOp::Redact(text.to_owned())) {
-            Ok(serde_json::Value::String(redacted)) => redacted,
-            // Unknown is not "nothing to hide": the text is not shown.
-            _ => "(not shown: the window did not answer)".to_owned(),
-        }
+        self.page.redact(text)
     }
 
     fn holds_saved_data(&self) -> bool {

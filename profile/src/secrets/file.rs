@@ -102,10 +102,9 @@ fn derive(passphrase: &str, salt: &[u8], iterations: u32) -> [u8; KEY_LEN] {
 
 impl FileStore {
     pub(super) fn open(path: PathBuf) -> Self {
-        let key = session_key::load(&path);
         Self {
             path,
-            key,
+            key: None,
             locked_for_test: false,
         }
     }
@@ -132,9 +131,9 @@ impl FileStore {
         self.current_key().is_some() && self.exists()
     }
 
-    /// The key: this process's, else one another process of the session put in the kernel
-    /// keyring since this store was opened (a long-running `clef mcp` sees an unlock made
-    /// with `clef secret unlock` or in the window).
+    /// The key: the one in the kernel keyring, read at each use (a long-running `clef mcp`
+    /// sees an unlock made with `clef secret unlock` or in the window, and a `clef secret lock`
+    /// as soon as it is made); this process's own only where the keyring would not keep it.
     fn current_key(&self) -> Option<[u8; KEY_LEN]> {
         self.key.or_else(|| {
             if self.locked_for_test {
@@ -142,6 +141,13 @@ impl FileStore {
             }
             session_key::load(&self.path)
         })
+    }
+
+    /// Put `key` where the session's processes find it; kept here too only when the kernel
+    /// keyring refused it (or for a test's stand-in process, which ignores the keyring).
+    fn keep(&mut self, key: [u8; KEY_LEN]) {
+        let kept = session_key::keep(&self.path, &key);
+        self.key = (!kept || self.locked_for_test).then_some(key);
     }
 
     fn read_envelope(&self) -> Result<Envelope, SecretsError> {
@@ -174,8 +180,7 @@ impl FileStore {
         let key: [u8; KEY_LEN] = open(&wrapping, KEY_AAD, &envelope.key)
             .and_then(|key| key.try_into().ok())
             .ok_or_else(|| SecretsError::WrongPassphrase(self.path.clone()))?;
-        session_key::keep(&self.path, &key);
-        self.key = Some(key);
+        self.keep(key);
         Ok(())
     }
 
@@ -202,8 +207,7 @@ impl FileStore {
             data: seal(&key, DATA_AAD, b"[]")?,
         };
         self.write(&envelope)?;
-        session_key::keep(&self.path, &key);
-        self.key = Some(key);
+        self.keep(key);
         Ok(())
     }
 

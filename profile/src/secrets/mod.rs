@@ -437,8 +437,20 @@ mod tests {
         ));
         fresh.unlock("correct horse battery").expect("unlock");
         assert_eq!(fresh.list().expect("list")[0].username, "ann");
-        // Locked, it is locked for every process of the session, this one included.
+        // Locked, it is locked for every process of the session, this one included, and one
+        // that opened the store before.
+        let running = Secrets::open(dir.path(), StoreChoice::File).expect("reopen");
+        let keyring = running.unlocked();
         assert!(secrets.lock());
+        if keyring {
+            assert_eq!(running.needs_passphrase(), Some(PassphraseNeed::Unlock));
+        } else {
+            println!("skipped: no kernel keyring here, each process keeps its own key");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI needs the kernel keyring"
+            );
+        }
         let other = Secrets::open(dir.path(), StoreChoice::File).expect("reopen");
         assert_eq!(other.needs_passphrase(), Some(PassphraseNeed::Unlock));
         assert!(matches!(secrets.list(), Err(SecretsError::Locked(_))));

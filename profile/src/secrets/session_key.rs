@@ -27,17 +27,23 @@ pub(super) fn load(file: &Path) -> Option<[u8; KEY_LEN]> {
     key.read_to_vec().ok()?.try_into().ok()
 }
 
-pub(super) fn keep(file: &Path, key: &[u8; KEY_LEN]) {
+/// Whether the kernel keyring took the key.
+pub(super) fn keep(file: &Path, key: &[u8; KEY_LEN]) -> bool {
     match ring() {
-        Some(ring) => {
-            if let Err(error) = ring.add_key(&description(file), key) {
+        Some(ring) => match ring.add_key(&description(file), key) {
+            Ok(_) => true,
+            Err(error) => {
                 tracing::warn!(
                     ?error,
                     "the kernel keyring refused the key: asked again next time"
                 );
+                false
             }
+        },
+        None => {
+            tracing::warn!("no kernel keyring: the passphrase is asked in each process");
+            false
         }
-        None => tracing::warn!("no kernel keyring: the passphrase is asked in each process"),
     }
 }
 

@@ -64,6 +64,14 @@ impl WindowDelegate {
         self.guards.borrow_mut().entry(webview).or_default().clone()
     }
 
+    /// The task or client let go of `webview`: its guard checks nothing more, except saved data
+    /// still in the page shown (no guard is made for a tab that had none).
+    pub(super) fn release(&self, webview: WebViewId) {
+        if let Some(guard) = self.guards.borrow().get(&webview).cloned() {
+            guard.set(None);
+        }
+    }
+
     /// The tab is gone: its guard with it.
     pub(super) fn forget(&self, webview: WebViewId) {
         self.guards.borrow_mut().remove(&webview);

@@ -332,6 +332,10 @@ impl Ui {
             self.pane_error("There is no page open.");
             return;
         };
+        if self.is_client_tab(webview.id()) {
+            self.pane_error("An MCP client drives this tab: give the task in another tab.");
+            return;
+        }
         let page_url = webview.url().map(String::from).unwrap_or_default();
         let Some((site_url, origins)) = task_site(&page_url, self.saved_copy_in(webview.id()))
         else {

@@ -90,8 +90,16 @@ impl Ui {
     /// shown stays protected until the page is left).
     pub(super) fn release_agent_tab(&mut self) {
         if let Some(webview) = self.agent.webview.take() {
-            self.delegate.guard(webview).set(None);
+            self.delegate.release(webview);
         }
+    }
+
+    /// Whether an MCP client drives `webview`.
+    pub(super) fn is_client_tab(&self, webview: WebViewId) -> bool {
+        self.agent
+            .clients
+            .as_ref()
+            .is_some_and(|clients| clients.tabs.values().any(|id| *id == webview))
     }
 
     fn webview_of(&self, id: WebViewId) -> Option<WebView> {
@@ -121,7 +129,8 @@ impl Ui {
         let Some(clients) = self.agent.clients.as_mut() else {
             return Some(control);
         };
-        if !clients.tabs.values().any(|id| *id == from) {
+        // Paused, the page is the user's: they answer its questions.
+        if clients.paused || !clients.tabs.values().any(|id| *id == from) {
             return Some(control);
         }
         if let EmbedderControl::SimpleDialog(dialog) = control {
@@ -149,7 +158,8 @@ impl Ui {
     pub(super) fn pause_clients(&mut self, paused: bool) {
         if let Some(clients) = &mut self.agent.clients {
             clients.paused = paused;
-            self.pane_event(&AssistantEvent::ClientPaused { paused });
+            self.pane_backlog
+                .push(AssistantEvent::ClientPaused { paused });
         }
     }
 
@@ -208,32 +218,43 @@ impl Ui {
                 self.add_tab(tab);
                 let _ = request.reply.send(Ok(serde_json::json!(key)));
             }
+            // Paused, the tab the user works in stays open.
+            (Some(_), PageOp::CloseTab) if paused => {
+                let _ = request.reply.send(Err(PAUSED.to_owned()));
+            }
             (Some(key), op) => {
                 let id = clients.tabs.get(&key).copied();
                 if matches!(op, PageOp::ReleaseTab | PageOp::CloseTab) {
                     clients.tabs.remove(&key);
                 }
                 let Some(webview) = id.and_then(|id| self.webview_of(id)) else {
-                    // The user closed it; its document, and the saved values bound to it, went
-                    // with it.
-                    let _ =
-                        request.reply.send(match op {
-                            PageOp::Redact(text) => Ok(serde_json::Value::String(text)),
-                            PageOp::HoldsSavedData => Ok(serde_json::Value::Bool(false)),
-                            PageOp::Info => Ok(serde_json::json!({"url": null, "title": null})),
-                            PageOp::ReleaseTab | PageOp::CloseTab => Ok(serde_json::Value::Null),
-                            _ => Err("the user closed this tab: open another (browser_tabs new)"
-                                .to_owned()),
-                        });
+                    // The user closed it. Its guard was kept for this key: what the client is
+                    // answered is still redacted, until the client lets go of the tab.
+                    let guard = id.map(|id| self.delegate.guard(id));
+                    if let (Some(id), PageOp::ReleaseTab | PageOp::CloseTab) = (id, &op) {
+                        self.delegate.forget(id);
+                    }
+                    let _ = request.reply.send(match (op, guard) {
+                        (PageOp::Redact(text), Some(guard)) => {
+                            Ok(serde_json::Value::String(guard.redact(&text)))
+                        }
+                        (PageOp::HoldsSavedData, _) => Ok(serde_json::Value::Bool(false)),
+                        (PageOp::Info, _) => Ok(serde_json::json!({"url": null, "title": null})),
+                        (PageOp::ReleaseTab | PageOp::CloseTab, _) => Ok(serde_json::Value::Null),
+                        _ => {
+                            Err("the user closed this tab: open another (browser_tabs new)"
+                                .to_owned())
+                        }
+                    });
                     return;
                 };
                 match op {
                     PageOp::ReleaseTab => {
-                        self.delegate.guard(webview.id()).set(None);
+                        self.delegate.release(webview.id());
                         let _ = request.reply.send(Ok(serde_json::Value::Null));
                     }
                     PageOp::CloseTab => {
-                        self.delegate.guard(webview.id()).set(None);
+                        self.delegate.release(webview.id());
                         if let Some(index) = self
                             .tabs
                             .iter()
@@ -244,10 +265,15 @@ impl Ui {
                         }
                         let _ = request.reply.send(Ok(serde_json::Value::Null));
                     }
-                    // What the client reads of the page needs no pause; acting does.
-                    PageOp::Info | PageOp::Redact(_) | PageOp::HoldsSavedData => {
-                        self.serve(&webview, op, request.reply)
-                    }
+                    // What keeps the user's data safe, and what the host reads to redact, are
+                    // served paused or not; acting is not.
+                    PageOp::Info
+                    | PageOp::Redact(_)
+                    | PageOp::HoldsSavedData
+                    | PageOp::Guard(_)
+                    | PageOp::ResumeGuard(_)
+                    | PageOp::Protect { .. }
+                    | PageOp::TakeBlocked => self.serve(&webview, op, request.reply),
                     PageOp::TakeDialogs => {
                         let dialogs = self
                             .agent
@@ -293,7 +319,8 @@ impl Ui {
             self.pane_open = true;
             self.resize_views();
         }
-        self.pane_event(&AssistantEvent::Client { line });
+        // Shown once the pane's page has loaded (the first calls may come before).
+        self.pane_backlog.push(AssistantEvent::Client { line });
     }
 
     /// One page operation on `webview`, answered now or once Servo has finished it.
@@ -447,7 +474,8 @@ impl Ui {
             let tab = tabs.iter().find(|tab| tab.webview.id() == load.webview);
             let complete = !pending.contains(&load.webview)
                 && tab.is_none_or(|tab| tab.webview.load_status() == servo::LoadStatus::Complete);
-            let done = complete && !load.needs_document;
+            // A closed tab's load will never finish: answered at once.
+            let done = tab.is_none() || (complete && !load.needs_document);
             if done {
                 let _ = load.reply.send(if tab.is_some() {
                     Ok(serde_json::Value::Null)

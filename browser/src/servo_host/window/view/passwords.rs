@@ -317,6 +317,15 @@ impl Ui {
         let Some(webview) = self.active_webview().cloned() else {
             return;
         };
+        // A tab a task or an MCP client drives: what the user types there by hand from the
+        // store would be the driver's to read.
+        if self.delegate.is_driven(webview.id()) {
+            self.say(
+                "A task or an MCP client drives this tab: fill the login in another tab."
+                    .to_owned(),
+            );
+            return;
+        }
         let Some(origin) = webview.url().and_then(|url| origin_of(url.as_str())) else {
             return;
         };

@@ -164,7 +164,11 @@ impl Ui {
             return;
         }
         let closed = self.tabs.remove(index);
-        self.delegate.forget(closed.webview.id());
+        // An MCP client's tab keeps its guard until the client lets go of it (its replies are
+        // still redacted by it).
+        if !self.is_client_tab(closed.webview.id()) {
+            self.delegate.forget(closed.webview.id());
+        }
         if closed.library.is_none()
             && let Some(url) = closed.webview.url().filter(|url| url.scheme() != "data")
         {
@@ -208,7 +212,10 @@ impl Ui {
     pub(super) fn replace_active_tab(&mut self, url: Url, failed_input: Option<String>) {
         let tab = self.new_tab(Some(url), failed_input);
         if let Some(slot) = self.tabs.get_mut(self.active) {
-            *slot = tab;
+            let replaced = std::mem::replace(slot, tab);
+            if !self.is_client_tab(replaced.webview.id()) {
+                self.delegate.forget(replaced.webview.id());
+            }
         }
         self.switch_to(self.active);
     }
