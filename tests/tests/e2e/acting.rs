@@ -239,6 +239,29 @@ pub fn test_vault() -> anyhow::Result<SecretsVault> {
 
 pub const TEST_PASSPHRASE: &str = "a passphrase for tests";
 
+/// Lock the passwords file of the profile folder `profile`: its key leaves the user's kernel
+/// keyring, which would otherwise keep one key per test run until a reboot (a user other than
+/// root may hold 200).
+pub fn lock_store(profile: &std::path::Path) {
+    if let Ok(mut secrets) = clef_profile::secrets::Secrets::open(profile, StoreChoice::File) {
+        secrets.lock();
+    }
+}
+
+/// Locks the passwords file of a profile folder when a test ends, however it ends.
+pub struct LockOnDrop(pub PathBuf);
+
+impl Drop for LockOnDrop {
+    fn drop(&mut self) {
+        lock_store(&self.0);
+    }
+}
+
+/// Lock the stores this run's tests unlocked through the library (the shared test vault).
+pub fn lock_test_stores() {
+    lock_store(&temp_path("vault"));
+}
+
 fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("clef-{name}-{}", std::process::id()))
 }

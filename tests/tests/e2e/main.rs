@@ -30,7 +30,7 @@ use std::process::ExitCode;
 pub use clef_tests::fixtures;
 
 fn main() -> ExitCode {
-    harness::run(&[
+    let code = harness::run(&[
         (
             "load_reads_title_and_text",
             browsing::load_reads_title_and_text,
@@ -362,5 +362,7 @@ fn main() -> ExitCode {
             "window_hung_navigation_does_not_wedge_the_tab",
             window::hung_navigation_does_not_wedge_the_tab,
         ),
-    ])
+    ]);
+    acting::lock_test_stores();
+    code
 }

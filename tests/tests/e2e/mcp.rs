@@ -342,8 +342,9 @@ pub fn python_sdk_over_stdio(_: &Ctx) -> anyhow::Result<()> {
         transport.push("--model".to_owned());
         transport.push(model.display().to_string());
         let report = client(&python, mode, &login_steps(&server), &transport, &data)?;
-        check_login_report(&report, &server, &secret, &data.join("clef/audit.jsonl"))
-            .map_err(|error| anyhow::anyhow!("{mode}: {error}"))?;
+        let checked = check_login_report(&report, &server, &secret, &data.join("clef/audit.jsonl"));
+        crate::acting::lock_store(&data.join("clef/profile"));
+        checked.map_err(|error| anyhow::anyhow!("{mode}: {error}"))?;
         let _ = std::fs::remove_dir_all(&data);
     }
     Ok(())
@@ -496,6 +497,7 @@ pub fn python_sdk_over_http(_: &Ctx) -> anyhow::Result<()> {
         .args(["mcp", "--http", "0.0.0.0:9224"])
         .env("XDG_DATA_HOME", &data)
         .output()?;
+    crate::acting::lock_store(&data.join("clef/profile"));
     let _ = std::fs::remove_dir_all(&data);
     result?;
     let message = String::from_utf8_lossy(&public.stderr);

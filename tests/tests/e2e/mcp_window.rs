@@ -74,6 +74,7 @@ pub fn clients_drive_a_visible_tab_and_pause(_: &Ctx) -> anyhow::Result<()> {
     let site = login_site()?;
     let data = data_home("window");
     let secret = crate::mcp::save_password(&site, &data)?;
+    let _locked = crate::acting::LockOnDrop(data.join("clef/profile"));
     let port = free_port()?;
     let (_xvfb, display) = start_xvfb()?;
     let mut command = Command::new(clef_bin());

@@ -433,6 +433,7 @@ pub fn pane_carries_out_a_task_after_approval(_: &Ctx) -> anyhow::Result<()> {
         .secrets_mut()
         .map_err(|error| anyhow::anyhow!("{error}"))?
         .unlock(crate::acting::TEST_PASSPHRASE)?;
+    let _locked = crate::acting::LockOnDrop(data.join("clef/profile"));
     vault.save(&origin, clef_agent::forms::FieldKind::Password, &secret)?;
     let (_xvfb, display) = start_xvfb()?;
     let mut command = Command::new(clef_bin());
