@@ -296,6 +296,13 @@ fn window(
     Ok(())
 }
 
+/// Whether a window can be opened here (X11 or Wayland).
+pub fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+}
+
 /// The window as the user's settings, the organization's policy and the model given make it.
 pub fn window_options(
     address: Option<String>,
@@ -303,10 +310,7 @@ pub fn window_options(
     profile: Option<&std::path::Path>,
     private: bool,
 ) -> anyhow::Result<WindowOptions> {
-    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some());
-    if !has_display {
+    if !has_display() {
         anyhow::bail!("no display to open a window on; use `clef headless URL` instead");
     }
     let policies = policies::load();

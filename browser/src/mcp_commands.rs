@@ -175,11 +175,8 @@ pub fn mcp(args: &McpArgs) -> anyhow::Result<()> {
 /// the window for each page operation. The window closes when the server ends (a stdio client
 /// went away); the server ends with the window.
 fn serve_window(args: &McpArgs, options: McpOptions, transport: Transport) -> anyhow::Result<()> {
-    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some());
     anyhow::ensure!(
-        has_display,
+        crate::has_display(),
         "no display to open a window on; without --window the client drives headless pages"
     );
     let (tabs, end) = window_tabs::link();

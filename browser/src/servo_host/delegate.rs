@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use servo::{
     ConsoleLogLevel, CreateNewWebViewRequest, EmbedderControl, InputEventId, InputEventResult,
-    LoadStatus, NavigationRequest, SimpleDialog, WebResourceLoad, WebView, WebViewDelegate,
+    LoadStatus, NavigationRequest, WebResourceLoad, WebView, WebViewDelegate,
 };
 
 use super::guard::TabGuard;
@@ -87,18 +87,9 @@ impl WebViewDelegate for PageDelegate {
         // Headless: nobody can answer a dialog, so record it and take the safe default
         // (alert dismissed, confirm and prompt refused). Dropping other controls cancels them.
         if let EmbedderControl::SimpleDialog(dialog) = control {
-            let message = match &dialog {
-                SimpleDialog::Alert(alert) => alert.message().to_owned(),
-                SimpleDialog::Confirm(confirm) => confirm.message().to_owned(),
-                SimpleDialog::Prompt(prompt) => prompt.message().to_owned(),
-            };
+            let message = super::events::answer_safely(dialog);
             tracing::info!(%message, "dialog dismissed (headless)");
             self.dialogs.borrow_mut().push(message);
-            match dialog {
-                SimpleDialog::Alert(alert) => alert.confirm(),
-                SimpleDialog::Confirm(confirm) => confirm.dismiss(),
-                SimpleDialog::Prompt(prompt) => prompt.dismiss(),
-            }
         }
     }
 

@@ -88,3 +88,26 @@ pub(crate) fn servo_key(key: NamedKey) -> Key {
         NamedKey::PageDown => Key::Named(ServoKey::PageDown),
     }
 }
+
+/// Answer a page's dialog nobody can: alert acknowledged, confirm and prompt refused. Its
+/// message.
+pub(crate) fn answer_safely(dialog: servo::SimpleDialog) -> String {
+    use servo::SimpleDialog;
+    match dialog {
+        SimpleDialog::Alert(alert) => {
+            let message = alert.message().to_owned();
+            alert.confirm();
+            message
+        }
+        SimpleDialog::Confirm(confirm) => {
+            let message = confirm.message().to_owned();
+            confirm.dismiss();
+            message
+        }
+        SimpleDialog::Prompt(prompt) => {
+            let message = prompt.message().to_owned();
+            prompt.dismiss();
+            message
+        }
+    }
+}

@@ -12,7 +12,7 @@ use crate::check;
 use crate::harness::Ctx;
 use crate::mcp::{client, data_home, free_port, login_site, model_path, posted_user, python};
 use crate::window::{
-    clef_window, colour_box, grab_screen, log_tail, start_xvfb, tools_present, wait_for_title,
+    clef_window, colour_box, log_tail, start_xvfb, tools_present, wait_for_screen, wait_for_title,
     xdotool,
 };
 
@@ -22,21 +22,18 @@ const CLIENT_PAUSE: [u8; 3] = [0xc2, 0x18, 0x5b];
 /// Click the pane's Pause / Resume button of the clients.
 fn click_client_pause(display: &str) -> anyhow::Result<()> {
     let shot = std::env::temp_dir().join(format!("clef-mcp-window-{}.png", std::process::id()));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let found = loop {
-        let found = grab_screen(display, &shot)?
-            .and_then(|image| colour_box(&image, CLIENT_PAUSE, crate::window::PANE_WIDTH));
-        if found.is_some() || Instant::now() > deadline {
-            break found;
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    };
-    let Some((left, top, right, bottom)) = found else {
-        anyhow::bail!(
-            "the pane shows no Pause for the clients (screen: {}); the window's log:\n{}",
-            shot.display(),
-            log_tail(display)
-        );
+    let screen = wait_for_screen(
+        display,
+        &shot,
+        Duration::from_secs(20),
+        "the pane shows no Pause for the clients",
+        |image| colour_box(image, CLIENT_PAUSE, crate::window::PANE_WIDTH).is_some(),
+    )
+    .map_err(|error| anyhow::anyhow!("{error}; the window's log:\n{}", log_tail(display)))?;
+    let Some((left, top, right, bottom)) =
+        colour_box(&screen, CLIENT_PAUSE, crate::window::PANE_WIDTH)
+    else {
+        anyhow::bail!("the pane's Pause went away (screen: {})", shot.display());
     };
     let (x, y) = (
         ((left + right) / 2).to_string(),

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::sync::mpsc::{Sender, TryRecvError};
 
 use base64::Engine as _;
-use servo::{EmbedderControl, SimpleDialog, WebView, WebViewId};
+use servo::{EmbedderControl, WebView, WebViewId};
 use url::Url;
 
 use super::Ui;
@@ -51,6 +51,12 @@ struct Clients {
     dialogs: HashMap<WebViewId, Vec<String>>,
     /// The pane has listed a call already.
     shown: bool,
+}
+
+impl Clients {
+    fn drives(&self, webview: WebViewId) -> bool {
+        self.tabs.values().any(|id| *id == webview)
+    }
 }
 
 impl AgentTab {
@@ -99,7 +105,7 @@ impl Ui {
         self.agent
             .clients
             .as_ref()
-            .is_some_and(|clients| clients.tabs.values().any(|id| *id == webview))
+            .is_some_and(|clients| clients.drives(webview))
     }
 
     fn webview_of(&self, id: WebViewId) -> Option<WebView> {
@@ -130,20 +136,11 @@ impl Ui {
             return Some(control);
         };
         // Paused, the page is the user's: they answer its questions.
-        if clients.paused || !clients.tabs.values().any(|id| *id == from) {
+        if clients.paused || !clients.drives(from) {
             return Some(control);
         }
         if let EmbedderControl::SimpleDialog(dialog) = control {
-            let message = match &dialog {
-                SimpleDialog::Alert(alert) => alert.message().to_owned(),
-                SimpleDialog::Confirm(confirm) => confirm.message().to_owned(),
-                SimpleDialog::Prompt(prompt) => prompt.message().to_owned(),
-            };
-            match dialog {
-                SimpleDialog::Alert(alert) => alert.confirm(),
-                SimpleDialog::Confirm(confirm) => confirm.dismiss(),
-                SimpleDialog::Prompt(prompt) => prompt.dismiss(),
-            }
+            let message = events::answer_safely(dialog);
             clients
                 .dialogs
                 .entry(from)
